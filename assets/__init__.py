@@ -1,0 +1,1 @@
+"""Dagster assets and checks. Thin: load -> call the core -> write -> metadata."""

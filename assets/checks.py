@@ -1,0 +1,73 @@
+"""Asset checks. Raw tables: Great Expectations suites. Core tables: SQL checks from sql/checks/.
+Blocking checks (severity ERROR) stop every downstream asset; every result lands in
+meta.check_results."""
+
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.resources import VixShieldResource
+from vixshield import validation, warehouse
+from vixshield.schemas import FAMILIES
+
+
+def _record(conn, run_id: str, asset: str, name: str, passed: bool, blocking: bool, failures, details) -> dg.AssetCheckResult:
+    severity = "ERROR" if blocking else "WARN"
+    warehouse.record_check(conn, run_id, asset, name, passed, severity, failures, details)
+    return dg.AssetCheckResult(
+        asset_key=asset.split("."),
+        check_name=name,
+        passed=passed,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+        metadata={"failures": dg.MetadataValue.int(int(failures or 0)), "details": dg.MetadataValue.json(details)},
+    )
+
+
+def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
+    asset = f"raw.{family}"
+    specs = [
+        dg.AssetCheckSpec("expectations_blocking", asset=["raw", family], blocking=True,
+                          description="Great Expectations: schema, non-null and unique keys."),
+        dg.AssetCheckSpec("expectations_warn", asset=["raw", family],
+                          description="Great Expectations: value ranges and OHLC consistency (defects get quarantined)."),
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=f"expectations_{family}")
+    def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+        from vixshield.expectations import validate_table  # imports great_expectations (slow)
+
+        with duckdb.get_connection() as conn:
+            frame = conn.execute(f"SELECT * FROM {asset}").df()
+            outcomes = validate_table(family, frame)
+            for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
+                group = [o for o in outcomes if o.blocking == blocking]
+                failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
+                yield _record(conn, context.run.run_id, asset, name, not failed, blocking,
+                              sum((o.unexpected_count or 1) for o in group if not o.passed),
+                              {"failed": failed, "evaluated": [o.name for o in group]})
+
+    return _checks
+
+
+def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
+    checks = validation.CHECKS_BY_ASSET[asset]
+    specs = [
+        dg.AssetCheckSpec(c.name, asset=asset.split("."), blocking=c.blocking, description=c.description)
+        for c in checks
+    ]
+
+    @dg.multi_asset_check(specs=specs, name=f"sql_checks_{asset.replace('.', '_')}")
+    def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
+        with duckdb.get_connection() as conn:
+            as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
+            validation.set_variables(conn, as_of, vixshield.settings().validation)
+            for check in checks:
+                out = validation.run_check(conn, check)
+                yield _record(conn, context.run.run_id, asset, check.name, out.passed, check.blocking,
+                              out.failures, {"as_of": str(as_of), "sample": out.sample})
+
+    return _checks
+
+
+expectation_checks = [make_expectation_checks(f) for f in FAMILIES]
+sql_checks = [make_sql_checks(a) for a in validation.CHECKS_BY_ASSET]

@@ -1,0 +1,22 @@
+"""Materialization metadata: row count, column schema and a short markdown preview."""
+
+
+import dagster as dg
+import duckdb
+
+
+def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, order_by: str, extra: dict | None = None) -> dict:
+    schema, name = table.split(".")
+    cols = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    preview = conn.execute(f"SELECT * FROM {table} ORDER BY {order_by} DESC LIMIT 5").df()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(rows)),
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in cols]),
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_"),
+        **(extra or {}),
+    }

@@ -1,0 +1,70 @@
+"""raw.* assets: fetch one family from the configured source and upsert it in one transaction."""
+
+
+import datetime as dt
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.metadata import table_metadata
+from pipelines.resources import VixShieldResource
+from vixshield import calendars, ingest, warehouse
+from vixshield.schemas import FAMILIES
+from vixshield.sources.base import FetchWindow
+
+OPEN_END = dt.date(2200, 1, 1)  # offline sources: no cut unless --as-of says so
+NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+DESCRIPTIONS = {
+    "daily_bars": "Daily bars of SPX, the VIX family, VVIX, SKEW and the breadth universe, as published.",
+    "macro_observations": "FRED macro series with the session each value became knowable (available_date).",
+    "vx_futures": "Cboe CFE VIX futures, one row per contract per trade date.",
+    "events": "FOMC decisions and CPI/PPI release dates.",
+    "breadth_vendor": "A vendor's NYSE advance-decline line (NYAD) and McClellan oscillator (NYMO).",
+}
+
+
+def fetch_window(conn, family: str, cfg: VixShieldResource) -> FetchWindow:
+    requested = cfg.requested_as_of()
+    if not cfg.is_live:
+        return FetchWindow(None, requested or OPEN_END)
+    end = requested or calendars.last_completed_session().date()
+    start = ingest.incremental_start(conn, family, cfg.settings().live.overlap_sessions)
+    return FetchWindow(start, end)
+
+
+def make_raw_asset(family: str) -> dg.AssetsDefinition:
+    keys, _ = FAMILIES[family]
+
+    @dg.asset(
+        key=["raw", family],
+        group_name="raw",
+        kinds={"duckdb", "python"},
+        description=DESCRIPTIONS[family],
+        retry_policy=NETWORK_RETRY,
+        metadata={"primary_key": list(keys)},
+    )
+    def _raw(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
+        source = vixshield.make_source()
+        if source.live:
+            source.preflight()
+        with duckdb.get_connection() as conn:
+            warehouse.init_schema(conn)
+            window = fetch_window(conn, family, vixshield)
+            context.log.info(f"fetching {family} from {source.name}: {window.start or 'full history'} .. {window.end}")
+            result = ingest.load(conn, source, family, window, context.run.run_id)
+            extra = {
+                "source": source.name,
+                "inserted": result.inserted,
+                "revised": result.revised,
+                "unchanged": result.unchanged,
+                "rejected_to_quarantine": result.rejected,
+                "first_date": str(result.first_date),
+                "last_date": str(result.last_date),
+            }
+            return dg.MaterializeResult(metadata=table_metadata(conn, f"raw.{family}", keys[-1], extra))
+
+    return _raw
+
+
+raw_assets = [make_raw_asset(family) for family in FAMILIES]

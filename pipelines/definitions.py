@@ -1,0 +1,36 @@
+"""The one Definitions object: assets, checks, the daily job and its NYSE-session schedule."""
+
+
+import dagster as dg
+
+from assets.checks import expectation_checks, sql_checks
+from assets.core import core_tables, quarantine
+from assets.raw import raw_assets
+from pipelines.resources import default_resources
+from vixshield import calendars
+
+daily_job = dg.define_asset_job(
+    "daily",
+    selection=dg.AssetSelection.all(),
+    description="Ingest every source, validate, and rebuild the core panel (then features and signals).",
+    executor_def=dg.in_process_executor,
+)
+
+
+@dg.schedule(job=daily_job, cron_schedule="30 18 * * 1-5", execution_timezone="America/New_York")
+def daily_after_close(context: dg.ScheduleEvaluationContext):
+    """18:30 New York on NYSE sessions only: holidays are skipped, early closes run as usual."""
+    day = context.scheduled_execution_time.date()
+    if not calendars.is_session(day):
+        return dg.SkipReason(f"{day} is not an NYSE session")
+    return dg.RunRequest(run_key=f"daily-{day}", tags={"session": str(day)})
+
+
+defs = dg.Definitions(
+    assets=[*raw_assets, quarantine, core_tables],
+    asset_checks=[*expectation_checks, *sql_checks],
+    jobs=[daily_job],
+    schedules=[daily_after_close],
+    resources=default_resources(),
+    executor=dg.in_process_executor,
+)

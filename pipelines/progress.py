@@ -1,0 +1,56 @@
+"""A Dagster logger that prints one line per finished step and per failed or warning check,
+for `vixshield run` in a terminal (the Dagster UI keeps the full event log)."""
+
+
+import logging
+import sys
+import time
+
+import dagster as dg
+
+
+class ProgressHandler(logging.Handler):
+    def __init__(self, stream=None) -> None:
+        super().__init__(logging.DEBUG)
+        self.stream = stream or sys.stderr
+        self.started: dict[str, float] = {}
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        if event is None:
+            return
+        kind, step = event.event_type_value, event.step_key or ""
+        if kind == "STEP_START":
+            self.started[step] = time.perf_counter()
+        elif kind == "STEP_SUCCESS":
+            took = time.perf_counter() - self.started.get(step, time.perf_counter())
+            self._say(f"  ok    {step:<45} {took:6.2f}s")
+        elif kind == "STEP_FAILURE":
+            err = event.event_specific_data.error
+            while err is not None and err.cause is not None:  # the root cause says what to do
+                err = err.cause
+            message = err.message.strip().splitlines()[-1] if err else "failed"
+            self._say(f"  FAIL  {step:<45} {message}")
+        elif kind == "STEP_SKIPPED":
+            self._say(f"  skip  {step:<45} (an upstream step or blocking check failed)")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            if not ev.passed:
+                label = "FAIL " if ev.severity == dg.AssetCheckSeverity.ERROR else "warn "
+                target = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+                failures = ev.metadata.get("failures")
+                count = f"{failures.value} offending rows" if failures is not None else ""
+                self._say(f"  {label} {target:<45} {count}")
+
+
+@dg.logger(description="One line per step, for the CLI.")
+def progress_logger(_init_context) -> logging.Logger:
+    logger = logging.getLogger("vixshield.progress")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(ProgressHandler())
+    return logger

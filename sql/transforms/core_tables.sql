@@ -1,0 +1,42 @@
+-- core.vx_futures, core.macro_observations, core.events: raw minus quarantine, cut at as_of.
+CREATE OR REPLACE TABLE core.vx_futures AS
+WITH flags AS (
+    SELECT row_key, list(DISTINCT column_name) AS cols
+    FROM meta.quarantine WHERE table_name = 'raw.vx_futures' GROUP BY row_key
+)
+SELECT v.trade_date, v.expiry,
+       CASE WHEN list_contains(f.cols, 'range') THEN NULL ELSE v.open END AS open,
+       CASE WHEN list_contains(f.cols, 'range') THEN NULL ELSE v.high END AS high,
+       CASE WHEN list_contains(f.cols, 'range') THEN NULL ELSE v.low END AS low,
+       v.close, v.settle,
+       CASE WHEN v.settle > 0 THEN v.settle WHEN v.close > 0 THEN v.close END AS price,
+       CASE WHEN v.settle > 0 THEN 'settle' WHEN v.close > 0 THEN 'close' END AS price_source,
+       v.volume, v.open_interest,
+       date_diff('day', v.trade_date, v.expiry) AS days_to_expiry
+FROM raw.vx_futures v
+LEFT JOIN flags f ON f.row_key = strftime(v.trade_date, '%Y-%m-%d') || '|' || strftime(v.expiry, '%Y-%m-%d')
+WHERE v.trade_date <= getvariable('as_of')
+  AND v.trade_date IN (SELECT date FROM core.sessions)
+  AND NOT coalesce(list_contains(f.cols, 'row'), false)
+  AND v.expiry IN (SELECT expiry FROM vix_monthly_expirations)
+ORDER BY v.trade_date, v.expiry;
+
+CREATE OR REPLACE TABLE core.macro_observations AS
+SELECT m.series_id, m.observation_date, m.value, m.available_date, m.source
+FROM raw.macro_observations m
+WHERE m.available_date <= getvariable('as_of')
+  AND NOT EXISTS (
+      SELECT 1 FROM meta.quarantine q
+      WHERE q.table_name = 'raw.macro_observations' AND q.column_name = 'row'
+        AND q.row_key = m.series_id || '|' || strftime(m.observation_date, '%Y-%m-%d'))
+ORDER BY m.series_id, m.observation_date;
+
+-- Event calendars look ahead by design: a scheduled FOMC meeting or CPI release is known about a
+-- year before it happens, an unscheduled decision only on its day. `known_from` says which.
+CREATE OR REPLACE TABLE core.events AS
+SELECT date, kind, scheduled,
+       CASE WHEN coalesce(scheduled, true) THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END AS known_from
+FROM raw.events
+WHERE (CASE WHEN coalesce(scheduled, true) THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END)
+      <= getvariable('as_of')
+ORDER BY date, kind;

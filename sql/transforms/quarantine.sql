@@ -1,0 +1,61 @@
+-- Re-derive the rule-based quarantine from raw (ingest rejects, rule 'unreadable', are kept).
+-- Expects a temp table `symbol_rules(symbol, lo, hi, ohlc, term_index)` from the catalog.
+DELETE FROM meta.quarantine WHERE rule <> 'unreadable';
+
+INSERT INTO meta.quarantine
+WITH bars AS (
+    SELECT b.*, r.lo, r.hi, r.ohlc, r.term_index,
+           b.symbol || '|' || strftime(b.date, '%Y-%m-%d') AS row_key
+    FROM raw.daily_bars b JOIN symbol_rules r USING (symbol)
+),
+vix AS (
+    SELECT date, (high - low) / close AS vix_range FROM raw.daily_bars
+    WHERE symbol = '^VIX' AND high >= low AND close > 0
+)
+-- a close outside the plausible range makes the whole row unusable
+SELECT 'raw.daily_bars', row_key, 'row', 'close_out_of_range', CAST(close AS VARCHAR),
+       format('close {} outside the plausible range [{}, {}] for {}', coalesce(CAST(close AS VARCHAR), 'missing'),
+              lo, hi, symbol)
+FROM bars WHERE close IS NULL OR close < lo OR close > hi
+UNION ALL
+-- close-only history written as O=H=L=C: there was no intraday range, so do not invent one
+SELECT 'raw.daily_bars', row_key, 'range', 'close_only_bar', CAST(close AS VARCHAR),
+       'open = high = low = close: a close-only record, open/high/low set aside'
+FROM bars WHERE ohlc AND open = close AND high = close AND low = close
+UNION ALL
+SELECT 'raw.daily_bars', row_key, 'range', 'high_below_low', format('{}/{}', high, low),
+       format('high {} below low {}: intraday range unusable', high, low)
+FROM bars WHERE high < low
+UNION ALL
+SELECT 'raw.daily_bars', row_key, 'open', 'open_outside_range', CAST(open AS VARCHAR),
+       format('open {} outside [low {}, high {}]', open, low, high)
+FROM bars WHERE high >= low AND (open > high OR open < low) AND NOT (open = close AND high = close AND low = close)
+UNION ALL
+SELECT 'raw.daily_bars', row_key, 'range', 'close_outside_range', CAST(close AS VARCHAR),
+       format('close {} outside [low {}, high {}]', close, low, high)
+FROM bars WHERE high >= low AND (close > high OR close < low)
+UNION ALL
+-- a longer-dated vol index cannot swing far more than the VIX itself on the same day
+SELECT 'raw.daily_bars', row_key, 'range', 'spurious_intraday_extreme', format('{}/{}', high, low),
+       format('intraday range {}% of close vs VIX {}%: a spurious print',
+              round(100 * (high - low) / close, 1), round(100 * vix_range, 1))
+FROM bars JOIN vix USING (date)
+WHERE term_index AND high >= low AND close BETWEEN low AND high
+  AND (high - low) / close > 0.15 AND (high - low) / close > 2.5 * vix_range
+UNION ALL
+SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(expiry, '%Y-%m-%d'), 'settle',
+       'zero_settle', CAST(settle AS VARCHAR), 'settle missing or 0.0: core uses the close'
+FROM raw.vx_futures WHERE (settle IS NULL OR settle <= 0) AND close > 0
+UNION ALL
+SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(expiry, '%Y-%m-%d'), 'range',
+       'high_below_low', format('{}/{}', high, low), format('high {} below low {}', high, low)
+FROM raw.vx_futures WHERE high < low
+UNION ALL
+SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(expiry, '%Y-%m-%d'), 'row',
+       'no_price', NULL, 'neither a settle nor a close above 0'
+FROM raw.vx_futures WHERE coalesce(settle, 0) <= 0 AND coalesce(close, 0) <= 0
+UNION ALL
+SELECT 'raw.macro_observations', series_id || '|' || strftime(observation_date, '%Y-%m-%d'), 'row',
+       'not_finite', CAST(value AS VARCHAR), 'value is NaN or infinite'
+FROM raw.macro_observations WHERE NOT isfinite(value)
+ON CONFLICT DO NOTHING;

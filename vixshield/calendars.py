@@ -1,0 +1,171 @@
+"""NYSE sessions and the option/futures expiration calendars, from exchange-calendars XNYS.
+
+exchange-calendars carries every NYSE holiday and unscheduled closure since 1990 (9/11, Sandy,
+presidential funerals), which a hand-written holiday list would get wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+FIRST_SESSION_YEAR = 1990
+
+
+@lru_cache(maxsize=1)
+def _calendar() -> xcals.ExchangeCalendar:
+    end = pd.Timestamp.today().normalize() + pd.DateOffset(years=2)
+    return xcals.get_calendar("XNYS", start=f"{FIRST_SESSION_YEAR}-01-01", end=end.strftime("%Y-%m-%d"))
+
+
+@lru_cache(maxsize=1)
+def _session_index() -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(_calendar().sessions)
+    return idx.tz_localize(None) if idx.tz is not None else idx
+
+
+def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
+    """NYSE sessions in [start, end], both inclusive."""
+    idx = _session_index()
+    return idx[(idx >= pd.Timestamp(start)) & (idx <= pd.Timestamp(end))]
+
+
+def is_session(day: dt.date | str) -> bool:
+    return pd.Timestamp(day) in _session_index()
+
+
+def session_on_or_after(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
+    """The first session on or after each day (vectorized)."""
+    return _shift(days, side="left")
+
+
+def next_session(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
+    """The first session strictly after each day (vectorized)."""
+    return _shift(days, side="right")
+
+
+def previous_session(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
+    """The last session strictly before each day (vectorized)."""
+    idx = _session_index()
+    scalar = not isinstance(days, pd.Series | pd.DatetimeIndex)
+    values = pd.DatetimeIndex([pd.Timestamp(days)] if scalar else pd.to_datetime(days))
+    pos = idx.searchsorted(values, side="left") - 1
+    if (pos < 0).any():
+        raise ValueError("a date precedes the first NYSE session in the calendar")
+    out = idx[pos]
+    return out[0] if scalar else out
+
+
+def session_on_or_before(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
+    """The last session on or before each day (vectorized)."""
+    scalar = not isinstance(days, pd.Series | pd.DatetimeIndex)
+    values = pd.DatetimeIndex([pd.Timestamp(days)] if scalar else pd.to_datetime(days))
+    out = previous_session(values + pd.Timedelta(days=1))
+    return out[0] if scalar else out
+
+
+def _shift(days, side: str):
+    idx = _session_index()
+    scalar = not isinstance(days, pd.Series | pd.DatetimeIndex)
+    values = pd.DatetimeIndex([pd.Timestamp(days)] if scalar else pd.to_datetime(days))
+    pos = idx.searchsorted(values, side=side)
+    if (pos >= len(idx)).any():
+        raise ValueError("a date lies beyond the end of the NYSE calendar")
+    out = idx[pos]
+    return out[0] if scalar else out
+
+
+def last_completed_session(now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The latest session whose close has passed, in New York time (early closes included)."""
+    cal = _calendar()
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if now.tzinfo is None:
+        now = now.tz_localize("America/New_York")
+    today = now.tz_convert("America/New_York").normalize().tz_localize(None)
+    candidate = session_on_or_before(today)
+    close = cal.session_close(candidate)
+    if now < close:
+        candidate = previous_session(candidate)
+    return candidate
+
+
+def third_friday(year: int, month: int) -> pd.Timestamp:
+    first = pd.Timestamp(year=year, month=month, day=1)
+    return first + pd.Timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def spx_monthly_expiration(year: int, month: int) -> pd.Timestamp:
+    """Monthly SPX expiry: the third Friday, or the session before it when it is a holiday."""
+    return session_on_or_before(third_friday(year, month))
+
+
+def vix_expiration(year: int, month: int) -> pd.Timestamp:
+    """VIX monthly expiry for contract month (year, month): the Wednesday 30 days before the
+    next month's SPX third Friday; the session before when that Wednesday (or the Friday) is a
+    holiday (e.g. 2024-06-18 for the Juneteenth contract)."""
+    nxt = pd.Timestamp(year=year, month=month, day=1) + pd.DateOffset(months=1)
+    friday = third_friday(nxt.year, nxt.month)
+    if not is_session(friday):  # e.g. Good Friday: count from the business day before
+        friday = previous_session(friday)
+    settlement = friday - pd.Timedelta(days=30)
+    return settlement if is_session(settlement) else previous_session(settlement)
+
+
+def vix_expirations(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
+    """Monthly VIX expirations in [start, end]."""
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    months = pd.period_range(s - pd.DateOffset(months=1), e + pd.DateOffset(months=1), freq="M")
+    out = sorted({vix_expiration(p.year, p.month) for p in months})
+    return pd.DatetimeIndex([d for d in out if s <= d <= e])
+
+
+def is_vix_monthly_expiration(days: pd.Series) -> np.ndarray:
+    """True where a date is a monthly VIX expiration (weeklies and mislabels are False)."""
+    d = pd.to_datetime(days)
+    valid = vix_expirations(d.min() - pd.Timedelta(days=40), d.max() + pd.Timedelta(days=40)) if len(d) else []
+    return d.isin(valid).to_numpy()
+
+
+# --- Event and release calendars shipped with the package (vixshield/data/, see its README) ---
+
+DATA_DIR = __import__("pathlib").Path(__file__).parent / "data"
+
+
+@lru_cache(maxsize=4)
+def release_dates(kind: str) -> pd.Series:
+    """BLS release date per reference month (index: month Period) for kind 'cpi' or 'ppi'.
+    Empty when the shipped file is absent; callers then fall back to the METHODOLOGY rule."""
+    path = DATA_DIR / f"{kind}_releases.csv"
+    if not path.exists():
+        return pd.Series(dtype="datetime64[us]")
+    frame = pd.read_csv(path, dtype=str)
+    months = pd.PeriodIndex(frame["reference_month"], freq="M")
+    return pd.Series(pd.to_datetime(frame["release_date"]).to_numpy(), index=months).sort_index()
+
+
+def shipped_events() -> pd.DataFrame:
+    """FOMC decisions and CPI/PPI release dates from the package's data files: date, kind, scheduled."""
+    frames = []
+    fomc = DATA_DIR / "fomc_decisions.csv"
+    if fomc.exists():
+        f = pd.read_csv(fomc, dtype=str)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": pd.to_datetime(f["date"]),
+                    "kind": "fomc",
+                    "scheduled": f["scheduled"].str.lower().map({"true": True, "false": False}),
+                }
+            )
+        )
+    for kind in ("cpi", "ppi"):
+        rel = release_dates(kind)
+        if len(rel):
+            frames.append(pd.DataFrame({"date": rel.to_numpy(), "kind": kind, "scheduled": True}))
+    if not frames:
+        return pd.DataFrame(columns=["date", "kind", "scheduled"])
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,77 @@
+"""What the warehouse holds: every daily symbol and macro series, and when each becomes known.
+
+The availability rules are METHODOLOGY §1; the catalog is the one place that names them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Availability(StrEnum):
+    """When an observation becomes knowable (METHODOLOGY §1)."""
+
+    CLOSE = "close"  # at the close of the observation date
+    NEXT_SESSION = "next_session"  # the next NYSE session (daily H.15, ICE, ...)
+    H10_WEEKLY = "h10_weekly"  # the Monday after the observation's week (Fed H.10)
+    CPI_RELEASE = "cpi_release"  # BLS CPI release date of the reference month
+    PPI_RELEASE = "ppi_release"  # BLS PPI release date of the reference month
+    MONTH_END_PLUS_1 = "month_end_plus_1"  # monthly averages published the next business day
+    MONTH_END_PLUS_45 = "month_end_plus_45"  # BIS real effective exchange rates
+
+
+@dataclass(frozen=True)
+class DailySymbol:
+    symbol: str  # Yahoo spelling, used as the key in raw.daily_bars
+    column: str  # prefix in core.market_daily
+    cboe_name: str | None  # Cboe index-history file stem, where Cboe publishes it
+    ohlc: bool  # False where the publisher gives a close only
+    required: bool  # a required series blocks the run when stale or missing
+    plausible: tuple[float, float]  # range a close must sit in
+
+
+DAILY_SYMBOLS: tuple[DailySymbol, ...] = (
+    DailySymbol("^GSPC", "spx", None, True, True, (1.0, 20000.0)),
+    DailySymbol("^VIX", "vix", "VIX", True, True, (5.0, 150.0)),
+    DailySymbol("^VIX9D", "vix9d", "VIX9D", True, False, (3.0, 200.0)),
+    DailySymbol("^VIX3M", "vix3m", "VIX3M", True, False, (5.0, 120.0)),
+    DailySymbol("^VIX6M", "vix6m", "VIX6M", True, False, (5.0, 100.0)),
+    DailySymbol("^VVIX", "vvix", "VVIX", False, False, (40.0, 250.0)),
+    DailySymbol("^SKEW", "skew", "SKEW", False, False, (90.0, 200.0)),
+)
+SYMBOLS_BY_NAME = {s.symbol: s for s in DAILY_SYMBOLS}
+SYMBOLS_BY_CBOE = {s.cboe_name: s for s in DAILY_SYMBOLS if s.cboe_name}
+
+
+@dataclass(frozen=True)
+class MacroSeries:
+    series_id: str
+    availability: Availability
+    description: str
+
+
+MACRO_SERIES: tuple[MacroSeries, ...] = (
+    MacroSeries("CPIAUCSL", Availability.CPI_RELEASE, "CPI, all items, SA"),
+    MacroSeries("CPILFESL", Availability.CPI_RELEASE, "Core CPI, SA"),
+    MacroSeries("PPIFIS", Availability.PPI_RELEASE, "PPI final demand (2009-11 on)"),
+    MacroSeries("PPIACO", Availability.PPI_RELEASE, "PPI all commodities (before PPIFIS)"),
+    MacroSeries("DFF", Availability.NEXT_SESSION, "Effective fed funds rate"),
+    MacroSeries("FEDFUNDS", Availability.MONTH_END_PLUS_1, "Effective fed funds rate, monthly"),
+    MacroSeries("DGS3MO", Availability.NEXT_SESSION, "3-month Treasury yield"),
+    MacroSeries("DGS2", Availability.NEXT_SESSION, "2-year Treasury yield"),
+    MacroSeries("DGS10", Availability.NEXT_SESSION, "10-year Treasury yield"),
+    MacroSeries("T10Y2Y", Availability.NEXT_SESSION, "10y minus 2y Treasury spread"),
+    MacroSeries("DTWEXBGS", Availability.H10_WEEKLY, "Broad trade-weighted dollar index"),
+    MacroSeries("DEXUSEU", Availability.H10_WEEKLY, "USD per EUR"),
+    MacroSeries("DEXJPUS", Availability.H10_WEEKLY, "JPY per USD"),
+    MacroSeries("RBUSBIS", Availability.MONTH_END_PLUS_45, "BIS real broad effective exchange rate, US"),
+    MacroSeries("BAMLH0A0HYM2", Availability.NEXT_SESSION, "ICE BofA US high-yield OAS"),
+    MacroSeries("VIXCLS", Availability.NEXT_SESSION, "VIX close as republished by FRED"),
+    MacroSeries("AAA", Availability.MONTH_END_PLUS_1, "Moody's Aaa corporate yield, monthly"),
+    MacroSeries("BAA", Availability.MONTH_END_PLUS_1, "Moody's Baa corporate yield, monthly"),
+)
+MACRO_BY_ID = {m.series_id: m for m in MACRO_SERIES}
+LIVE_MACRO_IDS: tuple[str, ...] = tuple(m.series_id for m in MACRO_SERIES if m.series_id not in ("AAA", "BAA"))
+
+EVENT_KINDS = ("fomc", "cpi", "ppi")

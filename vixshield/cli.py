@@ -1,0 +1,150 @@
+"""`vixshield run | query`: the daily job through Dagster in process, and SQL on the warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from vixshield import METHODOLOGY_VERSION, warehouse
+from vixshield.config import load_settings
+from vixshield.sources import SOURCE_NAMES, SourceError, make_source
+
+
+def _home(args) -> Path:
+    return Path(args.home or os.environ.get("VIXSHIELD_HOME") or "data")
+
+
+def cmd_run(args) -> int:
+    home = _home(args)
+    settings = load_settings(args.config, home=home)
+    try:
+        source = make_source(args.source, settings, args.data_dir)
+        if source.live:
+            print("checking the live sources ...", file=sys.stderr)
+            source.preflight()
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.as_of:
+        dt.date.fromisoformat(args.as_of)  # fail on a malformed date before starting Dagster
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str((home / "dagster").resolve()))
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    if not (dagster_home / "dagster.yaml").exists():
+        (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.progress import progress_logger
+    from pipelines.resources import VixShieldResource, WarehouseResource
+
+    run_id = str(uuid.uuid4())
+    db_path = settings.warehouse_path
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with warehouse.connect(db_path) as conn:
+        warehouse.init_schema(conn)
+        conn.execute(
+            "INSERT INTO meta.runs (run_id, started_at, status, source, as_of, config_hash, methodology_version) "
+            "VALUES (?, ?, 'running', ?, ?, ?, ?)",
+            [run_id, started, args.source, args.as_of, settings.digest(), METHODOLOGY_VERSION],
+        )
+    print(f"vixshield run {run_id[:8]}: source={args.source} as_of={args.as_of or 'latest'} warehouse={db_path}",
+          file=sys.stderr)
+    t0 = time.perf_counter()
+    job = defs.resolve_job_def("daily")
+    resources = {
+        "duckdb": WarehouseResource(database=str(db_path)),
+        "vixshield": VixShieldResource(source=args.source, data_dir=args.data_dir, as_of=args.as_of,
+                                       config_file=args.config),
+    }
+    job = job.with_logger_defs({"progress": progress_logger})
+    result = job.execute_in_process(
+        run_config={"loggers": {"progress": {}}},
+        instance=dg.DagsterInstance.get(),
+        resources=resources,
+        run_id=run_id,
+        raise_on_error=False,
+    )
+    elapsed = time.perf_counter() - t0
+    with warehouse.connect(db_path) as conn:
+        counts = warehouse.row_counts(conn)
+        checks = conn.execute(
+            "SELECT severity, passed, count(*) FROM meta.check_results WHERE run_id = ? GROUP BY ALL", [run_id]
+        ).fetchall()
+        as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0] if "core.sessions" in counts else None
+        status = "success" if result.success else "failure"
+        conn.execute(
+            "UPDATE meta.runs SET finished_at = ?, status = ?, as_of = ?, row_counts = ? WHERE run_id = ?",
+            [dt.datetime.now(dt.UTC).replace(tzinfo=None), status, as_of, json.dumps(counts), run_id],
+        )
+    passed = sum(n for sev, ok, n in checks if ok)
+    warned = sum(n for sev, ok, n in checks if not ok and sev == "WARN")
+    failed = sum(n for sev, ok, n in checks if not ok and sev == "ERROR")
+    print("\nrows per table:", file=sys.stderr)
+    for table, n in counts.items():
+        print(f"  {table:<32} {n:>10,}", file=sys.stderr)
+    print(f"\n{status.upper()}: as of {as_of}; checks {passed} passed, {warned} warned, {failed} failed; "
+          f"{elapsed:.1f}s", file=sys.stderr)
+    if not result.success:
+        print("see the failing step above; `dagster dev` shows the full event log", file=sys.stderr)
+    return 0 if result.success else 1
+
+
+def cmd_query(args) -> int:
+    import duckdb
+
+    db_path = load_settings(args.config, home=_home(args)).warehouse_path
+    if not db_path.exists():
+        print(f"error: no warehouse at {db_path}; run `vixshield run` first", file=sys.stderr)
+        return 2
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        try:
+            frame = conn.execute(args.sql).df()
+        except duckdb.Error as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso"))
+    else:
+        print(frame.to_string(index=False, max_rows=args.max_rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vixshield", description=__doc__)
+    parser.add_argument("--home", help="warehouse folder (default $VIXSHIELD_HOME or ./data)")
+    parser.add_argument("--config", help="YAML file overriding the default settings")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the daily job (ingest, validate, build core) in process")
+    run.add_argument("--source", choices=SOURCE_NAMES, default="sample",
+                     help="sample: data bundled in the arch package; files: --data-dir; live: the publishers")
+    run.add_argument("--data-dir", help="folder in the publishers' formats (for --source files)")
+    run.add_argument("--as-of", help="YYYY-MM-DD: run as if that session's close were the latest data")
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run SQL on the warehouse (read-only)")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--max-rows", type=int, default=60)
+    query.set_defaults(func=cmd_query)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

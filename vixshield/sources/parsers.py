@@ -1,0 +1,170 @@
+"""Parsers for the publishers' own file formats, shared by the live downloaders and `files`.
+
+Each takes the text as published and returns a `Fetched` in the canonical schema; rows that
+cannot be read become rejects with a reason instead of failing the whole file.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from vixshield import schemas
+from vixshield.catalog import SYMBOLS_BY_CBOE
+from vixshield.sources.base import Fetched, SourceError
+
+
+def _read_csv(text: str, what: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"{what}: not a readable CSV ({exc})") from exc
+    frame.columns = [c.strip() for c in frame.columns]
+    return frame
+
+
+def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{what}: expected columns {cols}, missing {missing}; got {list(frame.columns)}")
+
+
+def _numbers(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    # FRED writes '.' for no value; Cboe and Yahoo write blanks or 'null'.
+    return frame[cols].apply(lambda s: pd.to_numeric(s.str.strip().replace({".": None, "null": None}), errors="coerce"))
+
+
+def _split_dates(
+    frame: pd.DataFrame, col: str, fmt: str | None, key_of, what: str
+) -> tuple[pd.DataFrame, pd.Series, list[dict]]:
+    """Parse a date column; unreadable dates become rejects."""
+    dates = pd.to_datetime(frame[col].str.strip(), format=fmt, errors="coerce")
+    bad = dates.isna()
+    rejects = [
+        {"key": key_of(row), "reason": f"{what}: unreadable date {row[col]!r}", "raw": ",".join(row.astype(str))}
+        for _, row in frame[bad].iterrows()
+    ]
+    return frame[~bad], dates[~bad], rejects
+
+
+def parse_cboe_index(text: str, name: str) -> Fetched:
+    """Cboe index history: `DATE` as MM/DD/YYYY then OPEN,HIGH,LOW,CLOSE, or `DATE,<NAME>` (close only)."""
+    what = f"Cboe {name}_History.csv"
+    symbol = SYMBOLS_BY_CBOE[name].symbol if name in SYMBOLS_BY_CBOE else f"^{name}"
+    raw = _read_csv(text, what)
+    _require(raw, ["DATE"], what)
+    raw, dates, rejects = _split_dates(raw, "DATE", "%m/%d/%Y", lambda r: f"{symbol}|{r['DATE']}", what)
+    if {"OPEN", "HIGH", "LOW", "CLOSE"} <= set(raw.columns):
+        values = _numbers(raw, ["OPEN", "HIGH", "LOW", "CLOSE"])
+        values.columns = ["open", "high", "low", "close"]
+    else:
+        close_col = name if name in raw.columns else ("CLOSE" if "CLOSE" in raw.columns else None)
+        if close_col is None:
+            raise SourceError(f"{what}: no CLOSE or {name} column; got {list(raw.columns)}")
+        values = _numbers(raw, [close_col]).rename(columns={close_col: "close"})
+    frame = values.assign(symbol=symbol, date=dates.to_numpy(), source="cboe")
+    return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
+
+
+def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
+    """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume."""
+    what = f"Yahoo {symbol}.csv"
+    raw = _read_csv(text, what)
+    _require(raw, ["Date", "Close"], what)
+    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
+    cols = [c for c in ["Open", "High", "Low", "Close", "Adj Close", "Volume"] if c in raw.columns]
+    values = _numbers(raw, cols).rename(columns=lambda c: c.lower().replace(" ", "_"))
+    frame = values.assign(symbol=symbol, date=dates.dt.tz_localize(None).to_numpy() if dates.dt.tz else dates.to_numpy())
+    frame = frame[frame["close"].notna()].assign(source="yahoo")
+    return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
+
+
+def parse_wide_closes(text: str, what: str, source: str) -> Fetched:
+    """A `Date,<SYM1>,<SYM2>,...` table of (adjusted) closes, e.g. a breadth universe."""
+    raw = _read_csv(text, what)
+    _require(raw, ["Date"], what)
+    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
+    symbols = [c for c in raw.columns if c != "Date"]
+    values = _numbers(raw, symbols).assign(date=dates.to_numpy())
+    long = values.melt(id_vars="date", var_name="symbol", value_name="close").dropna(subset=["close"])
+    long = long.assign(adj_close=long["close"], source=source)
+    return Fetched("daily_bars", schemas.conform(long, "daily_bars"), rejects)
+
+
+def parse_fred_csv(text: str, series_id: str) -> Fetched:
+    """FRED fredgraph.csv: `observation_date,<ID>` (older files: `DATE,<ID>`); '.' or blank = missing."""
+    what = f"FRED {series_id}.csv"
+    raw = _read_csv(text, what)
+    date_col = next((c for c in ("observation_date", "DATE", "date") if c in raw.columns), None)
+    if date_col is None:
+        raise SourceError(f"{what}: no observation_date/DATE column; got {list(raw.columns)}")
+    value_col = series_id if series_id in raw.columns else next((c for c in raw.columns if c != date_col), None)
+    if value_col is None:
+        raise SourceError(f"{what}: no value column for {series_id}")
+    raw, dates, rejects = _split_dates(raw, date_col, "%Y-%m-%d", lambda r: f"{series_id}|{r[date_col]}", what)
+    values = _numbers(raw, [value_col])[value_col]
+    frame = pd.DataFrame({"series_id": series_id, "observation_date": dates.to_numpy(), "value": values.to_numpy()})
+    frame = frame[frame["value"].notna()].assign(source="fred")
+    return Fetched("macro_observations", schemas.conform(frame, "macro_observations"), rejects)
+
+
+VX_COLUMNS = {
+    "Trade Date": "trade_date",
+    "Futures": "expiry",
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Settle": "settle",
+    "Total Volume": "volume",
+    "Open Interest": "open_interest",
+}
+
+
+def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> Fetched:
+    """Cboe CFE VX futures, one row per contract per trade date (`Futures` holds the expiry;
+    Cboe's own files write it as `VX F (Jan 2024)` in older downloads, so a date is looked for)."""
+    raw = _read_csv(text, what)
+    _require(raw, ["Trade Date", "Futures", "Close", "Settle"], what)
+    raw, trade_dates, rejects = _split_dates(
+        raw, "Trade Date", None, lambda r: f"{r['Trade Date']}|{r['Futures']}", what
+    )
+    expiry = pd.to_datetime(raw["Futures"].str.extract(r"(\d{4}-\d{2}-\d{2})$")[0], format="%Y-%m-%d", errors="coerce")
+    exact = raw["Futures"].str.strip().str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    bad = expiry.isna() | ~exact
+    for _, row in raw[bad].iterrows():
+        rejects.append(
+            {
+                "key": f"{row['Trade Date']}|{row['Futures']}",
+                "reason": f"{what}: unreadable contract expiry {row['Futures']!r}",
+                "raw": ",".join(row.astype(str)),
+            }
+        )
+    cols = [c for c in VX_COLUMNS if c in raw.columns and c not in ("Trade Date", "Futures")]
+    values = _numbers(raw[~bad], cols).rename(columns=VX_COLUMNS)
+    frame = values.assign(
+        trade_date=trade_dates[~bad].to_numpy(), expiry=expiry[~bad].to_numpy(), source="cboe"
+    )
+    return Fetched("vx_futures", schemas.conform(frame, "vx_futures"), rejects)
+
+
+def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
+    """`date,scheduled` (scheduled True/False, empty where unknown)."""
+    raw = _read_csv(text, what)
+    _require(raw, ["date"], what)
+    raw, dates, rejects = _split_dates(raw, "date", "%Y-%m-%d", lambda r: f"{r['date']}|fomc", what)
+    sched = raw["scheduled"].str.strip().str.lower().map({"true": True, "false": False}) if "scheduled" in raw else None
+    frame = pd.DataFrame({"date": dates.to_numpy(), "kind": "fomc", "scheduled": sched, "source": "files"})
+    return Fetched("events", schemas.conform(frame, "events"), rejects)
+
+
+def parse_breadth_vendor(text: str, what: str = "vendor breadth CSV") -> Fetched:
+    """`Date,NYAD,NYMO`: a vendor's NYSE advance-decline line and McClellan oscillator."""
+    raw = _read_csv(text, what)
+    _require(raw, ["Date"], what)
+    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
+    series = [c for c in raw.columns if c != "Date"]
+    values = _numbers(raw, series).assign(date=dates.to_numpy())
+    long = values.melt(id_vars="date", var_name="series", value_name="value").dropna(subset=["value"])
+    return Fetched("breadth_vendor", schemas.conform(long.assign(source="files"), "breadth_vendor"), rejects)

@@ -1,0 +1,67 @@
+"""`sample`: the real data that ships inside the `arch` package, for a first run with no downloads.
+
+S&P 500 daily bars 1999-2018 (Yahoo), VIX closes 2014-2018, core CPI (FRED CPILFESL) and
+Moody's Aaa/Baa yields (FRED AAA/BAA). No VIX term structure, futures or breadth: the
+derived layers degrade to what these inputs allow.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from vixshield import schemas
+from vixshield.sources.base import Fetched, FetchWindow, Source
+from vixshield.sources.files import shipped_release_events
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.index = pd.to_datetime(frame.index).tz_localize(None) if frame.index.tz else pd.to_datetime(frame.index)
+    return frame
+
+
+class SampleSource(Source):
+    name = "sample"
+
+    def fetch(self, family: str, window: FetchWindow) -> Fetched:
+        if family == "daily_bars":
+            return Fetched(family, schemas.conform(pd.concat([self._spx(), self._vix()]), family))
+        if family == "macro_observations":
+            return Fetched(family, schemas.conform(self._macro(), family))
+        if family == "events":
+            return shipped_release_events()
+        return Fetched.empty(family)
+
+    @staticmethod
+    def _spx() -> pd.DataFrame:
+        import arch.data.sp500
+
+        bars = _dated(arch.data.sp500.load())
+        bars.columns = [c.lower().replace(" ", "_") for c in bars.columns]
+        return bars.rename_axis("date").reset_index().assign(symbol="^GSPC", source="sample:yahoo")
+
+    @staticmethod
+    def _vix() -> pd.DataFrame:
+        import arch.data.vix
+
+        vix = _dated(arch.data.vix.load()).dropna()  # a few sessions have no print
+        return pd.DataFrame(
+            {"date": vix.index, "close": vix["vix"].to_numpy(), "symbol": "^VIX", "source": "sample:cboe"}
+        )
+
+    @staticmethod
+    def _macro() -> pd.DataFrame:
+        import arch.data.core_cpi
+        import arch.data.default
+
+        frames = []
+        for module in (arch.data.core_cpi, arch.data.default):
+            wide = _dated(module.load())
+            for series_id in wide.columns:
+                s = wide[series_id].dropna()
+                frames.append(
+                    pd.DataFrame(
+                        {"series_id": series_id, "observation_date": s.index, "value": s.to_numpy()}
+                    )
+                )
+        return pd.concat(frames, ignore_index=True).assign(source="sample:fred")

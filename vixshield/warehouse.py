@@ -1,0 +1,138 @@
+"""DuckDB warehouse: DDL from sql/, idempotent upserts, check results and quarantine records.
+
+Every write here is one transaction: it commits whole or not at all, so a crash or an error
+mid-write leaves the tables as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from vixshield import schemas
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+def sql_text(relative: str) -> str:
+    """The text of a file under sql/ (the schema contract and the transforms live there)."""
+    return (SQL_DIR / relative).read_text()
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def init_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create every schema and table (idempotent)."""
+    for ddl in sorted((SQL_DIR / "schemas").glob("*.sql")):
+        conn.execute(ddl.read_text())
+
+
+@contextlib.contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _key_match(keys: tuple[str, ...], left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{k} = {right}.{k}" for k in keys)
+
+
+def upsert(
+    conn: duckdb.DuckDBPyConnection,
+    family: str,
+    frame: pd.DataFrame,
+    run_id: str,
+    fetched_at: dt.datetime,
+) -> dict[str, int]:
+    """Insert new keys and overwrite changed values of raw.<family>; never deletes.
+
+    Rows whose values equal what is stored are left untouched (their fetched_at and run_id too),
+    so a rerun on the same inputs changes nothing. Returns counts of inserted/revised/unchanged.
+    Runs inside the caller's transaction.
+    """
+    keys, values = schemas.FAMILIES[family]
+    cols = schemas.columns(family)
+    table = f"raw.{family}"
+    staged = schemas.conform(frame, family)
+    conn.register("_staged", staged)
+    try:
+        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in [*values, "source"])
+        conn.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _changed AS
+                SELECT s.*, EXISTS (SELECT 1 FROM {table} t WHERE {_key_match(keys, "t", "s")}) AS _exists
+                FROM _staged s
+                WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {_key_match(keys, "t", "s")} AND {same})"""
+        )
+        inserted, revised = conn.execute("SELECT count(*) FILTER (NOT _exists), count(*) FILTER (_exists) FROM _changed").fetchone()
+        conn.execute(
+            f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
+            f"SELECT {', '.join(cols)}, ?, ? FROM _changed",
+            [fetched_at, run_id],
+        )
+        conn.execute("DROP TABLE _changed")
+    finally:
+        conn.unregister("_staged")
+    return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
+
+
+def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[dict]) -> int:
+    """Keep rows a parser could not read in meta.quarantine (insert-if-absent: never lost)."""
+    if not rejects:
+        return 0
+    frame = pd.DataFrame(
+        {
+            "table_name": f"raw.{family}",
+            "row_key": [r["key"] for r in rejects],
+            "column_name": "row",
+            "rule": "unreadable",
+            "value": [r.get("raw", "")[:500] for r in rejects],
+            "reason": [r["reason"] for r in rejects],
+        }
+    ).drop_duplicates(subset=["table_name", "row_key", "column_name", "rule"])
+    conn.register("_rejects", frame)
+    try:
+        conn.execute("INSERT OR IGNORE INTO meta.quarantine SELECT * FROM _rejects")
+    finally:
+        conn.unregister("_rejects")
+    return len(frame)
+
+
+def record_check(
+    conn: duckdb.DuckDBPyConnection,
+    run_id: str,
+    asset: str,
+    check_name: str,
+    passed: bool,
+    severity: str,
+    failures: int | None = None,
+    details: dict | None = None,
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO meta.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, asset, check_name, passed, severity, failures, json.dumps(details or {}, default=str),
+         dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+    )
+
+
+def row_counts(conn: duckdb.DuckDBPyConnection, schemas_: tuple[str, ...] = ("raw", "core", "meta")) -> dict[str, int]:
+    tables = conn.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ? AND NOT temporary ORDER BY 1, 2",
+        [list(schemas_)],
+    ).fetchall()
+    return {f"{s}.{t}": conn.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables}
