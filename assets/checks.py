@@ -2,7 +2,6 @@
 Blocking checks (severity ERROR) stop every downstream asset; every result lands in
 meta.check_results."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -11,7 +10,9 @@ from vixshield import validation, warehouse
 from vixshield.schemas import FAMILIES
 
 
-def _record(conn, run_id: str, asset: str, name: str, passed: bool, blocking: bool, failures, details) -> dg.AssetCheckResult:
+def _record(
+    conn, run_id: str, asset: str, name: str, passed: bool, blocking: bool, failures, details
+) -> dg.AssetCheckResult:
     severity = "ERROR" if blocking else "WARN"
     warehouse.record_check(conn, run_id, asset, name, passed, severity, failures, details)
     return dg.AssetCheckResult(
@@ -26,10 +27,17 @@ def _record(conn, run_id: str, asset: str, name: str, passed: bool, blocking: bo
 def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
     asset = f"raw.{family}"
     specs = [
-        dg.AssetCheckSpec("expectations_blocking", asset=["raw", family], blocking=True,
-                          description="Great Expectations: schema, non-null and unique keys."),
-        dg.AssetCheckSpec("expectations_warn", asset=["raw", family],
-                          description="Great Expectations: value ranges and OHLC consistency (defects get quarantined)."),
+        dg.AssetCheckSpec(
+            "expectations_blocking",
+            asset=["raw", family],
+            blocking=True,
+            description="Great Expectations: schema, non-null and unique keys.",
+        ),
+        dg.AssetCheckSpec(
+            "expectations_warn",
+            asset=["raw", family],
+            description="Great Expectations: value ranges and OHLC consistency (defects get quarantined).",
+        ),
     ]
 
     @dg.multi_asset_check(specs=specs, name=f"expectations_{family}")
@@ -42,9 +50,16 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
             for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
                 group = [o for o in outcomes if o.blocking == blocking]
                 failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
-                yield _record(conn, context.run.run_id, asset, name, not failed, blocking,
-                              sum((o.unexpected_count or 1) for o in group if not o.passed),
-                              {"failed": failed, "evaluated": [o.name for o in group]})
+                yield _record(
+                    conn,
+                    context.run.run_id,
+                    asset,
+                    name,
+                    not failed,
+                    blocking,
+                    sum((o.unexpected_count or 1) for o in group if not o.passed),
+                    {"failed": failed, "evaluated": [o.name for o in group]},
+                )
 
     return _checks
 
@@ -63,8 +78,16 @@ def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
             validation.set_variables(conn, as_of, vixshield.settings().validation)
             for check in checks:
                 out = validation.run_check(conn, check)
-                yield _record(conn, context.run.run_id, asset, check.name, out.passed, check.blocking,
-                              out.failures, {"as_of": str(as_of), "sample": out.sample})
+                yield _record(
+                    conn,
+                    context.run.run_id,
+                    asset,
+                    check.name,
+                    out.passed,
+                    check.blocking,
+                    out.failures,
+                    {"as_of": str(as_of), "sample": out.sample},
+                )
 
     return _checks
 

@@ -1,6 +1,5 @@
 """meta.quarantine and the core.* tables: validated, session-aligned, point-in-time."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

@@ -1,6 +1,5 @@
 """Materialization metadata: row count, column schema and a short markdown preview."""
 
-
 import dagster as dg
 import duckdb
 

@@ -1,6 +1,5 @@
 """raw.* assets: fetch one family from the configured source and upsert it in one transaction."""
 
-
 import datetime as dt
 
 import dagster as dg

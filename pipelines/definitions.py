@@ -1,6 +1,5 @@
 """The one Definitions object: assets, checks, the daily job and its NYSE-session schedule."""
 
-
 import dagster as dg
 
 from assets.checks import expectation_checks, sql_checks

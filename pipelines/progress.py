@@ -1,7 +1,6 @@
 """A Dagster logger that prints one line per finished step and per failed or warning check,
 for `vixshield run` in a terminal (the Dagster UI keeps the full event log)."""
 
-
 import logging
 import sys
 import time

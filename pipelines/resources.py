@@ -1,12 +1,10 @@
 """Resources: the DuckDB warehouse and the run's settings (source, data dir, as-of, config file)."""
 
-
 import datetime as dt
 import os
-from pathlib import Path
-
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb

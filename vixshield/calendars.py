@@ -35,7 +35,7 @@ def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
 
 
 def is_session(day: dt.date | str) -> bool:
-    return pd.Timestamp(day) in _session_index()
+    return pd.Timestamp(day).normalize() in _session_index()
 
 
 def session_on_or_after(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
@@ -127,7 +127,7 @@ def is_vix_monthly_expiration(days: pd.Series) -> np.ndarray:
     """True where a date is a monthly VIX expiration (weeklies and mislabels are False)."""
     d = pd.to_datetime(days)
     valid = vix_expirations(d.min() - pd.Timedelta(days=40), d.max() + pd.Timedelta(days=40)) if len(d) else []
-    return d.isin(valid).to_numpy()
+    return np.asarray(d.isin(valid))
 
 
 # --- Event and release calendars shipped with the package (vixshield/data/, see its README) ---
@@ -136,15 +136,19 @@ DATA_DIR = __import__("pathlib").Path(__file__).parent / "data"
 
 
 @lru_cache(maxsize=4)
-def release_dates(kind: str) -> pd.Series:
-    """BLS release date per reference month (index: month Period) for kind 'cpi' or 'ppi'.
-    Empty when the shipped file is absent; callers then fall back to the METHODOLOGY rule."""
+def _release_dates(kind: str) -> pd.Series:
     path = DATA_DIR / f"{kind}_releases.csv"
     if not path.exists():
         return pd.Series(dtype="datetime64[us]")
     frame = pd.read_csv(path, dtype=str)
     months = pd.PeriodIndex(frame["reference_month"], freq="M")
     return pd.Series(pd.to_datetime(frame["release_date"]).to_numpy(), index=months).sort_index()
+
+
+def release_dates(kind: str) -> pd.Series:
+    """BLS release date per reference month (index: month Period) for kind 'cpi' or 'ppi'.
+    Empty when the shipped file is absent; callers then fall back to the METHODOLOGY rule."""
+    return _release_dates(kind).copy()
 
 
 def shipped_events() -> pd.DataFrame:
@@ -168,4 +172,5 @@ def shipped_events() -> pd.DataFrame:
             frames.append(pd.DataFrame({"date": rel.to_numpy(), "kind": kind, "scheduled": True}))
     if not frames:
         return pd.DataFrame(columns=["date", "kind", "scheduled"])
-    return pd.concat(frames, ignore_index=True)
+    # one BLS release can carry two reference months (e.g. after the 2025 shutdown): one event
+    return pd.concat(frames, ignore_index=True).drop_duplicates(subset=["date", "kind"])

@@ -56,14 +56,17 @@ def cmd_run(args) -> int:
             "VALUES (?, ?, 'running', ?, ?, ?, ?)",
             [run_id, started, args.source, args.as_of, settings.digest(), METHODOLOGY_VERSION],
         )
-    print(f"vixshield run {run_id[:8]}: source={args.source} as_of={args.as_of or 'latest'} warehouse={db_path}",
-          file=sys.stderr)
+    print(
+        f"vixshield run {run_id[:8]}: source={args.source} as_of={args.as_of or 'latest'} warehouse={db_path}",
+        file=sys.stderr,
+    )
     t0 = time.perf_counter()
     job = defs.resolve_job_def("daily")
     resources = {
         "duckdb": WarehouseResource(database=str(db_path)),
-        "vixshield": VixShieldResource(source=args.source, data_dir=args.data_dir, as_of=args.as_of,
-                                       config_file=args.config),
+        "vixshield": VixShieldResource(
+            source=args.source, data_dir=args.data_dir, as_of=args.as_of, config_file=args.config
+        ),
     }
     job = job.with_logger_defs({"progress": progress_logger})
     result = job.execute_in_process(
@@ -91,8 +94,10 @@ def cmd_run(args) -> int:
     print("\nrows per table:", file=sys.stderr)
     for table, n in counts.items():
         print(f"  {table:<32} {n:>10,}", file=sys.stderr)
-    print(f"\n{status.upper()}: as of {as_of}; checks {passed} passed, {warned} warned, {failed} failed; "
-          f"{elapsed:.1f}s", file=sys.stderr)
+    print(
+        f"\n{status.upper()}: as of {as_of}; checks {passed} passed, {warned} warned, {failed} failed; {elapsed:.1f}s",
+        file=sys.stderr,
+    )
     if not result.success:
         print("see the failing step above; `dagster dev` shows the full event log", file=sys.stderr)
     return 0 if result.success else 1
@@ -127,8 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the daily job (ingest, validate, build core) in process")
-    run.add_argument("--source", choices=SOURCE_NAMES, default="sample",
-                     help="sample: data bundled in the arch package; files: --data-dir; live: the publishers")
+    run.add_argument(
+        "--source",
+        choices=SOURCE_NAMES,
+        default="sample",
+        help="sample: data bundled in the arch package; files: --data-dir; live: the publishers",
+    )
     run.add_argument("--data-dir", help="folder in the publishers' formats (for --source files)")
     run.add_argument("--as-of", help="YYYY-MM-DD: run as if that session's close were the latest data")
     run.set_defaults(func=cmd_run)

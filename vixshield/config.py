@@ -16,7 +16,7 @@ DEFAULT_UNIVERSE = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY
 
 @dataclass(frozen=True)
 class LiveSettings:
-    yahoo_url: str = "https://query2.finance.yahoo.com"
+    yahoo_url: str | None = None  # None: Yahoo's own hosts (a base URL redirects all of yfinance)
     fred_api_url: str = "https://api.stlouisfed.org/fred"
     fredgraph_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv"
     cboe_url: str = "https://cdn.cboe.com"
@@ -55,7 +55,9 @@ def _merge(obj, overrides: dict):
     changes = {}
     for key, value in overrides.items():
         if not hasattr(obj, key):
-            raise ValueError(f"unknown setting {key!r} in config file; known: {[f.name for f in dataclasses.fields(obj)]}")
+            raise ValueError(
+                f"unknown setting {key!r} in config file; known: {[f.name for f in dataclasses.fields(obj)]}"
+            )
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current) and isinstance(value, dict):
             changes[key] = _merge(current, value)

@@ -53,8 +53,11 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
     for _, row in frame[clash].iterrows():
         key = "|".join(v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v) for v in row[list(keys)])
         rejects.append(
-            {"key": key, "reason": "conflicting duplicate key in the source; the last row was kept",
-             "raw": ",".join(map(str, row.to_numpy()))}
+            {
+                "key": key,
+                "reason": "conflicting duplicate key in the source; the last row was kept",
+                "raw": ",".join(map(str, row.to_numpy())),
+            }
         )
     return Fetched(family, schemas.conform(frame[~clash], family), rejects)
 

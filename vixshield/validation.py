@@ -62,14 +62,18 @@ for _c in SQL_CHECKS:
 def _register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     rules = pd.DataFrame(
         [
-            {"symbol": s.symbol, "lo": s.plausible[0], "hi": s.plausible[1], "ohlc": s.ohlc,
-             "term_index": s.symbol in TERM_INDICES}
+            {
+                "symbol": s.symbol,
+                "lo": s.plausible[0],
+                "hi": s.plausible[1],
+                "ohlc": s.ohlc,
+                "term_index": s.symbol in TERM_INDICES,
+            }
             for s in DAILY_SYMBOLS
         ]
     )
-    conn.register("_rules", rules)
-    conn.execute("CREATE OR REPLACE TEMP TABLE symbol_rules AS SELECT * FROM _rules")
-    conn.unregister("_rules")
+    with warehouse.registered(conn, "_rules", rules):
+        conn.execute("CREATE OR REPLACE TEMP TABLE symbol_rules AS SELECT * FROM _rules")
 
 
 def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> None:
@@ -109,26 +113,29 @@ def build_core(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Valida
     start = max(pd.Timestamp(first or as_of), pd.Timestamp(f"{calendars.FIRST_SESSION_YEAR}-01-01"))
     sessions = pd.DataFrame({"date": calendars.sessions(start, as_of).astype("datetime64[us]")})
     expiries = pd.DataFrame(
-        {"expiry": calendars.vix_expirations("2004-01-01", pd.Timestamp(as_of) + pd.DateOffset(years=1))
-         .astype("datetime64[us]")}
+        {
+            "expiry": calendars.vix_expirations("2004-01-01", pd.Timestamp(as_of) + pd.DateOffset(years=1)).astype(
+                "datetime64[us]"
+            )
+        }
     )
     set_variables(conn, as_of, settings)
-    conn.register("_sessions", sessions)
-    conn.register("_expiries", expiries)
-    try:
-        with warehouse.transaction(conn):
-            conn.execute("CREATE OR REPLACE TABLE core.sessions AS SELECT CAST(date AS DATE) AS date FROM _sessions")
-            conn.execute(
-                "CREATE OR REPLACE TEMP TABLE vix_monthly_expirations AS "
-                "SELECT CAST(expiry AS DATE) AS expiry FROM _expiries"
-            )
-            conn.execute(warehouse.sql_text("transforms/core_tables.sql"))
-            conn.execute(warehouse.sql_text("transforms/core_market_daily.sql"))
-    finally:
-        conn.unregister("_sessions")
-        conn.unregister("_expiries")
-    return {t: conn.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
-            for t in ("sessions", "market_daily", "vx_futures", "macro_observations", "events")}
+    with (
+        warehouse.registered(conn, "_sessions", sessions),
+        warehouse.registered(conn, "_expiries", expiries),
+        warehouse.transaction(conn),
+    ):
+        conn.execute("CREATE OR REPLACE TABLE core.sessions AS SELECT CAST(date AS DATE) AS date FROM _sessions")
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE vix_monthly_expirations AS "
+            "SELECT CAST(expiry AS DATE) AS expiry FROM _expiries"
+        )
+        conn.execute(warehouse.sql_text("transforms/core_tables.sql"))
+        conn.execute(warehouse.sql_text("transforms/core_market_daily.sql"))
+    return {
+        t: conn.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
+        for t in ("sessions", "market_daily", "vx_futures", "macro_observations", "events")
+    }
 
 
 def run_check(conn: duckdb.DuckDBPyConnection, check: SqlCheck, sample_rows: int = 10) -> CheckOutcome:

@@ -49,6 +49,17 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     conn.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def registered(conn: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> Iterator[str]:
+    """Expose a DataFrame to SQL as `name` for the duration of the block."""
+    conn.register(name, frame)
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses; the error above matters
+            conn.unregister(name)
+
+
 def _key_match(keys: tuple[str, ...], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} = {right}.{k}" for k in keys)
 
@@ -70,8 +81,7 @@ def upsert(
     cols = schemas.columns(family)
     table = f"raw.{family}"
     staged = schemas.conform(frame, family)
-    conn.register("_staged", staged)
-    try:
+    with registered(conn, "_staged", staged):
         same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM s.{c}" for c in [*values, "source"])
         conn.execute(
             f"""CREATE OR REPLACE TEMP TABLE _changed AS
@@ -79,15 +89,15 @@ def upsert(
                 FROM _staged s
                 WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {_key_match(keys, "t", "s")} AND {same})"""
         )
-        inserted, revised = conn.execute("SELECT count(*) FILTER (NOT _exists), count(*) FILTER (_exists) FROM _changed").fetchone()
+        inserted, revised = conn.execute(
+            "SELECT count(*) FILTER (NOT _exists), count(*) FILTER (_exists) FROM _changed"
+        ).fetchone()
         conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
             f"SELECT {', '.join(cols)}, ?, ? FROM _changed",
             [fetched_at, run_id],
         )
         conn.execute("DROP TABLE _changed")
-    finally:
-        conn.unregister("_staged")
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
 
 
@@ -105,11 +115,8 @@ def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[d
             "reason": [r["reason"] for r in rejects],
         }
     ).drop_duplicates(subset=["table_name", "row_key", "column_name", "rule"])
-    conn.register("_rejects", frame)
-    try:
+    with registered(conn, "_rejects", frame):
         conn.execute("INSERT OR IGNORE INTO meta.quarantine SELECT * FROM _rejects")
-    finally:
-        conn.unregister("_rejects")
     return len(frame)
 
 
@@ -125,8 +132,16 @@ def record_check(
 ) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO meta.check_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, asset, check_name, passed, severity, failures, json.dumps(details or {}, default=str),
-         dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+        [
+            run_id,
+            asset,
+            check_name,
+            passed,
+            severity,
+            failures,
+            json.dumps(details or {}, default=str),
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ],
     )
 
 

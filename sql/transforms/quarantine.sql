@@ -55,6 +55,11 @@ SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(exp
        'no_price', NULL, 'neither a settle nor a close above 0'
 FROM raw.vx_futures WHERE coalesce(settle, 0) <= 0 AND coalesce(close, 0) <= 0
 UNION ALL
+SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(expiry, '%Y-%m-%d'), 'row',
+       'traded_after_expiry', CAST(expiry AS VARCHAR),
+       format('trade date {} after the contract''s expiry {}: mislabelled contract', trade_date, expiry)
+FROM raw.vx_futures WHERE trade_date > expiry
+UNION ALL
 SELECT 'raw.macro_observations', series_id || '|' || strftime(observation_date, '%Y-%m-%d'), 'row',
        'not_finite', CAST(value AS VARCHAR), 'value is NaN or infinite'
 FROM raw.macro_observations WHERE NOT isfinite(value)

@@ -14,7 +14,12 @@ FAMILY_NAMES = tuple(schemas.FAMILIES)
 
 
 class SourceError(RuntimeError):
-    """A source could not deliver what was asked; the message says what to do."""
+    """A source could not deliver what was asked; the message says what to do.
+    `status` is the HTTP status where one was received."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass

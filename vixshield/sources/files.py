@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from pathlib import Path
 
 from vixshield import calendars, schemas
@@ -60,7 +62,11 @@ class FilesSource(Source):
                 yield parsers.parse_fred_csv(self._read(path), path.stem)
         elif family == "vx_futures":
             for path in self._files("cboe_futures"):
-                yield parsers.parse_vx_per_contract(self._read(path), f"cboe_futures/{path.name}")
+                text = self._read(path)
+                expiry = re.fullmatch(r"VX_(\d{4}-\d{2}-\d{2})", path.stem)  # one contract per file, as Cboe serves
+                if expiry:
+                    text = parsers.label_vx_expiry(text, dt.date.fromisoformat(expiry.group(1)))
+                yield parsers.parse_vx_per_contract(text, f"cboe_futures/{path.name}")
         elif family == "events":
             fomc = self.root / "events" / "fomc_decisions.csv"
             if fomc.exists():

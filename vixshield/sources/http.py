@@ -23,6 +23,23 @@ def scrub(text: str) -> str:
     return _SECRET.sub(r"\1=***", text)
 
 
+class _ScrubFilter(logging.Filter):
+    """Rewrites a record's message with `scrub` (urllib3 logs `GET /...?api_key=...` at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to fix; leave it alone
+            return True
+        record.msg, record.args = scrub(message), None
+        return True
+
+
+_urllib3_log = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _ScrubFilter) for f in _urllib3_log.filters):
+    _urllib3_log.addFilter(_ScrubFilter())
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     timeout: float = 20.0  # seconds, connect and read
@@ -46,20 +63,22 @@ def get(
     """GET with retries; raises SourceError naming `what` once retries are exhausted."""
     settings = settings or HttpSettings()
     http = session or requests
-    last = ""
+    last, status = "", None
     for attempt in range(settings.max_retries + 1):
         try:
             resp = http.get(url, params=params, timeout=settings.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except requests.RequestException as exc:  # refused, stalled, or a truncated body
             last = f"{type(exc).__name__}: {exc}"
         else:
             if resp.status_code == 200:
                 return resp
             if resp.status_code not in RETRY_STATUS:
-                raise SourceError(scrub(f"{what}: HTTP {resp.status_code} from {resp.url}: {resp.text[:200]}"))
-            last = f"HTTP {resp.status_code}"
+                raise SourceError(
+                    scrub(f"{what}: HTTP {resp.status_code} from {resp.url}: {resp.text[:200]}"), resp.status_code
+                )
+            last, status = f"HTTP {resp.status_code}", resp.status_code
         if attempt < settings.max_retries:
             delay = backoff_delay(attempt, settings)
             log.warning("%s failed (%s); retry %d in %.1fs", what, scrub(last), attempt + 1, delay)
             time.sleep(delay)
-    raise SourceError(scrub(f"{what}: gave up after {settings.max_retries + 1} attempts; last error: {last}"))
+    raise SourceError(scrub(f"{what}: gave up after {settings.max_retries + 1} attempts; last error: {last}"), status)

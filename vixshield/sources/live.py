@@ -19,6 +19,7 @@ from vixshield.sources.files import shipped_release_events
 from vixshield.sources.http import HttpSettings
 
 FIRST_DATE = dt.date(1990, 1, 1)
+YAHOO_HOST = "https://query2.finance.yahoo.com"
 FIRST_VX_EXPIRY = dt.date(2013, 1, 1)  # Cboe's per-contract CDN files start here
 OFFLINE_HINT = (
     "Offline options: `vixshield run --source sample` (bundled data) or "
@@ -39,8 +40,10 @@ class LiveSource(Source):
     def preflight(self, timeout: float = 3.0) -> None:
         """Fail fast, naming the offline options, when no live host answers at all."""
         s = self.settings.live
-        hosts = {urlparse(u).hostname: urlparse(u).port or (443 if u.startswith("https") else 80)
-                 for u in (s.yahoo_url, s.fred_api_url, s.fredgraph_url, s.cboe_url)}
+        hosts = {
+            urlparse(u).hostname: urlparse(u).port or (443 if u.startswith("https") else 80)
+            for u in (s.yahoo_url or YAHOO_HOST, s.fred_api_url, s.fredgraph_url, s.cboe_url)
+        }
         unreachable = []
         for host, port in hosts.items():
             try:

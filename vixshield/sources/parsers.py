@@ -6,7 +6,10 @@ cannot be read become rejects with a reason instead of failing the whole file.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
+import re
 
 import pandas as pd
 
@@ -75,7 +78,8 @@ def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
     cols = [c for c in ["Open", "High", "Low", "Close", "Adj Close", "Volume"] if c in raw.columns]
     values = _numbers(raw, cols).rename(columns=lambda c: c.lower().replace(" ", "_"))
-    frame = values.assign(symbol=symbol, date=dates.dt.tz_localize(None).to_numpy() if dates.dt.tz else dates.to_numpy())
+    naive = dates.dt.tz_localize(None) if dates.dt.tz else dates
+    frame = values.assign(symbol=symbol, date=naive.to_numpy())
     frame = frame[frame["close"].notna()].assign(source="yahoo")
     return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
 
@@ -107,6 +111,37 @@ def parse_fred_csv(text: str, series_id: str) -> Fetched:
     frame = pd.DataFrame({"series_id": series_id, "observation_date": dates.to_numpy(), "value": values.to_numpy()})
     frame = frame[frame["value"].notna()].assign(source="fred")
     return Fetched("macro_observations", schemas.conform(frame, "macro_observations"), rejects)
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_CODES = "FGHJKMNQUVXZ"
+_LABEL = re.compile(r"(?:VX\s*)?([FGHJKMNQUVXZ])\s*\(([A-Za-z]{3})\s+(\d{2}|\d{4})\)")
+
+
+def _label_matches(label: str, expiry: dt.date) -> bool:
+    found = _LABEL.fullmatch(label.strip())
+    if not found:
+        return False
+    code, month, year = found.groups()
+    year_ok = int(year) == (expiry.year if len(year) == 4 else expiry.year % 100)
+    return code == MONTH_CODES[expiry.month - 1] and month.title() == MONTHS[expiry.month - 1] and year_ok
+
+
+def label_vx_expiry(text: str, expiry: dt.date) -> str:
+    """Cboe's per-contract files label the contract `F (Jan 2024)`; the expiry is known from the
+    file's name (VX_2024-01-17.csv). Rewrite matching labels to that ISO date so the parser reads them;
+    a label for another month is left alone and becomes a reject."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [c.strip() for c in rows[0]] if rows else []
+    if "Futures" not in header:
+        return text  # let the parser report what is wrong
+    col = header.index("Futures")
+    for row in rows[1:]:
+        if len(row) > col and _label_matches(row[col], expiry):
+            row[col] = expiry.isoformat()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
 
 
 VX_COLUMNS = {
@@ -143,9 +178,7 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
         )
     cols = [c for c in VX_COLUMNS if c in raw.columns and c not in ("Trade Date", "Futures")]
     values = _numbers(raw[~bad], cols).rename(columns=VX_COLUMNS)
-    frame = values.assign(
-        trade_date=trade_dates[~bad].to_numpy(), expiry=expiry[~bad].to_numpy(), source="cboe"
-    )
+    frame = values.assign(trade_date=trade_dates[~bad].to_numpy(), expiry=expiry[~bad].to_numpy(), source="cboe")
     return Fetched("vx_futures", schemas.conform(frame, "vx_futures"), rejects)
 
 

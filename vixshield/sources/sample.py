@@ -60,8 +60,6 @@ class SampleSource(Source):
             for series_id in wide.columns:
                 s = wide[series_id].dropna()
                 frames.append(
-                    pd.DataFrame(
-                        {"series_id": series_id, "observation_date": s.index, "value": s.to_numpy()}
-                    )
+                    pd.DataFrame({"series_id": series_id, "observation_date": s.index, "value": s.to_numpy()})
                 )
         return pd.concat(frames, ignore_index=True).assign(source="sample:fred")

@@ -1,0 +1,83 @@
+"""The shared publisher-format parsers, on snippets written exactly as the publishers write them."""
+
+import pandas as pd
+import pytest
+
+from vixshield.sources import parsers
+from vixshield.sources.base import SourceError
+
+CBOE_VIX = """DATE,OPEN,HIGH,LOW,CLOSE
+01/02/1990,17.240000,17.240000,17.240000,17.240000
+03/16/2020,57.830000,83.560000,57.830000,82.690000
+13/45/2020,1,2,3,4
+"""
+
+
+def test_cboe_ohlc_parses_us_dates_and_rejects_unreadable_rows():
+    out = parsers.parse_cboe_index(CBOE_VIX, "VIX")
+    assert list(out.frame["symbol"].unique()) == ["^VIX"]
+    row = out.frame[out.frame["date"] == "2020-03-16"].iloc[0]
+    assert (row.open, row.high, row.low, row.close) == (57.83, 83.56, 57.83, 82.69)
+    assert len(out.frame) == 2
+    assert len(out.rejects) == 1 and "13/45/2020" in out.rejects[0]["reason"]
+
+
+def test_cboe_close_only_file():
+    out = parsers.parse_cboe_index("DATE,VVIX\n03/06/2006,71.730000\n03/07/2006,72.5\n", "VVIX")
+    assert out.frame["close"].tolist() == [71.73, 72.5]
+    assert out.frame["open"].isna().all() and out.frame["symbol"].eq("^VVIX").all()
+
+
+@pytest.mark.parametrize("header", ["observation_date", "DATE"])
+def test_fred_csv_headers_and_missing_values(header):
+    text = f"{header},DGS10\n2024-07-03,4.36\n2024-07-04,.\n2024-07-05,\n2024-07-08,4.28\n"
+    out = parsers.parse_fred_csv(text, "DGS10")
+    assert out.frame["observation_date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-07-03", "2024-07-08"]
+    assert out.frame["value"].tolist() == [4.36, 4.28]
+    assert out.frame["available_date"].isna().all()  # filled later from the availability rule
+
+
+def test_fred_csv_without_date_column_is_a_clear_error():
+    with pytest.raises(SourceError, match="observation_date"):
+        parsers.parse_fred_csv("when,DGS10\n2024-01-02,4\n", "DGS10")
+
+
+def test_yahoo_csv():
+    text = "Date,Open,High,Low,Close,Adj Close,Volume\n2024-03-28,5248.03,5264.85,5245.82,5254.35,5254.35,3998270000\n"
+    out = parsers.parse_yahoo_csv(text, "^GSPC")
+    r = out.frame.iloc[0]
+    assert (r.symbol, r.date, r.close, r.volume) == ("^GSPC", pd.Timestamp("2024-03-28"), 5254.35, 3998270000.0)
+
+
+def test_vx_per_contract_rejects_a_mislabelled_expiry_with_its_reason():
+    text = (
+        "Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,Open Interest\n"
+        "2025-07-22,2025-08-20,17.5,17.9,17.2,17.6,17.65,0.1,90000,10,300000\n"
+        "2025-07-22,20268-03-18,21.0,21.0,21.0,21.0,21.05,0.0,10,0,500\n"
+    )
+    out = parsers.parse_vx_per_contract(text)
+    assert len(out.frame) == 1 and out.frame.iloc[0]["settle"] == 17.65
+    assert out.frame.iloc[0]["open_interest"] == 300000
+    assert len(out.rejects) == 1 and "20268-03-18" in out.rejects[0]["reason"]
+
+
+def test_wide_closes_and_vendor_breadth_become_long_rows():
+    wide = parsers.parse_wide_closes("Date,XLB,XLC\n2005-02-25,11.53,\n2005-02-28,11.60,\n", "sectors", "breadth")
+    assert wide.frame["symbol"].tolist() == ["XLB", "XLB"]  # blank XLC cells are not observations
+    vendor = parsers.parse_breadth_vendor("Date,NYAD,NYMO\n2005-01-03,182.49,\n2008-10-01,100.0,-45.2\n")
+    assert sorted(zip(vendor.frame["series"], vendor.frame["value"], strict=True)) == [
+        ("NYAD", 100.0),
+        ("NYAD", 182.49),
+        ("NYMO", -45.2),
+    ]
+
+
+def test_fomc_csv_keeps_unknown_scheduled_flag_as_null():
+    out = parsers.parse_fomc_csv("date,scheduled\n2020-03-03,False\n2020-03-18,\n2020-04-29,True\n")
+    assert out.frame["scheduled"].tolist()[0] is False
+    assert pd.isna(out.frame["scheduled"].iloc[1]) and out.frame["scheduled"].iloc[2]
+
+
+def test_garbage_is_a_clear_error():
+    with pytest.raises(SourceError, match="expected columns"):
+        parsers.parse_vx_per_contract("<html>rate limited</html>\n")

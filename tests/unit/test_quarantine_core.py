@@ -1,0 +1,177 @@
+"""Quarantine rules, the core build and each SQL check, on purpose-built good and bad data."""
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from vixshield import ingest, validation, warehouse
+from vixshield.config import ValidationSettings
+from vixshield.schemas import FAMILIES
+from vixshield.sources.base import FetchWindow
+from vixshield.sources.files import FilesSource
+
+AS_OF = dt.date(2024, 3, 28)
+SETTINGS = ValidationSettings()
+
+
+def load_all(conn, root: Path, end: dt.date = dt.date(2200, 1, 1)) -> None:
+    source = FilesSource(root)
+    for family in FAMILIES:
+        ingest.load(conn, source, family, FetchWindow(None, end), "test")
+
+
+@pytest.fixture
+def conn(tmp_path):
+    c = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.init_schema(c)
+    yield c
+    c.close()
+
+
+def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
+    path = root / "cboe" / f"{name}_History.csv"
+    frame = pd.read_csv(path, dtype=str)
+    for col, value in values.items():
+        frame.loc[frame["DATE"] == date_us, col] = value
+    frame.to_csv(path, index=False)
+
+
+def build(conn) -> dict[str, validation.CheckOutcome]:
+    validation.rebuild_quarantine(conn)
+    as_of = validation.resolve_as_of(conn, None, live=False)
+    validation.build_core(conn, as_of, SETTINGS)
+    return {c.name: validation.run_check(conn, c) for c in validation.SQL_CHECKS}
+
+
+def test_clean_data_passes_every_check(conn, market_dir):
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    assert {n: o.failures for n, o in outcomes.items() if not o.passed} == {}
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+    n_sessions = conn.execute("SELECT count(*) FROM core.sessions").fetchone()[0]
+    assert conn.execute("SELECT count(*) FROM core.market_daily").fetchone()[0] == n_sessions
+
+
+def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, market_dir):
+    edit_cboe(market_dir, "VIX", "10/02/2023", OPEN="19.0", HIGH="19.0", LOW="19.0", CLOSE="19.0")  # close-only
+    edit_cboe(market_dir, "VIX6M", "10/03/2023", HIGH="15.87", LOW="16.50")  # high below low (cf. 2019-07-05)
+    edit_cboe(market_dir, "VIX", "10/04/2023", OPEN="99.0")  # open outside the range
+    edit_cboe(market_dir, "VVIX", "10/05/2023", VVIX="15.71")  # implausible (cf. 2006-03-15)
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    rules = dict(conn.execute("SELECT rule, row_key FROM meta.quarantine").fetchall())
+    assert rules == {
+        "close_only_bar": "^VIX|2023-10-02",
+        "high_below_low": "^VIX6M|2023-10-03",
+        "open_outside_range": "^VIX|2023-10-04",
+        "close_out_of_range": "^VVIX|2023-10-05",
+    }
+    assert all(r for (r,) in conn.execute("SELECT reason FROM meta.quarantine").fetchall())
+    row = conn.execute(
+        "SELECT vix_open, vix_high, vix, vix6m_high, vix6m, vvix FROM core.market_daily WHERE date = '2023-10-02'"
+    ).fetchone()
+    assert row[:3] == (None, None, 19.0)
+    assert conn.execute("SELECT vix_open, vix FROM core.market_daily WHERE date = '2023-10-04'").fetchone()[0] is None
+    assert (
+        conn.execute("SELECT vix6m_high, vix6m FROM core.market_daily WHERE date = '2023-10-03'").fetchone()[0] is None
+    )
+    assert conn.execute("SELECT vvix FROM core.market_daily WHERE date = '2023-10-05'").fetchone()[0] is None
+    # the defects are handled, so the blocking checks on core pass
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)
+
+
+def test_vx_zero_settle_uses_close_and_m1_rolls_before_expiry(conn, market_dir):
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(path, dtype=str)
+    vx.loc[vx["Trade Date"] == "2023-10-02", "Settle"] = "0.0"
+    vx.to_csv(path, index=False)
+    load_all(conn, market_dir)
+    build(conn)
+    m1, expiry, src = conn.execute(
+        "SELECT vx_m1, vx_m1_expiry::VARCHAR, vx_m1_price_source FROM core.market_daily WHERE date = '2023-10-02'"
+    ).fetchone()
+    close = float(vx[(vx["Trade Date"] == "2023-10-02") & (vx["Futures"] == "2023-10-18")]["Close"].iloc[0])
+    assert (m1, expiry, src) == (close, "2023-10-18", "close")
+    # on the October expiry day M1 is already November
+    assert (
+        conn.execute("SELECT vx_m1_expiry::VARCHAR FROM core.market_daily WHERE date = '2023-10-18'").fetchone()[0]
+        == "2023-11-15"
+    )
+
+
+def test_stale_spx_blocks(conn, market_dir):
+    load_all(conn, market_dir)
+    conn.execute("DELETE FROM raw.daily_bars WHERE symbol = '^GSPC' AND date >= '2024-03-26'")
+    validation.rebuild_quarantine(conn)
+    validation.build_core(conn, AS_OF, SETTINGS)  # the expected session, as a live run would ask for
+    validation.set_variables(conn, AS_OF, SETTINGS)
+    for name in ("core_required_fresh", "core_recent_sessions_complete"):
+        out = validation.run_check(conn, next(c for c in validation.SQL_CHECKS if c.name == name))
+        assert not out.passed and out.check.blocking, name
+
+
+@pytest.mark.parametrize(
+    ("check", "damage"),
+    [
+        ("core_one_row_per_session", "INSERT INTO core.market_daily SELECT * FROM core.market_daily LIMIT 1"),
+        ("core_one_row_per_session", "UPDATE core.market_daily SET date = '2023-12-25' WHERE date = '2023-12-26'"),
+        ("core_ohlc_consistent", "UPDATE core.market_daily SET spx_low = spx_high + 1 WHERE date = '2023-11-01'"),
+        ("core_plausible_ranges", "UPDATE core.market_daily SET vix = 180 WHERE date = '2023-11-01'"),
+        ("core_outlier_jumps", "UPDATE core.market_daily SET spx_close = spx_close * 1.5 WHERE date = '2023-11-01'"),
+        ("core_history_gaps", "UPDATE core.market_daily SET vix = NULL WHERE date = '2023-11-01'"),
+        (
+            "macro_point_in_time",
+            "UPDATE core.macro_observations SET available_date = '2024-04-30' WHERE observation_date = '2024-01-01'",
+        ),
+        ("vx_curve_sane", "UPDATE core.market_daily SET vx_m1_expiry = date WHERE date = '2023-11-01'"),
+    ],
+)
+def test_each_check_fails_on_purpose_built_damage(conn, market_dir, check, damage):
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    assert outcomes[check].passed
+    conn.execute(damage)
+    assert validation.run_check(conn, outcomes[check].check).failures >= 1
+
+
+def test_optional_series_falling_behind_warns(conn, market_dir):
+    frame = pd.read_csv(market_dir / "cboe" / "VIX3M_History.csv", dtype=str)
+    frame.iloc[:-10].to_csv(market_dir / "cboe" / "VIX3M_History.csv", index=False)
+    load_all(conn, market_dir)
+    out = build(conn)["core_optional_fresh"]
+    assert not out.passed and not out.check.blocking
+    assert out.sample[0]["series"] == "vix3m" and out.sample[0]["sessions_behind"] == "10"
+
+
+def test_as_of_cut_holds_nothing_later(conn, market_dir):
+    cut = dt.date(2023, 12, 15)
+    load_all(conn, market_dir, end=cut)
+    validation.rebuild_quarantine(conn)
+    validation.build_core(conn, validation.resolve_as_of(conn, cut, live=False), SETTINGS)
+    assert conn.execute("SELECT max(date) FROM core.market_daily").fetchone()[0] == cut
+    assert conn.execute("SELECT max(available_date) FROM core.macro_observations").fetchone()[0] <= cut
+    assert conn.execute("SELECT max(date) FROM raw.daily_bars").fetchone()[0] <= cut
+    assert conn.execute("SELECT max(trade_date) FROM core.vx_futures").fetchone()[0] <= cut
+    assert conn.execute("SELECT count(*) FROM core.events WHERE known_from > ?", [cut]).fetchone()[0] == 0
+
+
+def test_core_rows_are_invariant_to_the_as_of_cut(tmp_path, market_dir):
+    """Core for session t computed on data cut at t equals the full run's row for t."""
+    full = warehouse.connect(tmp_path / "full.duckdb")
+    warehouse.init_schema(full)
+    load_all(full, market_dir)
+    build(full)
+    for cut in (dt.date(2023, 10, 31), dt.date(2024, 1, 2), dt.date(2024, 2, 15)):
+        part = warehouse.connect(tmp_path / f"cut{cut}.duckdb")
+        warehouse.init_schema(part)
+        load_all(part, market_dir, end=cut)
+        validation.rebuild_quarantine(part)
+        validation.build_core(part, cut, SETTINGS)
+        query = "SELECT * FROM core.market_daily WHERE date <= ? ORDER BY date"
+        assert part.execute(query, [cut]).df().equals(full.execute(query, [cut]).df())
+        mq = "SELECT * FROM core.macro_observations WHERE available_date <= ? ORDER BY ALL"
+        assert part.execute(mq, [cut]).df().equals(full.execute(mq, [cut]).df())
+        part.close()
+    full.close()

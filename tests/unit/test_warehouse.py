@@ -1,0 +1,116 @@
+"""Raw upserts: idempotent, revisions applied, nothing ever lost, all-or-nothing."""
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from vixshield import ingest, schemas, warehouse
+from vixshield.sources.base import Fetched, FetchWindow, Source
+
+T0 = dt.datetime(2026, 1, 5, 23, 0)
+T1 = dt.datetime(2026, 1, 6, 23, 0)
+
+
+def bars(closes: dict[str, float], symbol: str = "^VIX") -> pd.DataFrame:
+    return schemas.conform(
+        pd.DataFrame(
+            {"symbol": symbol, "date": pd.to_datetime(list(closes)), "close": list(closes.values()), "source": "cboe"}
+        ),
+        "daily_bars",
+    )
+
+
+@pytest.fixture
+def conn(tmp_path):
+    c = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.init_schema(c)
+    yield c
+    c.close()
+
+
+def upsert(conn, frame, run_id, at):
+    with warehouse.transaction(conn):
+        return warehouse.upsert(conn, "daily_bars", frame, run_id, at)
+
+
+def test_rerun_adds_nothing_and_keeps_first_fetch_stamp(conn):
+    frame = bars({"2024-01-02": 13.2, "2024-01-03": 14.04})
+    assert upsert(conn, frame, "r1", T0) == {"inserted": 2, "revised": 0, "unchanged": 0}
+    before = conn.execute("SELECT * FROM raw.daily_bars ORDER BY date").fetchall()
+    assert upsert(conn, frame, "r2", T1) == {"inserted": 0, "revised": 0, "unchanged": 2}
+    assert conn.execute("SELECT * FROM raw.daily_bars ORDER BY date").fetchall() == before
+
+
+def test_revision_overwrites_only_the_changed_row(conn):
+    upsert(conn, bars({"2024-01-02": 13.2, "2024-01-03": 14.04}), "r1", T0)
+    assert upsert(conn, bars({"2024-01-02": 13.2, "2024-01-03": 14.10}), "r2", T1)["revised"] == 1
+    rows = conn.execute("SELECT date::VARCHAR, close, run_id FROM raw.daily_bars ORDER BY date").fetchall()
+    assert rows == [("2024-01-02", 13.2, "r1"), ("2024-01-03", 14.10, "r2")]
+
+
+def test_a_shorter_refetch_loses_nothing(conn):
+    # FRED serves ICE HY OAS for a rolling three years only: history must survive a refetch.
+    upsert(conn, bars({"2024-01-02": 13.2, "2024-01-03": 14.04, "2024-01-04": 14.13}), "r1", T0)
+    upsert(conn, bars({"2024-01-04": 14.13}), "r2", T1)
+    assert conn.execute("SELECT count(*) FROM raw.daily_bars").fetchone()[0] == 3
+
+
+def test_a_failing_write_leaves_the_table_as_it_was(conn):
+    upsert(conn, bars({"2024-01-02": 13.2}), "r1", T0)
+    bad = bars({"2024-01-03": 14.04, "2024-01-04": 14.13})
+    bad.loc[1, "source"] = None  # violates NOT NULL half-way through the batch
+    with pytest.raises(duckdb.ConstraintException):
+        upsert(conn, bad, "r2", T1)
+    assert conn.execute("SELECT date::VARCHAR FROM raw.daily_bars").fetchall() == [("2024-01-02",)]
+
+
+class OneShot(Source):
+    name = "test"
+
+    def __init__(self, fetched: Fetched):
+        self.fetched = fetched
+
+    def fetch(self, family, window):
+        return self.fetched
+
+
+def test_duplicates_collapse_and_conflicts_are_quarantined_with_a_reason(conn):
+    frame = pd.concat(
+        [bars({"2024-01-02": 13.2, "2024-01-03": 14.04}), bars({"2024-01-02": 13.2}), bars({"2024-01-03": 99.0})]
+    )
+    result = ingest.load(
+        conn, OneShot(Fetched("daily_bars", frame)), "daily_bars", FetchWindow(None, dt.date(2024, 12, 31)), "r1"
+    )
+    assert (result.inserted, result.rejected) == (2, 1)
+    # the publisher's last row wins; the earlier conflicting one is kept in quarantine
+    assert conn.execute("SELECT close FROM raw.daily_bars WHERE date = '2024-01-03'").fetchone()[0] == 99.0
+    key, reason = conn.execute("SELECT row_key, reason FROM meta.quarantine").fetchone()
+    assert key == "^VIX|2024-01-03" and "conflicting duplicate" in reason
+
+
+def test_load_cuts_at_the_window_end_and_fills_macro_availability(conn):
+    macro = schemas.conform(
+        pd.DataFrame(
+            {
+                "series_id": "DGS10",
+                "observation_date": pd.to_datetime(["2020-03-12", "2020-03-13", "2020-03-16"]),
+                "value": [0.88, 0.94, 0.73],
+                "source": "fred",
+            }
+        ),
+        "macro_observations",
+    )
+    ingest.load(
+        conn,
+        OneShot(Fetched("macro_observations", macro)),
+        "macro_observations",
+        FetchWindow(None, dt.date(2020, 3, 16)),
+        "r1",
+    )
+    # Friday 03-13's yield is published Monday 03-16 (known at its close); Monday's only on Tuesday
+    rows = conn.execute(
+        "SELECT observation_date::VARCHAR, available_date::VARCHAR FROM raw.macro_observations ORDER BY 1"
+    ).fetchall()
+    assert rows == [("2020-03-12", "2020-03-13"), ("2020-03-13", "2020-03-16")]

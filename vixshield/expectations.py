@@ -1,0 +1,245 @@
+"""Great Expectations suites for the raw tables: what a fetched row must look like to be usable.
+
+One suite per raw family, built in code (no GX project on disk) and validated against an in-memory
+frame read back from raw.<family>. Blocking expectations guard what downstream SQL relies on
+(the table's columns, non-null and unique keys, point-in-time availability, known event kinds);
+non-blocking ones flag values that are suspicious but not fatal (an implausible close, high < low).
+
+GX is imported lazily (2-4 s) and its context, datasource and suites are built once per process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from vixshield import schemas
+from vixshield.catalog import DAILY_SYMBOLS, EVENT_KINDS
+
+if TYPE_CHECKING:
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation import Expectation
+
+AUDIT_COLUMNS = ("fetched_at", "run_id")  # added by the warehouse on write
+PARTIAL_UNEXPECTED = 5  # values kept in details: enough to find the rows, small enough to store
+_RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL_UNEXPECTED}
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    name: str  # short stable name, e.g. "keys_unique", "close_in_range[^VIX]"
+    passed: bool
+    blocking: bool  # True: the data is unusable; False: a warning
+    unexpected_count: int | None
+    details: dict  # small and JSON-serializable
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    batch_definition: BatchDefinition
+    suites: dict[str, ExpectationSuite]
+
+
+_RUNTIME: _Runtime | None = None
+_LOCK = threading.Lock()  # one shared GX context: validations must not interleave
+
+
+def table_columns(family: str) -> list[str]:
+    """The columns of raw.<family>: the family's canonical columns plus the audit columns."""
+    return [*schemas.columns(family), *AUDIT_COLUMNS]
+
+
+def _tagged(expectation: Expectation, name: str, blocking: bool) -> Expectation:
+    """Name and severity ride in `meta`: GX does not return results in suite order."""
+    expectation.meta = {"name": name, "blocking": blocking}
+    return expectation
+
+
+def _expectations(family: str) -> list[Expectation]:
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    keys, _ = schemas.FAMILIES[family]
+    out = [
+        _tagged(
+            gxe.ExpectTableColumnsToMatchSet(column_set=table_columns(family), exact_match=True),
+            "columns_match",
+            True,
+        ),
+        *(_tagged(gxe.ExpectColumnValuesToNotBeNull(column=k), f"key_not_null[{k}]", True) for k in keys),
+        _tagged(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(keys)), "keys_unique", True),
+        _tagged(gxe.ExpectColumnValuesToNotBeNull(column="source"), "source_not_null", True),
+    ]
+    # Pair checks skip rows where either side is NULL: missing values are not an ordering defect.
+    high_ge_low = gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="high", column_B="low", or_equal=True, ignore_row_if="either_value_is_missing"
+    )
+    if family == "daily_bars":
+        out += [
+            _tagged(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="close",
+                    min_value=s.plausible[0],
+                    max_value=s.plausible[1],
+                    row_condition=Column("symbol") == s.symbol,
+                ),
+                f"close_in_range[{s.symbol}]",
+                False,
+            )
+            for s in DAILY_SYMBOLS
+        ]
+        out += [
+            _tagged(
+                gxe.ExpectColumnValuesToBeBetween(column="close", min_value=0, strict_min=True),
+                "close_positive",
+                False,
+            ),
+            _tagged(high_ge_low, "high_ge_low", False),
+            _tagged(gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0), "volume_nonnegative", False),
+        ]
+    elif family == "macro_observations":
+        out += [
+            _tagged(gxe.ExpectColumnValuesToNotBeNull(column="available_date"), "available_date_not_null", True),
+            _tagged(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="available_date",
+                    column_B="observation_date",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "available_after_observation",
+                True,
+            ),
+            _tagged(gxe.ExpectColumnValuesToNotBeNull(column="value"), "value_not_null", False),
+        ]
+    elif family == "vx_futures":
+        out += [
+            _tagged(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="expiry",
+                    column_B="trade_date",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+                "expiry_after_trade_date",
+                False,  # a mislabelled contract: quarantined (traded_after_expiry), not fatal
+            ),
+            _tagged(gxe.ExpectColumnValuesToBeBetween(column="settle", min_value=0), "settle_nonnegative", False),
+            _tagged(
+                gxe.ExpectColumnValuesToBeBetween(column="close", min_value=5, max_value=150),
+                "close_in_range",
+                False,
+            ),
+            _tagged(high_ge_low, "high_ge_low", False),
+        ]
+    elif family == "events":
+        out.append(
+            _tagged(
+                gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=list(EVENT_KINDS)),
+                "kind_known",
+                True,
+            )
+        )
+    elif family == "breadth_vendor":
+        out.append(_tagged(gxe.ExpectColumnValuesToNotBeNull(column="value"), "value_not_null", False))
+    return out
+
+
+def _runtime() -> _Runtime:
+    """Build the GX context, the dataframe batch definition and every family's suite, once."""
+    global _RUNTIME
+    if _RUNTIME is not None:
+        return _RUNTIME
+    # GX logs INFO chatter and deprecation warnings at import time: quiet them before importing.
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+    # This module pins its own logger to INFO (it announces the ephemeral docs-site temp dir).
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas("vixshield_raw").add_dataframe_asset("raw_frame")
+    batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
+    suites = {}
+    for family in schemas.FAMILIES:
+        suite = gx.ExpectationSuite(name=f"raw.{family}", expectations=_expectations(family))
+        suites[family] = suite
+    _RUNTIME = _Runtime(batch_definition, suites)
+    return _RUNTIME
+
+
+def _json_safe(value: Any) -> Any:
+    """Timestamps, numpy scalars, NaN/NaT and tuples as plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _outcome(result: Any) -> ExpectationOutcome:
+    config = result.expectation_config
+    meta = config.meta or {}
+    details: dict[str, Any] = {"expectation": config.type}
+    res = result.result or {}
+    unexpected: int | None = res.get("unexpected_count")
+    exception = result.exception_info or {}
+    # A metric that could not be computed (e.g. its column is missing) comes back as a dict keyed by
+    # metric id; a whole-expectation failure as a flat dict.
+    errors = [exception] if "raised_exception" in exception else list(exception.values())
+    raised = [e for e in errors if isinstance(e, dict) and e.get("raised_exception")]
+    messages = [e.get("exception_message") for e in raised]
+    if messages:
+        details["error"] = str(messages[0])[:300]
+        unexpected = None
+    elif config.type == "expect_table_columns_to_match_set":
+        mismatched = (res.get("details") or {}).get("mismatched") or {}
+        details.update({k: sorted(mismatched.get(k) or []) for k in ("missing", "unexpected")})
+        unexpected = len(details["missing"]) + len(details["unexpected"])
+    elif res.get("partial_unexpected_list"):
+        details["partial_unexpected"] = _json_safe(res["partial_unexpected_list"][:PARTIAL_UNEXPECTED])
+    return ExpectationOutcome(
+        name=str(meta["name"]),
+        passed=bool(result.success) and not messages,
+        blocking=bool(meta["blocking"]),
+        unexpected_count=None if unexpected is None else int(unexpected),
+        details=details,
+    )
+
+
+def validate_table(family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]:
+    """Run raw.<family>'s suite on `frame`; outcomes come back in suite order.
+
+    An expectation whose column is missing fails with `details["error"]` (and `columns_match`
+    fails, blocking). Duplicate keys count every row of a duplicated key as unexpected.
+    """
+    if family not in schemas.FAMILIES:
+        raise ValueError(f"unknown raw family {family!r}")
+    runtime = _runtime()
+    suite = runtime.suites[family]
+    with _LOCK:
+        batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        validation = batch.validate(suite, result_format=_RESULT_FORMAT)
+    by_name = {o.name: o for o in map(_outcome, validation.results)}
+    return [by_name[str(e.meta["name"])] for e in suite.expectations]
