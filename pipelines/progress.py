@@ -18,8 +18,11 @@ class ProgressHandler(logging.Handler):
         print(line, file=self.stream, flush=True)
 
     def emit(self, record: logging.LogRecord) -> None:
-        event = getattr(record, "dagster_meta", {}).get("dagster_event")
+        meta = getattr(record, "dagster_meta", {})
+        event = meta.get("dagster_event")
         if event is None:
+            if record.levelno >= logging.ERROR and "Not executing" in str(meta.get("orig_message", "")):
+                self._say(f"  skip  {meta.get('step_key') or '':<45} (an upstream step or blocking check failed)")
             return
         kind, step = event.event_type_value, event.step_key or ""
         if kind == "STEP_START":
@@ -33,8 +36,6 @@ class ProgressHandler(logging.Handler):
                 err = err.cause
             message = err.message.strip().splitlines()[-1] if err else "failed"
             self._say(f"  FAIL  {step:<45} {message}")
-        elif kind == "STEP_SKIPPED":
-            self._say(f"  skip  {step:<45} (an upstream step or blocking check failed)")
         elif kind == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
             if not ev.passed:

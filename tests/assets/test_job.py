@@ -1,0 +1,148 @@
+"""The Dagster code location: the asset graph, the daily job on a temp DuckDB, checks, schedule."""
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.checks import expectation_checks, sql_checks
+from pipelines.definitions import daily_after_close, defs
+from pipelines.resources import VixShieldResource, WarehouseResource
+
+CHECK_SPECS = [spec for d in (*expectation_checks, *sql_checks) for spec in d.check_specs]
+EXPECTED_ASSETS = {
+    "raw/daily_bars",
+    "raw/macro_observations",
+    "raw/vx_futures",
+    "raw/events",
+    "raw/breadth_vendor",
+    "meta/quarantine",
+    "core/sessions",
+    "core/market_daily",
+    "core/vx_futures",
+    "core/macro_observations",
+    "core/events",
+}
+
+
+def run_daily(db: Path, data_dir: Path, as_of: str | None = None) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def("daily").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "duckdb": WarehouseResource(database=str(db)),
+            "vixshield": VixShieldResource(source="files", data_dir=str(data_dir), as_of=as_of),
+        },
+        raise_on_error=False,
+    )
+
+
+def table_digests(db: Path, stamps: bool = True) -> dict[str, str]:
+    """A content hash per table (rows in key order), without per-run bookkeeping (meta.runs,
+    meta.check_results); `stamps=False` also leaves out raw's fetched_at/run_id columns."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        tables = conn.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('raw', 'core', 'meta') "
+            "AND table_name NOT IN ('runs', 'check_results')"
+        ).fetchall()
+        out = {}
+        for schema, table in tables:
+            cols = "* EXCLUDE (fetched_at, run_id)" if schema == "raw" and not stamps else "*"
+            frame = conn.execute(f"SELECT {cols} FROM {schema}.{table} ORDER BY ALL").df()
+            out[f"{schema}.{table}"] = hashlib.sha256(frame.to_csv().encode()).hexdigest()
+        return out
+
+
+def test_asset_graph_is_the_contract():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == EXPECTED_ASSETS
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name in {"raw", "validation", "core"}
+        assert node.kinds, key
+    core = graph.get(dg.AssetKey(["core", "market_daily"]))
+    assert dg.AssetKey(["meta", "quarantine"]) in core.parent_keys
+    raw = defs.resolve_assets_def(dg.AssetKey(["raw", "daily_bars"]))
+    assert raw.op.retry_policy is not None and raw.op.retry_policy.max_retries >= 1
+    assert {s.key for s in CHECK_SPECS} == set(graph.asset_check_keys)
+    blocking = {s.name for s in CHECK_SPECS if s.blocking}
+    assert {"expectations_blocking", "core_required_fresh", "macro_point_in_time"} <= blocking
+
+
+def test_daily_job_builds_the_warehouse_and_records_every_check(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    result = run_daily(db, market_dir)
+    assert result.success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        checks = conn.execute("SELECT asset, check_name, passed, severity FROM meta.check_results").fetchall()
+        assert len(checks) == len(CHECK_SPECS)
+        assert all(passed for _, _, passed, _ in checks)
+        assert conn.execute("SELECT max(date) FROM core.market_daily").fetchone()[0] == dt.date(2024, 3, 28)
+        assert conn.execute("SELECT count(*) FROM core.market_daily WHERE vx_m1 IS NULL").fetchone()[0] == 0
+    mats = result.get_asset_materialization_events()
+    md = next(e for e in mats if e.asset_key == dg.AssetKey(["core", "market_daily"])).materialization.metadata
+    assert md["dagster/row_count"].value > 100 and "dagster/column_schema" in md and "preview" in md
+
+
+def test_a_rerun_adds_no_rows_and_leaves_tables_identical(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    assert run_daily(db, market_dir).success
+    before = table_digests(db)
+    assert run_daily(db, market_dir).success
+    assert table_digests(db) == before
+
+
+def test_a_blocking_check_failure_stops_everything_downstream(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    assert run_daily(db, market_dir).success
+    with duckdb.connect(str(db)) as conn:  # a row no source writes: an unknown event kind
+        conn.execute("INSERT INTO raw.events VALUES ('2024-01-05', 'nfp', true, 'test', now(), 'x')")
+        conn.execute("DELETE FROM core.market_daily")
+    result = run_daily(db, market_dir)
+    assert not result.success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        run_id = result.run_id
+        failed = conn.execute(
+            "SELECT asset, check_name FROM meta.check_results WHERE run_id = ? AND NOT passed", [run_id]
+        ).fetchall()
+        assert ("raw.events", "expectations_blocking") in failed
+        # core was not rebuilt: the emptied table stays empty
+        assert conn.execute("SELECT count(*) FROM core.market_daily").fetchone()[0] == 0
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "raw/events" in materialized
+    assert not {"meta/quarantine", "core/market_daily"} & materialized
+
+
+def test_as_of_replay_holds_nothing_later(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    assert run_daily(db, market_dir, as_of="2023-12-15").success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert conn.execute("SELECT max(date) FROM core.market_daily").fetchone()[0] == dt.date(2023, 12, 15)
+        assert conn.execute("SELECT max(date) FROM raw.daily_bars").fetchone()[0] == dt.date(2023, 12, 15)
+        assert conn.execute("SELECT max(available_date) FROM raw.macro_observations").fetchone()[0] <= dt.date(
+            2023, 12, 15
+        )
+
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("when", "runs"),
+    [
+        (dt.datetime(2024, 7, 3, 18, 30, tzinfo=NY), True),  # early close (13:00): runs as usual
+        (dt.datetime(2024, 7, 4, 18, 30, tzinfo=NY), False),  # Independence Day
+        (dt.datetime(2024, 3, 29, 18, 30, tzinfo=NY), False),  # Good Friday
+        (dt.datetime(2025, 1, 9, 18, 30, tzinfo=NY), False),  # national day of mourning
+        (dt.datetime(2024, 3, 28, 18, 30, tzinfo=NY), True),
+    ],
+)
+def test_schedule_runs_on_nyse_sessions_only(when, runs):
+    assert daily_after_close.cron_schedule == "30 18 * * 1-5"
+    assert daily_after_close.execution_timezone == "America/New_York"
+    result = daily_after_close(dg.build_schedule_context(scheduled_execution_time=when))
+    assert isinstance(result, dg.RunRequest) is runs

@@ -1,0 +1,96 @@
+"""`vixshield run` and `vixshield query` end to end, in subprocesses."""
+
+import json
+
+import duckdb
+import pandas as pd
+
+from tests.e2e.helpers import vixshield
+
+
+def raw_counts(home) -> dict[str, int]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        return {
+            t: conn.execute(f"SELECT count(*) FROM raw.{t}").fetchone()[0]
+            for t in ("daily_bars", "macro_observations", "vx_futures", "events", "breadth_vendor")
+        }
+
+
+def test_sample_builds_from_nothing_and_a_rerun_adds_no_rows(tmp_path):
+    home = tmp_path / "home"
+    first = vixshield(home, "run", "--source", "sample")
+    assert first.returncode == 0, first.stderr
+    assert "ok    raw__daily_bars" in first.stderr and "SUCCESS: as of 2018-12-31" in first.stderr
+    counts = raw_counts(home)
+    assert counts["daily_bars"] > 6000 and counts["macro_observations"] > 2000
+    second = vixshield(home, "run", "--source", "sample")
+    assert second.returncode == 0, second.stderr
+    assert raw_counts(home) == counts
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        runs = conn.execute("SELECT status, as_of::VARCHAR, config_hash IS NOT NULL FROM meta.runs").fetchall()
+        assert runs == [("success", "2018-12-31", True)] * 2
+        # the sample has no VIX before 2014, so those sessions carry SPX only
+        assert (
+            conn.execute("SELECT min(date)::VARCHAR FROM core.market_daily WHERE vix IS NOT NULL").fetchone()[0]
+            == "2014-01-03"
+        )  # the first row of arch.data.vix
+
+
+def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_dir):
+    home = tmp_path / "home"
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    assert "rows per table:" in out.stderr and "core.market_daily" in out.stderr
+    assert "checks 20 passed, 0 warned, 0 failed" in out.stderr
+    q = vixshield(
+        home,
+        "query",
+        "SELECT date, spx_close, vix FROM core.market_daily ORDER BY date DESC LIMIT 3",
+        "--format",
+        "json",
+    )
+    assert q.returncode == 0, q.stderr
+    rows = json.loads(q.stdout)
+    assert [r["date"][:10] for r in rows] == ["2024-03-28", "2024-03-27", "2024-03-26"]
+    csv = vixshield(home, "query", "SELECT count(*) AS n FROM core.sessions", "--format", "csv")
+    assert csv.stdout.splitlines()[0] == "n"
+
+
+def test_query_cannot_change_the_warehouse(tmp_path, market_dir):
+    home = tmp_path / "home"
+    assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
+    out = vixshield(home, "query", "DELETE FROM core.market_daily")
+    assert out.returncode == 2 and "read-only" in out.stderr.lower()
+    assert vixshield(home, "query", "SELECT count(*) AS n FROM core.market_daily").stdout.split()[-1] != "0"
+
+
+def test_live_without_network_fails_fast_and_names_the_offline_options(tmp_path):
+    home = tmp_path / "home"
+    config = tmp_path / "offline.yaml"
+    closed = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused at once
+    config.write_text(
+        f"live:\n  yahoo_url: {closed}\n  fred_api_url: {closed}\n  fredgraph_url: {closed}\n  cboe_url: {closed}\n"
+    )
+    out = vixshield(home, "--config", str(config), "run", "--source", "live")
+    assert out.returncode == 2
+    assert "--source sample" in out.stderr and "--source files" in out.stderr
+    assert not (home / "warehouse.duckdb").exists()  # nothing written, nothing replaced by offline data
+
+
+def test_missing_recent_spx_sessions_fail_the_run_with_the_check_named(tmp_path, market_dir):
+    spx = pd.read_csv(market_dir / "yahoo" / "^GSPC.csv")
+    spx.iloc[:-3].to_csv(market_dir / "yahoo" / "^GSPC.csv", index=False)
+    home = tmp_path / "home"
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir), "--as-of", "2024-03-28")
+    assert out.returncode == 1
+    assert "core_required_fresh" in out.stderr and "FAILURE" in out.stderr
+
+
+def test_bad_arguments_get_clear_errors(tmp_path):
+    home = tmp_path / "home"
+    out = vixshield(home, "run", "--source", "files")
+    assert out.returncode == 2 and "--data-dir" in out.stderr
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(tmp_path / "nowhere"))
+    assert out.returncode == 2 and "not a directory" in out.stderr
+    out = vixshield(home, "query", "SELECT 1")
+    assert out.returncode == 2 and "vixshield run" in out.stderr

@@ -1,0 +1,79 @@
+"""A run killed with SIGKILL leaves the warehouse as it was; the next run completes as if nothing happened."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tests.assets.test_job import table_digests
+from tests.conftest import write_market_dir
+from tests.e2e.helpers import cli_env, start, vixshield
+
+CHILD = textwrap.dedent(
+    """
+    import datetime as dt, sys, time
+    from pathlib import Path
+    from vixshield import ingest, warehouse
+    from vixshield.sources.base import FetchWindow
+    from vixshield.sources.files import FilesSource
+
+    db, data_dir, marker = sys.argv[1:4]
+    real = warehouse.record_rejects
+
+    def pause_inside_the_transaction(conn, family, rejects):
+        real(conn, family, rejects)          # the upsert has written; the transaction is still open
+        Path(marker).write_text("writing")
+        time.sleep(60)
+
+    warehouse.record_rejects = pause_inside_the_transaction
+    conn = warehouse.connect(db)
+    ingest.load(conn, FilesSource(data_dir), "daily_bars", FetchWindow(None, dt.date(2200, 1, 1)), "killed")
+    """
+)
+
+
+def test_kill_mid_write_leaves_the_warehouse_unchanged(tmp_path, market_dir):
+    home = tmp_path / "home"
+    assert (
+        vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir), "--as-of", "2023-12-01").returncode
+        == 0
+    )
+    db = home / "warehouse.duckdb"
+    before = table_digests(db)
+    marker = tmp_path / "marker"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(market_dir), str(marker)], env=cli_env(home))
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert child.poll() is None, "the writer exited before reaching the pause"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert table_digests(db) == before  # the uncommitted rows are gone, nothing else changed
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple:
+    """One uninterrupted run to compare against, and its input folder."""
+    root = tmp_path_factory.mktemp("reference")
+    data = write_market_dir(root / "market")
+    assert vixshield(root / "home", "run", "--source", "files", "--data-dir", str(data)).returncode == 0
+    return data, table_digests(root / "home" / "warehouse.duckdb", stamps=False)
+
+
+@pytest.mark.parametrize("kill_after", [2.0, 5.0, 8.0])  # ingest, checks, core build (about)
+def test_a_run_killed_at_any_point_then_rerun_equals_an_uninterrupted_run(tmp_path, reference, kill_after):
+    market_dir, want = reference
+    home = tmp_path / "home"
+    proc = start(home, "run", "--source", "files", "--data-dir", str(market_dir))
+    time.sleep(kill_after)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    if (home / "warehouse.duckdb").exists():
+        table_digests(home / "warehouse.duckdb")  # opens cleanly
+    rerun = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert rerun.returncode == 0, rerun.stderr
+    assert table_digests(home / "warehouse.duckdb", stamps=False) == want
