@@ -36,6 +36,9 @@ class VixShieldResource(dg.ConfigurableResource):
     data_dir: str | None = None
     as_of: str | None = None  # YYYY-MM-DD; None = latest available
     config_file: str | None = None
+    # Great Expectations validates the rows this run wrote (older rows were validated when written,
+    # and keys/NOT NULL are enforced by the DDL). True re-validates every stored row.
+    validate_all: bool = False
 
     def settings(self) -> Settings:
         return load_settings(self.config_file)

@@ -236,9 +236,9 @@ def validate_table(family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]
     """
     if family not in schemas.FAMILIES:
         raise ValueError(f"unknown raw family {family!r}")
-    runtime = _runtime()
-    suite = runtime.suites[family]
     with _LOCK:
+        runtime = _runtime()
+        suite = runtime.suites[family]
         batch = runtime.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         validation = batch.validate(suite, result_format=_RESULT_FORMAT)
     by_name = {o.name: o for o in map(_outcome, validation.results)}

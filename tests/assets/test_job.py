@@ -2,6 +2,9 @@
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,6 +15,7 @@ import pytest
 from assets.checks import expectation_checks, sql_checks
 from pipelines.definitions import daily_after_close, defs
 from pipelines.resources import VixShieldResource, WarehouseResource
+from tests.conftest import REPO
 
 CHECK_SPECS = [spec for d in (*expectation_checks, *sql_checks) for spec in d.check_specs]
 EXPECTED_ASSETS = {
@@ -29,12 +33,14 @@ EXPECTED_ASSETS = {
 }
 
 
-def run_daily(db: Path, data_dir: Path, as_of: str | None = None) -> dg.ExecuteInProcessResult:
+def run_daily(db: Path, data_dir: Path, as_of: str | None = None, validate_all: bool = False):
     return defs.resolve_job_def("daily").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         resources={
             "duckdb": WarehouseResource(database=str(db)),
-            "vixshield": VixShieldResource(source="files", data_dir=str(data_dir), as_of=as_of),
+            "vixshield": VixShieldResource(
+                source="files", data_dir=str(data_dir), as_of=as_of, validate_all=validate_all
+            ),
         },
         raise_on_error=False,
     )
@@ -88,6 +94,24 @@ def test_daily_job_builds_the_warehouse_and_records_every_check(tmp_path, market
     assert md["dagster/row_count"].value > 100 and "dagster/column_schema" in md and "preview" in md
 
 
+def test_checks_validate_what_the_run_wrote(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    assert run_daily(db, market_dir, as_of="2024-03-27").success
+    result = run_daily(db, market_dir)
+    assert result.success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        details = dict(
+            conn.execute(
+                "SELECT asset, details->>'rows_validated' FROM meta.check_results "
+                "WHERE run_id = ? AND check_name = 'expectations_blocking'",
+                [result.run_id],
+            ).fetchall()
+        )
+    # one new session: 7 index bars and 3 VX contracts; nothing new in the other tables
+    assert details["raw.daily_bars"] == "7" and details["raw.vx_futures"] == "3"
+    assert details["raw.breadth_vendor"] == "2" and details["raw.events"] == "0"  # NYAD and NYMO
+
+
 def test_a_rerun_adds_no_rows_and_leaves_tables_identical(tmp_path, market_dir):
     db = tmp_path / "w.duckdb"
     assert run_daily(db, market_dir).success
@@ -102,7 +126,7 @@ def test_a_blocking_check_failure_stops_everything_downstream(tmp_path, market_d
     with duckdb.connect(str(db)) as conn:  # a row no source writes: an unknown event kind
         conn.execute("INSERT INTO raw.events VALUES ('2024-01-05', 'nfp', true, 'test', now(), 'x')")
         conn.execute("DELETE FROM core.market_daily")
-    result = run_daily(db, market_dir)
+    result = run_daily(db, market_dir, validate_all=True)  # the bad row predates this run
     assert not result.success
     with duckdb.connect(str(db), read_only=True) as conn:
         run_id = result.run_id
@@ -146,3 +170,18 @@ def test_schedule_runs_on_nyse_sessions_only(when, runs):
     assert daily_after_close.execution_timezone == "America/New_York"
     result = daily_after_close(dg.build_schedule_context(scheduled_execution_time=when))
     assert isinstance(result, dg.RunRequest) is runs
+
+
+def test_dagster_cli_validates_the_code_location(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "All code locations passed validation" in out.stderr + out.stdout
