@@ -32,6 +32,8 @@ CORE_TABLES = {
     "vx_futures": ("Monthly VIX futures with a usable price (settle, or close where settle is 0).", "trade_date"),
     "macro_observations": ("Macro values known by the as-of session (available_date <= as_of).", "available_date"),
     "events": ("FOMC / CPI / PPI dates known by the as-of session (scheduled ones a year ahead).", "date"),
+    "breadth_closes": ("Closes of the configured breadth universe (adjusted where published).", "date"),
+    "breadth_vendor": ("A vendor's NYSE A-D line (NYAD) and McClellan oscillator (NYMO).", "date"),
 }
 
 
@@ -52,7 +54,8 @@ def core_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixsh
     with duckdb.get_connection() as conn:
         as_of = validation.resolve_as_of(conn, vixshield.requested_as_of(), vixshield.is_live)
         context.log.info(f"building core through {as_of}")
-        validation.build_core(conn, as_of, vixshield.settings().validation)
+        settings = vixshield.settings()
+        validation.build_core(conn, as_of, settings.validation, settings.universe)
         for name, (_, order_by) in CORE_TABLES.items():
             yield dg.MaterializeResult(
                 asset_key=["core", name],

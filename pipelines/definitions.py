@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.checks import expectation_checks, sql_checks
 from assets.core import core_tables, quarantine
+from assets.features import features_daily, features_regime
 from assets.raw import raw_assets
 from pipelines.resources import default_resources
 from vixshield import calendars
@@ -26,7 +27,7 @@ def daily_after_close(context: dg.ScheduleEvaluationContext):
 
 
 defs = dg.Definitions(
-    assets=[*raw_assets, quarantine, core_tables],
+    assets=[*raw_assets, quarantine, core_tables, features_daily, features_regime],
     asset_checks=[*expectation_checks, *sql_checks],
     jobs=[daily_job],
     schedules=[daily_after_close],

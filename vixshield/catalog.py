@@ -44,11 +44,28 @@ SYMBOLS_BY_NAME = {s.symbol: s for s in DAILY_SYMBOLS}
 SYMBOLS_BY_CBOE = {s.cboe_name: s for s in DAILY_SYMBOLS if s.cboe_name}
 
 
+# How old (calendar days since the observation date) a value may be and still count as current:
+# one missed release beyond the normal lag. Older values are treated as missing, not carried.
+MAX_AGE_DAYS: dict[Availability, int] = {
+    Availability.CLOSE: 10,
+    Availability.NEXT_SESSION: 10,
+    Availability.H10_WEEKLY: 21,
+    Availability.CPI_RELEASE: 120,
+    Availability.PPI_RELEASE: 120,
+    Availability.MONTH_END_PLUS_1: 70,
+    Availability.MONTH_END_PLUS_45: 130,
+}
+
+
 @dataclass(frozen=True)
 class MacroSeries:
     series_id: str
     availability: Availability
     description: str
+
+    @property
+    def max_age_days(self) -> int:
+        return MAX_AGE_DAYS[self.availability]
 
 
 MACRO_SERIES: tuple[MacroSeries, ...] = (

@@ -35,11 +35,54 @@ class ValidationSettings:
 
 
 @dataclass(frozen=True)
+class FeatureSettings:
+    """METHODOLOGY §2 windows. Every value for session t uses data up to t's close only."""
+
+    vol_windows: tuple[int, ...] = (10, 21, 63)  # close-to-close realized vol (sessions)
+    range_window: int = 21  # Parkinson and Yang-Zhang
+    garch_horizons: tuple[int, ...] = (21, 45)  # mean vol over the next h sessions
+    garch_refit: str = "monthly"  # parameters re-estimated at most monthly (METHODOLOGY §2)
+    rsi_period: int = 14  # Wilder
+    macd: tuple[int, int, int] = (12, 26, 9)
+    pivot_bars: int = 5  # bars each side of a divergence pivot
+    divergence_gap: tuple[int, int] = (5, 60)  # bars between compared pivots
+    divergence_active: int = 10  # sessions a divergence stays active after confirmation
+    percentile_window: int = 252  # VIX percentile and z-score
+    drawdown_window: int = 252
+    breadth_min_coverage: float = 0.5  # below this the vendor A/D line is used
+    breadth_divergence_window: int = 20
+    stress_window: int = 756  # 3-year z-scores in the macro stress score
+    month: int = 21  # sessions in "1-month" changes
+    quarter: int = 63  # sessions in "3-month" changes
+
+
+@dataclass(frozen=True)
+class RegimeSettings:
+    """METHODOLOGY §3 thresholds; the first matching row wins."""
+
+    crisis_vix: float = 40.0
+    crisis_ivts: float = 1.10
+    stressed_vix: float = 30.0
+    stressed_ivts: float = 1.00
+    stressed_drawdown: float = -0.10
+    stressed_drawdown_vix: float = 25.0
+    elevated_vix: float = 20.0
+    elevated_ivts: float = 0.95
+    elevated_vix_pct: float = 0.80
+    elevated_macro_stress: float = 1.0
+    calm_vix: float = 15.0
+    calm_ivts: float = 0.90
+    downgrade_sessions: int = 3  # moving down needs this many consecutive qualifying sessions
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("VIXSHIELD_HOME", "data")))
     universe: tuple[str, ...] = DEFAULT_UNIVERSE  # breadth universe fetched from Yahoo when live
     live: LiveSettings = field(default_factory=LiveSettings)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    regime: RegimeSettings = field(default_factory=RegimeSettings)
 
     @property
     def warehouse_path(self) -> Path:

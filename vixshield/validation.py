@@ -53,6 +53,9 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("core_outlier_jumps", "core.market_daily", False, "one-session moves beyond the configured limits"),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 exists wherever futures traded"),
     SqlCheck("macro_point_in_time", "core.macro_observations", True, "no macro value known after the as-of"),
+    SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
+    SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
+    SqlCheck("regime_covers_vix_sessions", "features.regime", True, "a regime for every session with a VIX close"),
 )
 CHECKS_BY_ASSET: dict[str, list[SqlCheck]] = {}
 for _c in SQL_CHECKS:
@@ -107,8 +110,10 @@ def resolve_as_of(conn: duckdb.DuckDBPyConnection, requested: dt.date | None, li
     return calendars.session_on_or_before(last).date()
 
 
-def build_core(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> dict[str, int]:
-    """Rebuild every core table through `as_of` in one transaction."""
+def build_core(
+    conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings, universe: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """Rebuild every core table through `as_of` in one transaction; `universe` names the breadth members."""
     first = conn.execute("SELECT min(date) FROM raw.daily_bars WHERE symbol IN ('^GSPC', '^VIX')").fetchone()[0]
     start = max(pd.Timestamp(first or as_of), pd.Timestamp(f"{calendars.FIRST_SESSION_YEAR}-01-01"))
     sessions = pd.DataFrame({"date": calendars.sessions(start, as_of).astype("datetime64[us]")})
@@ -119,12 +124,15 @@ def build_core(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Valida
             )
         }
     )
+    members = pd.DataFrame({"symbol": pd.Series(list(universe), dtype="string")})
     set_variables(conn, as_of, settings)
     with (
         warehouse.registered(conn, "_sessions", sessions),
         warehouse.registered(conn, "_expiries", expiries),
+        warehouse.registered(conn, "_members", members),
         warehouse.transaction(conn),
     ):
+        conn.execute("CREATE OR REPLACE TEMP TABLE breadth_universe AS SELECT symbol::VARCHAR AS symbol FROM _members")
         conn.execute("CREATE OR REPLACE TABLE core.sessions AS SELECT CAST(date AS DATE) AS date FROM _sessions")
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE vix_monthly_expirations AS "
@@ -134,7 +142,7 @@ def build_core(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Valida
         conn.execute(warehouse.sql_text("transforms/core_market_daily.sql"))
     return {
         t: conn.execute(f"SELECT count(*) FROM core.{t}").fetchone()[0]
-        for t in ("sessions", "market_daily", "vx_futures", "macro_observations", "events")
+        for t in ("sessions", "market_daily", "vx_futures", "macro_observations", "events", "breadth_closes")
     }
 
 

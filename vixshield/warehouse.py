@@ -145,7 +145,9 @@ def record_check(
     )
 
 
-def row_counts(conn: duckdb.DuckDBPyConnection, schemas_: tuple[str, ...] = ("raw", "core", "meta")) -> dict[str, int]:
+def row_counts(
+    conn: duckdb.DuckDBPyConnection, schemas_: tuple[str, ...] = ("raw", "meta", "core", "features")
+) -> dict[str, int]:
     tables = conn.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ? AND NOT temporary ORDER BY 1, 2",
         [list(schemas_)],

@@ -40,3 +40,20 @@ FROM raw.events
 WHERE (CASE WHEN coalesce(scheduled, true) THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END)
       <= getvariable('as_of')
 ORDER BY date, kind;
+
+-- Breadth inputs: closes of the configured universe (temp table breadth_universe) and the vendor
+-- A-D line, on sessions up to as_of. Adjusted closes are safe here: a later dividend rescales every
+-- earlier close by the same factor, so day-over-day signs and close/SMA ratios do not change.
+CREATE OR REPLACE TABLE core.breadth_closes AS
+SELECT b.date, b.symbol, coalesce(b.adj_close, b.close) AS close
+FROM raw.daily_bars b
+WHERE b.symbol IN (SELECT symbol FROM breadth_universe)
+  AND b.date <= getvariable('as_of')
+  AND b.date IN (SELECT date FROM core.sessions)
+  AND coalesce(b.adj_close, b.close) > 0
+ORDER BY b.date, b.symbol;
+
+CREATE OR REPLACE TABLE core.breadth_vendor AS
+SELECT series, date, value FROM raw.breadth_vendor
+WHERE date <= getvariable('as_of') AND date IN (SELECT date FROM core.sessions)
+ORDER BY series, date;

@@ -30,6 +30,10 @@ EXPECTED_ASSETS = {
     "core/vx_futures",
     "core/macro_observations",
     "core/events",
+    "core/breadth_closes",
+    "core/breadth_vendor",
+    "features/daily",
+    "features/regime",
 }
 
 
@@ -68,7 +72,7 @@ def test_asset_graph_is_the_contract():
     assert keys == EXPECTED_ASSETS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"raw", "validation", "core"}
+        assert node.group_name in {"raw", "validation", "core", "features"}
         assert node.kinds, key
     core = graph.get(dg.AssetKey(["core", "market_daily"]))
     assert dg.AssetKey(["meta", "quarantine"]) in core.parent_keys

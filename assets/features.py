@@ -1,0 +1,42 @@
+"""features.daily and features.regime: METHODOLOGY §2 features and the §3 regime per session."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.core import CORE_TABLES
+from assets.metadata import table_metadata
+from pipelines.resources import VixShieldResource
+from vixshield import features
+
+CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
+
+
+@dg.asset(
+    key=["features", "daily"],
+    group_name="features",
+    kinds={"duckdb", "python"},
+    deps=CORE_KEYS,
+    description="Every METHODOLOGY §2 feature per NYSE session, point-in-time (see docs/data_dictionary.md).",
+)
+def features_daily(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        frame = features.compute_features(conn, vixshield.settings())
+        features.write(conn, "features.daily", frame)
+        return dg.MaterializeResult(metadata=table_metadata(conn, "features.daily", "date"))
+
+
+@dg.asset(
+    key=["features", "regime"],
+    group_name="features",
+    kinds={"duckdb", "python"},
+    deps=[dg.AssetKey(["features", "daily"])],
+    description="The daily regime with hysteresis and reason codes (METHODOLOGY §3).",
+)
+def features_regime(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        daily = conn.execute("SELECT * FROM features.daily ORDER BY date").df()
+        frame = features.compute_regime(daily, vixshield.settings())
+        features.write(conn, "features.regime", frame)
+        counts = conn.execute("SELECT regime, count(*) FROM features.regime GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        extra = {"sessions_by_regime": dg.MetadataValue.json(dict(counts))}
+        return dg.MaterializeResult(metadata=table_metadata(conn, "features.regime", "date", extra))
