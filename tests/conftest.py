@@ -128,6 +128,13 @@ def write_market_dir(root: Path, start: str = "2023-09-01", end: str = "2024-03-
             "NYMO": np.round(rng.normal(0, 40, n), 2),
         }
     ).to_csv(root / "breadth" / "nyse_NYAD_NYMO_vendor.csv", index=False)
+    # a breadth universe: the SPDR sector ETFs, each following SPX with its own beta and noise
+    sectors = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY", "XLRE", "XLC"]
+    beta = rng.uniform(0.6, 1.4, len(sectors))
+    moves = np.diff(np.log(spx), prepend=np.log(spx[0]))[:, None] * beta + rng.normal(0, 0.006, (n, len(sectors)))
+    closes = pd.DataFrame(np.round(50 * np.exp(np.cumsum(moves, axis=0)), 4), columns=sectors)
+    closes.insert(0, "Date", days.strftime("%Y-%m-%d"))
+    closes.to_csv(root / "breadth" / "sector_etfs_close.csv", index=False)
     return root
 
 

@@ -111,8 +111,8 @@ def test_checks_validate_what_the_run_wrote(tmp_path, market_dir):
                 [result.run_id],
             ).fetchall()
         )
-    # one new session: 7 index bars and 3 VX contracts; nothing new in the other tables
-    assert details["raw.daily_bars"] == "7" and details["raw.vx_futures"] == "3"
+    # one new session: 7 index bars, 11 sector ETFs and 3 VX contracts; nothing new elsewhere
+    assert details["raw.daily_bars"] == "18" and details["raw.vx_futures"] == "3"
     assert details["raw.breadth_vendor"] == "2" and details["raw.events"] == "0"  # NYAD and NYMO
 
 

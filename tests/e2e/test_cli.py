@@ -41,7 +41,7 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_
     out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir))
     assert out.returncode == 0, out.stderr
     assert "rows per table:" in out.stderr and "core.market_daily" in out.stderr
-    assert "checks 20 passed, 0 warned, 0 failed" in out.stderr
+    assert "checks 23 passed, 0 warned, 0 failed" in out.stderr
     q = vixshield(
         home,
         "query",

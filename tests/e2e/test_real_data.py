@@ -3,6 +3,7 @@
 import datetime as dt
 
 import duckdb
+import pandas as pd
 import pytest
 
 from tests.conftest import SHARED_MARKET
@@ -102,3 +103,60 @@ def test_replayed_core_equals_the_full_run_up_to_the_cut(full, replay):
     # February 2020 CPI was released on 2020-03-11: in the replay; March's (2020-04-10) is not
     cpi = replay.execute("SELECT max(observation_date) FROM core.macro_observations WHERE series_id = 'CPIAUCSL'")
     assert cpi.fetchone()[0] == dt.date(2020, 2, 1)
+
+
+@pytest.fixture(scope="module")
+def replay_before_cpi(tmp_path_factory):
+    """As of 2020-03-10: February has ended, its CPI comes out on 2020-03-11."""
+    home = tmp_path_factory.mktemp("replay_cpi")
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET), "--as-of", "2020-03-10")
+    assert out.returncode == 0, out.stderr
+    conn = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    yield conn
+    conn.close()
+
+
+@pytest.mark.parametrize("cut", ["2020-03-16", "2020-03-10"])
+def test_replayed_features_equal_the_full_run_up_to_the_cut(full, replay, replay_before_cpi, cut):
+    conn, _ = full
+    other = replay if cut == "2020-03-16" else replay_before_cpi
+    for table in ("features.daily", "features.regime"):
+        q = f"SELECT * FROM {table} WHERE date <= '{cut}' ORDER BY date"
+        got, want = other.execute(q).df(), conn.execute(q).df()
+        assert len(got) == len(want) > 5000
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert other.execute("SELECT max(date) FROM features.daily").fetchone()[0] == dt.date.fromisoformat(cut)
+
+
+def test_cpi_enters_on_its_release_day(full):
+    conn, _ = full
+    yoy = dict(
+        conn.execute(
+            "SELECT date::VARCHAR, cpi_yoy FROM features.daily WHERE date BETWEEN '2020-03-02' AND '2020-03-11'"
+        ).fetchall()
+    )
+    assert yoy["2020-03-02"] == yoy["2020-03-10"]  # still January's CPI
+    assert yoy["2020-03-11"] != yoy["2020-03-10"]  # February's, released 2020-03-11
+
+
+def test_regimes_through_history(full):
+    conn, _ = full
+    regime = dict(conn.execute("SELECT date::VARCHAR, regime FROM features.regime").fetchall())
+    assert regime["2008-10-10"] == "CRISIS" and regime["2020-03-16"] == "CRISIS"
+    y2017 = [r for d, r in regime.items() if d.startswith("2017")]
+    assert y2017.count("CALM") / len(y2017) > 0.7
+    # Volmageddon: calm January, stress on Feb 2, crisis on Feb 5 (VIX 37, IVTS > 1.1), down in steps
+    assert regime["2018-01-12"] == "CALM"
+    assert regime["2018-02-05"] == "CRISIS"
+    assert [regime[d] for d in ("2018-02-14", "2018-02-15", "2018-02-16")] == ["CRISIS", "CRISIS", "STRESSED"]
+    assert set(regime.values()) == {"CALM", "NORMAL", "ELEVATED", "STRESSED", "CRISIS"}
+
+
+def test_feature_checks_pass_on_the_full_history(full):
+    conn, _ = full
+    failed = conn.execute("SELECT check_name FROM meta.check_results WHERE NOT passed AND severity = 'ERROR'")
+    assert failed.fetchall() == []
+    assert (
+        conn.execute("SELECT count(*) FROM features.daily").fetchone()[0]
+        == conn.execute("SELECT count(*) FROM core.market_daily").fetchone()[0]
+    )
