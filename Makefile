@@ -27,6 +27,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench.run_pipeline
+	$(BIN)/python -m bench.features_bench
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

@@ -125,6 +125,27 @@ def cmd_query(args) -> int:
     return 0
 
 
+def cmd_dictionary(args) -> int:
+    """Write the data dictionary; with a built warehouse, each column's first valid date too."""
+    import duckdb
+
+    from vixshield import dictionary
+
+    db_path = load_settings(args.config, home=_home(args)).warehouse_path
+    first = None
+    if db_path.exists():
+        with duckdb.connect(str(db_path), read_only=True) as conn:
+            if conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'features'").fetchone()[0]:
+                first = dictionary.first_valid_dates(conn)
+    text = dictionary.markdown(first)
+    if args.output == "-":
+        print(text)
+    else:
+        Path(args.output).write_text(text + "\n")
+        print(f"wrote {args.output}" + (f" (first valid dates from {db_path})" if first else ""), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vixshield", description=__doc__)
     parser.add_argument("--home", help="warehouse folder (default $VIXSHIELD_HOME or ./data)")
@@ -147,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--max-rows", type=int, default=60)
     query.set_defaults(func=cmd_query)
+    dic = sub.add_parser("dictionary", help="write the data dictionary of the derived tables (Markdown)")
+    dic.add_argument("--output", default="docs/data_dictionary.md", help="file to write, or - for stdout")
+    dic.set_defaults(func=cmd_dictionary)
     return parser
 
 

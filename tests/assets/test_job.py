@@ -189,3 +189,17 @@ def test_dagster_cli_validates_the_code_location(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "All code locations passed validation" in out.stderr + out.stdout
+
+
+def test_feature_columns_carry_the_dictionary_as_comments(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    assert run_daily(db, market_dir).success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        comments = dict(
+            conn.execute(
+                "SELECT column_name, comment FROM duckdb_columns() "
+                "WHERE schema_name = 'features' AND table_name = 'daily'"
+            ).fetchall()
+        )
+    assert comments["yz21"].startswith("[ann. decimal] Yang-Zhang")
+    assert all(comments.values())
