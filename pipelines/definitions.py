@@ -5,7 +5,9 @@ import dagster as dg
 from assets.checks import expectation_checks, sql_checks
 from assets.core import core_tables, quarantine
 from assets.features import features_daily, features_regime
+from assets.publish import published
 from assets.raw import raw_assets
+from assets.signals import signal_tables
 from pipelines.resources import default_resources
 from vixshield import calendars
 
@@ -27,7 +29,7 @@ def daily_after_close(context: dg.ScheduleEvaluationContext):
 
 
 defs = dg.Definitions(
-    assets=[*raw_assets, quarantine, core_tables, features_daily, features_regime],
+    assets=[*raw_assets, quarantine, core_tables, features_daily, features_regime, signal_tables, published],
     asset_checks=[*expectation_checks, *sql_checks],
     jobs=[daily_job],
     schedules=[daily_after_close],

@@ -6,6 +6,7 @@ presidential funerals), which a hand-written holiday list would get wrong.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from functools import lru_cache
 
@@ -28,6 +29,27 @@ def _session_index() -> pd.DatetimeIndex:
     return idx.tz_localize(None) if idx.tz is not None else idx
 
 
+@lru_cache(maxsize=1)
+def _ordinals() -> list[int]:
+    return [d.toordinal() for d in _session_index()]
+
+
+def session_list(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp) -> list[pd.Timestamp]:
+    """Sessions in [start, end] as a list: the fast path for day-by-day loops (bisect, no pandas ops)."""
+    ords = _ordinals()
+    lo, hi = bisect.bisect_left(ords, start.toordinal()), bisect.bisect_right(ords, end.toordinal())
+    return [pd.Timestamp(dt.date.fromordinal(o)) for o in ords[lo:hi]]
+
+
+def _scalar_shift(day: pd.Timestamp, offset: int, side: str) -> pd.Timestamp:
+    ords = _ordinals()
+    find = bisect.bisect_left if side == "left" else bisect.bisect_right
+    pos = find(ords, day.toordinal()) + offset
+    if not 0 <= pos < len(ords):
+        raise ValueError("a date lies outside the NYSE calendar")
+    return pd.Timestamp(dt.date.fromordinal(ords[pos]))
+
+
 def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
     """NYSE sessions in [start, end], both inclusive."""
     idx = _session_index()
@@ -35,7 +57,10 @@ def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
 
 
 def is_session(day: dt.date | str) -> bool:
-    return pd.Timestamp(day).normalize() in _session_index()
+    ords = _ordinals()
+    o = pd.Timestamp(day).toordinal()
+    i = bisect.bisect_left(ords, o)
+    return i < len(ords) and ords[i] == o
 
 
 def session_on_or_after(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
@@ -52,7 +77,9 @@ def previous_session(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.D
     """The last session strictly before each day (vectorized)."""
     idx = _session_index()
     scalar = not isinstance(days, pd.Series | pd.DatetimeIndex)
-    values = pd.DatetimeIndex([pd.Timestamp(days)] if scalar else pd.to_datetime(days))
+    if scalar:
+        return _scalar_shift(pd.Timestamp(days), -1, "left")
+    values = pd.DatetimeIndex(pd.to_datetime(days))
     pos = idx.searchsorted(values, side="left") - 1
     if (pos < 0).any():
         raise ValueError("a date precedes the first NYSE session in the calendar")
@@ -62,15 +89,16 @@ def previous_session(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.D
 
 def session_on_or_before(days: pd.Series | pd.DatetimeIndex | dt.date | str) -> pd.DatetimeIndex | pd.Timestamp:
     """The last session on or before each day (vectorized)."""
-    scalar = not isinstance(days, pd.Series | pd.DatetimeIndex)
-    values = pd.DatetimeIndex([pd.Timestamp(days)] if scalar else pd.to_datetime(days))
-    out = previous_session(values + pd.Timedelta(days=1))
-    return out[0] if scalar else out
+    if not isinstance(days, pd.Series | pd.DatetimeIndex):
+        return _scalar_shift(pd.Timestamp(days), -1, "right")
+    return previous_session(pd.DatetimeIndex(pd.to_datetime(days)) + pd.Timedelta(days=1))
 
 
 def _shift(days, side: str):
     idx = _session_index()
     scalar = not isinstance(days, pd.Series | pd.DatetimeIndex)
+    if scalar:
+        return _scalar_shift(pd.Timestamp(days), 0, side)
     values = pd.DatetimeIndex([pd.Timestamp(days)] if scalar else pd.to_datetime(days))
     pos = idx.searchsorted(values, side=side)
     if (pos >= len(idx)).any():

@@ -98,19 +98,35 @@ def cmd_run(args) -> int:
         f"\n{status.upper()}: as of {as_of}; checks {passed} passed, {warned} warned, {failed} failed; {elapsed:.1f}s",
         file=sys.stderr,
     )
-    if not result.success:
-        print("see the failing step above; `dagster dev` shows the full event log", file=sys.stderr)
+    if result.success:
+        from vixshield import publish
+
+        print(f"published {publish.snapshot_path(home)} for readers (vixshield query / signals, apps)", file=sys.stderr)
+    else:
+        print(
+            "see the failing step above; `dagster dev` shows the full event log; nothing was published", file=sys.stderr
+        )
     return 0 if result.success else 1
+
+
+def _reader(args):
+    """The published read-only snapshot (never the working file a run may be writing)."""
+    from vixshield import publish
+
+    return publish.open_snapshot(_home(args))
 
 
 def cmd_query(args) -> int:
     import duckdb
 
-    db_path = load_settings(args.config, home=_home(args)).warehouse_path
-    if not db_path.exists():
-        print(f"error: no warehouse at {db_path}; run `vixshield run` first", file=sys.stderr)
+    from vixshield import publish
+
+    try:
+        conn = _reader(args)
+    except publish.NoSnapshotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    with duckdb.connect(str(db_path), read_only=True) as conn:
+    with conn:
         try:
             frame = conn.execute(args.sql).df()
         except duckdb.Error as exc:
@@ -123,6 +139,46 @@ def cmd_query(args) -> int:
     else:
         print(frame.to_string(index=False, max_rows=args.max_rows))
     return 0
+
+
+def cmd_signals(args) -> int:
+    """The day's plan: regime, condor plan or why none, actions on open condors, hedge layers."""
+    import duckdb
+
+    from vixshield import publish, report, signals
+
+    try:
+        conn = _reader(args)
+    except publish.NoSnapshotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with conn:
+        try:
+            plan = signals.plan_for(conn, args.date)
+        except (LookupError, duckdb.CatalogException) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.format == "json":
+        print(json.dumps(plan, indent=2, default=str))
+    elif args.format == "csv":
+        import pandas as pd
+
+        row = {"regime": (plan["regime"] or {}).get("regime"), **plan["condor_plan"]}
+        pd.DataFrame([row]).to_csv(sys.stdout, index=False)
+    else:
+        print(report.render(plan))
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    """Check the installation: config, warehouse, snapshot, API key presence, live sources."""
+    from vixshield import doctor
+
+    checks = doctor.run_doctor(
+        None, _home(args), check_network=not args.offline, timeout=args.timeout, config_file=args.config
+    )
+    print(doctor.format_report(checks))
+    return 1 if any(not c.ok for c in checks) else 0
 
 
 def cmd_dictionary(args) -> int:
@@ -168,6 +224,16 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--max-rows", type=int, default=60)
     query.set_defaults(func=cmd_query)
+    sig = sub.add_parser("signals", help="print the day's plan (regime, iron condor, open positions, hedge layers)")
+    sig.add_argument("--date", help="YYYY-MM-DD (default: the latest session)")
+    sig.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    sig.set_defaults(func=cmd_signals)
+
+    doc = sub.add_parser("doctor", help="check config, warehouse, snapshot, API key presence and live sources")
+    doc.add_argument("--offline", action="store_true", help="skip the network reachability checks")
+    doc.add_argument("--timeout", type=float, default=3.0, help="seconds per network check")
+    doc.set_defaults(func=cmd_doctor)
+
     dic = sub.add_parser("dictionary", help="write the data dictionary of the derived tables (Markdown)")
     dic.add_argument("--output", default="docs/data_dictionary.md", help="file to write, or - for stdout")
     dic.set_defaults(func=cmd_dictionary)
@@ -176,7 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `vixshield signals | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

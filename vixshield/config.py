@@ -8,8 +8,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
+
+if TYPE_CHECKING:
+    from vixshield.book import BookSettings
 
 DEFAULT_UNIVERSE = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY", "XLRE", "XLC")
 
@@ -83,6 +87,7 @@ class Settings:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     features: FeatureSettings = field(default_factory=FeatureSettings)
     regime: RegimeSettings = field(default_factory=RegimeSettings)
+    book: BookSettings = field(default_factory=lambda: _book_settings())
 
     @property
     def warehouse_path(self) -> Path:
@@ -92,6 +97,12 @@ class Settings:
         """A stable hash of the settings, stored per run."""
         payload = json.dumps(dataclasses.asdict(self), default=str, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _book_settings():
+    from vixshield.book import BookSettings  # the book's settings live beside its rules
+
+    return BookSettings()
 
 
 def _merge(obj, overrides: dict):

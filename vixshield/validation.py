@@ -56,6 +56,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
     SqlCheck("regime_covers_vix_sessions", "features.regime", True, "a regime for every session with a VIX close"),
+    SqlCheck("signals_cover_sessions", "signals.condor_plan", True, "one plan row per session with SPX and VIX"),
+    SqlCheck(
+        "signals_plan_sane",
+        "signals.condor_plan",
+        True,
+        "legs ordered and on the grid, credit and max loss consistent, sizing within budget",
+    ),
 )
 CHECKS_BY_ASSET: dict[str, list[SqlCheck]] = {}
 for _c in SQL_CHECKS:

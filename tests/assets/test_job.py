@@ -34,6 +34,11 @@ EXPECTED_ASSETS = {
     "core/breadth_vendor",
     "features/daily",
     "features/regime",
+    "signals/condor_plan",
+    "signals/condor_actions",
+    "signals/hedge_layers",
+    "signals/book_daily",
+    "meta/published",
 }
 
 
@@ -72,7 +77,7 @@ def test_asset_graph_is_the_contract():
     assert keys == EXPECTED_ASSETS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"raw", "validation", "core", "features"}
+        assert node.group_name in {"raw", "validation", "core", "features", "signals", "serving"}
         assert node.kinds, key
     core = graph.get(dg.AssetKey(["core", "market_daily"]))
     assert dg.AssetKey(["meta", "quarantine"]) in core.parent_keys

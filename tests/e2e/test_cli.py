@@ -41,7 +41,7 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_
     out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir))
     assert out.returncode == 0, out.stderr
     assert "rows per table:" in out.stderr and "core.market_daily" in out.stderr
-    assert "checks 23 passed, 0 warned, 0 failed" in out.stderr
+    assert "checks 25 passed, 0 warned, 0 failed" in out.stderr
     q = vixshield(
         home,
         "query",
@@ -54,6 +54,25 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_
     assert [r["date"][:10] for r in rows] == ["2024-03-28", "2024-03-27", "2024-03-26"]
     csv = vixshield(home, "query", "SELECT count(*) AS n FROM core.sessions", "--format", "csv")
     assert csv.stdout.splitlines()[0] == "n"
+
+
+def test_signals_prints_the_plan_and_the_same_content_as_json(tmp_path, market_dir):
+    home = tmp_path / "home"
+    assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
+    table = vixshield(home, "signals")
+    assert table.returncode == 0, table.stderr
+    assert "VixShield plan for 2024-03-28" in table.stdout
+    for section in ("Regime", "Iron condor", "Open condors", "Hedge layers"):
+        assert section in table.stdout
+    out = vixshield(home, "signals", "--date", "2024-03-28", "--format", "json")
+    plan = json.loads(out.stdout)
+    assert plan["date"] == "2024-03-28" and plan["condor_plan"]["date"] == "2024-03-28"
+    p = plan["condor_plan"]
+    assert f"sell {p['short_put']:g}P / buy {p['long_put']:g}P" in table.stdout
+    assert [h["layer"] for h in plan["hedge_layers"]] == ["L0", "L1", "L2"]
+    assert {"regime", "actions", "book"} <= set(plan)
+    missing = vixshield(home, "signals", "--date", "2024-03-30")  # a Saturday
+    assert missing.returncode == 2 and "no plan for 2024-03-30" in missing.stderr
 
 
 def test_query_cannot_change_the_warehouse(tmp_path, market_dir):

@@ -1,6 +1,8 @@
 """The whole 1990-2026 bundle through the CLI (skipped when ../shared/data/market is absent)."""
 
 import datetime as dt
+import json
+import pathlib
 
 import duckdb
 import pandas as pd
@@ -120,10 +122,17 @@ def replay_before_cpi(tmp_path_factory):
 def test_replayed_features_equal_the_full_run_up_to_the_cut(full, replay, replay_before_cpi, cut):
     conn, _ = full
     other = replay if cut == "2020-03-16" else replay_before_cpi
-    for table in ("features.daily", "features.regime"):
-        q = f"SELECT * FROM {table} WHERE date <= '{cut}' ORDER BY date"
+    for table in (
+        "features.daily",
+        "features.regime",
+        "signals.condor_plan",
+        "signals.condor_actions",
+        "signals.hedge_layers",
+        "signals.book_daily",
+    ):
+        q = f"SELECT * FROM {table} WHERE date <= '{cut}' ORDER BY ALL"
         got, want = other.execute(q).df(), conn.execute(q).df()
-        assert len(got) == len(want) > 5000
+        assert len(got) == len(want) > 4000
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert other.execute("SELECT max(date) FROM features.daily").fetchone()[0] == dt.date.fromisoformat(cut)
 
@@ -160,3 +169,38 @@ def test_feature_checks_pass_on_the_full_history(full):
         conn.execute("SELECT count(*) FROM features.daily").fetchone()[0]
         == conn.execute("SELECT count(*) FROM core.market_daily").fetchone()[0]
     )
+
+
+def test_signals_through_the_2020_crash(full):
+    conn, _ = full
+    plan = conn.execute("SELECT enter, reasons FROM signals.condor_plan WHERE date = '2020-03-16'").fetchone()
+    assert plan[0] is False and "GATE_REGIME_CRISIS" in plan[1]
+    # every condor open when the crash began was closed by a stop or the crisis rule
+    exits = conn.execute("""SELECT DISTINCT action FROM signals.condor_actions
+                            WHERE date BETWEEN '2020-02-20' AND '2020-03-31' AND action <> 'hold'""").fetchall()
+    assert {a for (a,) in exits} <= {"stop", "crisis_close", "take_profit", "expire", "roll", "adjust"}
+    assert {a for (a,) in exits} & {"stop", "crisis_close"}
+    held = conn.execute(
+        "SELECT count(*) FROM signals.hedge_layers WHERE layer = 'L0' "
+        "AND date BETWEEN '2020-01-23' AND '2020-03-17' AND contracts_held > 0"
+    ).fetchone()[0]
+    sessions = conn.execute(
+        "SELECT count(*) FROM core.sessions WHERE date BETWEEN '2020-01-23' AND '2020-03-17'"
+    ).fetchone()[0]
+    assert held == sessions  # L0 holds calls through early 2020
+    first = conn.execute("SELECT min(date) FROM signals.condor_plan").fetchone()[0]
+    assert first == dt.date(1990, 1, 2)
+
+
+def test_signals_cli_for_a_past_session(full, tmp_path_factory):
+    conn, _ = full
+    home = pathlib.Path(
+        conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    ).parent
+    table = vixshield(home, "signals", "--date", "2019-06-14")
+    assert table.returncode == 0, table.stderr
+    assert "VixShield plan for 2019-06-14" in table.stdout and "expiry 2019-07-29 (45 DTE" in table.stdout
+    plan = json.loads(vixshield(home, "signals", "--date", "2019-06-14", "--format", "json").stdout)
+    p = plan["condor_plan"]
+    assert p["expiry"] == "2019-07-29" and p["long_put"] < p["short_put"] < p["short_call"] < p["long_call"]
+    assert f"sell {p['short_call']:g}C / buy {p['long_call']:g}C" in table.stdout

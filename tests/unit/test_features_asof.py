@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import write_market_dir
 from tests.unit.test_quarantine_core import load_all
-from vixshield import dictionary, features, validation, warehouse
+from vixshield import dictionary, features, signals, validation, warehouse
 from vixshield.config import Settings
 
 SETTINGS = Settings()
@@ -26,8 +26,11 @@ def build(path, market, as_of: dt.date | None):
     )
     daily = features.compute_features(conn, SETTINGS)
     regime = features.compute_regime(daily, SETTINGS)
+    features.write(conn, "features.daily", daily)
+    features.write(conn, "features.regime", regime)
+    book = signals.compute_signals(conn, SETTINGS.book)
     conn.close()
-    return daily.set_index("date"), regime.set_index("date")
+    return daily.set_index("date"), regime.set_index("date"), book
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,7 @@ def full(tmp_path_factory, market):
 
 
 def test_every_dictionary_column_is_built_and_garch_is_fitted(full):
-    daily, regime = full
+    daily, regime, _ = full
     assert list(daily.columns) == [c.name for c in dictionary.FEATURES_DAILY if c.name != "date"]
     assert list(regime.columns) == [c.name for c in dictionary.FEATURES_REGIME if c.name != "date"]
     assert daily["garch_vol21"].notna().sum() > 200  # fitted from month 25 on
@@ -84,15 +87,18 @@ def test_every_dictionary_column_is_built_and_garch_is_fitted(full):
     ],
 )
 def test_features_cut_at_t_equal_the_full_run(tmp_path, market, full, cut):
-    daily, regime = build(tmp_path / "cut.duckdb", market, dt.date.fromisoformat(cut))
-    full_daily, full_regime = full
+    daily, regime, book = build(tmp_path / "cut.duckdb", market, dt.date.fromisoformat(cut))
+    full_daily, full_regime, full_book = full
     assert daily.index[-1] == pd.Timestamp(cut)
     pd.testing.assert_frame_equal(daily, full_daily.loc[:cut], check_exact=True)
     pd.testing.assert_frame_equal(regime, full_regime.loc[:cut], check_exact=True)
+    for name, frame in book.items():  # the signal tables too: the book never looks ahead
+        want = full_book[name][pd.to_datetime(full_book[name]["date"]) <= pd.Timestamp(cut)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), want, check_exact=True, obj=name)
 
 
 def test_cpi_changes_on_its_release_day_not_at_month_end(full):
-    daily, _ = full
+    daily, _, _ = full
     cpi = daily["cpi_yoy"]
     # June 2023 CPI: observation month ends 2023-06-30, BLS release 2023-07-12
     assert cpi["2023-07-03"] == cpi["2023-07-11"]
@@ -100,7 +106,7 @@ def test_cpi_changes_on_its_release_day_not_at_month_end(full):
 
 
 def test_missing_inputs_are_null_not_zero(full):
-    daily, _ = full
+    daily, _, _ = full
     assert daily["garch_vol21"].iloc[:400].isna().all()  # fewer than 500 returns
     assert daily["spx_sma200"].iloc[:199].isna().all()
     assert not (daily[["rv21", "yz21", "vix_pct252"]] == 0).any().any()

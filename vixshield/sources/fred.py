@@ -58,6 +58,8 @@ class _RetryingFred(fredapi.Fred):
             root = ET.fromstring(resp.content)
         except ET.ParseError as exc:
             raise SourceError(f"{self.what}: response is not FRED XML ({exc})") from None
+        if root.tag != "observations":  # e.g. a well-formed maintenance page: not data
+            raise SourceError(f"{self.what}: response is not FRED XML (root <{root.tag}>, expected <observations>)")
         for obs in root:  # fredapi maps only '.' to NaN; a blank would make it raise
             if not (obs.get("value") or "").strip():
                 obs.set("value", self.nan_char)

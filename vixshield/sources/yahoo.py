@@ -80,7 +80,12 @@ class _YahooSession(curl_requests.Session):
             return super().request(method, url, *args, **kwargs)
         try:
             resp = super().request(method, url, *args, **kwargs)
-        except (curl_requests.exceptions.Timeout, curl_requests.exceptions.ConnectionError) as exc:
+        except (
+            curl_requests.exceptions.Timeout,
+            curl_requests.exceptions.ConnectionError,
+            curl_requests.exceptions.IncompleteRead,  # a body cut short: transient, worth a retry
+            curl_requests.exceptions.ChunkedEncodingError,
+        ) as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
         if resp.status_code in RETRY_STATUS:
             raise _Retryable(f"HTTP {resp.status_code}")

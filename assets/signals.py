@@ -1,0 +1,39 @@
+"""signals.*: the condor plan, condor actions, hedge layers and the model book, plus the app view."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.metadata import table_metadata
+from pipelines.resources import VixShieldResource
+from vixshield import signals
+
+FEATURE_KEYS = [dg.AssetKey(["features", "daily"]), dg.AssetKey(["features", "regime"])]
+DESCRIPTIONS = {
+    "condor_plan": "Every session's candidate SPX iron condor, the decision (enter) and the reasons (METHODOLOGY §5).",
+    "condor_actions": "The day's action on every open condor: hold, take profit, stop, roll, adjust, close, expire.",
+    "hedge_layers": "The layered VIX-call hedge per session and layer: add, hold, remove, monetize (METHODOLOGY §6).",
+    "book_daily": "The model book's NAV and its parts: equity sleeve, condors, hedges, cash (METHODOLOGY §7).",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["signals", name],
+            group_name="signals",
+            kinds={"duckdb", "python"},
+            description=desc,
+            deps=[*FEATURE_KEYS, dg.AssetKey(["core", "vx_futures"])],
+        )
+        for name, desc in DESCRIPTIONS.items()
+    ],
+)
+def signal_tables(duckdb: DuckDBResource, vixshield: VixShieldResource):
+    """One run of the book over history writes all four tables and the signals.latest_plan view."""
+    with duckdb.get_connection() as conn:
+        frames = signals.compute_signals(conn, vixshield.settings().book)
+        signals.write_signals(conn, frames)
+        for name in signals.TABLES:
+            yield dg.MaterializeResult(
+                asset_key=["signals", name], metadata=table_metadata(conn, f"signals.{name}", "date")
+            )

@@ -1,0 +1,167 @@
+"""Iron-condor rules (METHODOLOGY §5) on constructed sessions: the candidate, gates, sizing and
+each management action, with expected outcomes worked out from the rule text."""
+
+import math
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from vixshield.condor import MULTIPLIER, Condor, CondorSettings, Market, candidate, gate_reasons, manage, size
+
+S = CondorSettings()
+DAY = pd.Timestamp("2019-06-14")
+
+
+def row(spot: float = 2900.0, vix: float = 15.0, **extra) -> dict:
+    return {
+        "spx_close": spot,
+        "vix": vix,
+        "vix9d": vix * 0.9,
+        "vix3m": vix * 1.1,
+        "vix6m": vix * 1.15,
+        "dgs3mo": 2.0,
+        "vrp": 3.0,
+        "ivts": 0.9,
+        "sessions_to_fomc": 5,
+        "sessions_to_cpi": 9,
+        "sessions_to_ppi": 10,
+        **extra,
+    }
+
+
+def market(day=DAY, **kw) -> Market:
+    return Market.from_row(pd.Timestamp(day), row(**kw), S)
+
+
+def open_condor(m: Market, contracts: int = 10) -> Condor:
+    c = candidate(m, S)
+    return Condor(
+        "IC-1",
+        m.day,
+        pd.Timestamp(c["expiry"]),
+        c["long_put"],
+        c["short_put"],
+        c["short_call"],
+        c["long_call"],
+        contracts,
+        c["credit"],
+        c["max_loss"],
+    )
+
+
+def test_candidate_is_a_placeable_45_dte_16_delta_condor():
+    c = candidate(market(), S)
+    assert c["dte"] == 45 and str(c["expiry"]) == "2019-07-29"
+    assert c["long_put"] < c["short_put"] < 2900 < c["short_call"] < c["long_call"]
+    assert all(c[k] % 5 == 0 for k in ("long_put", "short_put", "short_call", "long_call"))
+    assert abs(c["short_put_delta"] + 0.16) < 0.02 and abs(c["short_call_delta"] - 0.16) < 0.02
+    assert 25 <= c["put_width"] <= 100 and 25 <= c["call_width"] <= 100
+    assert 0 < c["credit"] < max(c["put_width"], c["call_width"])
+    assert c["credit"] == pytest.approx(c["credit_mid"] - 0.40)  # mid - 0.10 per leg
+    assert c["max_loss"] == pytest.approx((max(c["put_width"], c["call_width"]) - c["credit"]) * MULTIPLIER)
+    assert c["breakeven_low"] == pytest.approx(c["short_put"] - c["credit"])
+    assert 0.5 < c["pop"] < 0.9
+    assert c["take_profit_price"] == pytest.approx(c["credit"] / 2)
+    assert c["stop_price"] == pytest.approx(3 * c["credit"])
+    assert str(c["roll_date"]) == "2019-07-08"  # expiry - 21 days, a Monday session
+
+
+def test_bearish_divergence_moves_the_put_short_out_and_halves_its_wing():
+    plain = candidate(market(), S)
+    mod = candidate(market(bearish_divergence_active=True), S)
+    assert mod["short_put"] < plain["short_put"] and abs(mod["short_put_delta"] + 0.10) < 0.02
+    assert mod["put_width"] == pytest.approx(math.ceil(min(max(plain["put_width"], 25), 100) / 2 / 5) * 5, abs=5)
+    assert mod["short_call"] == plain["short_call"] and mod["divergence_modifier"] == "bearish"
+    off = candidate(market(bearish_divergence_active=True), CondorSettings(divergence_modifier=False))
+    assert off["short_put"] == plain["short_put"]
+
+
+@pytest.mark.parametrize(
+    ("regime", "extra", "code"),
+    [
+        ("STRESSED", {}, "GATE_REGIME_STRESSED"),
+        ("NORMAL", {"vrp": -1.0}, "GATE_VRP_NOT_POSITIVE"),
+        ("NORMAL", {"ivts": 1.02}, "GATE_IVTS_GE_1"),
+        ("NORMAL", {"sessions_to_fomc": 0}, "GATE_EVENT_FOMC_TODAY"),
+        ("NORMAL", {"sessions_to_cpi": 1}, "GATE_EVENT_CPI_NEXT_SESSION"),
+    ],
+)
+def test_each_gate_blocks_with_its_reason(regime, extra, code):
+    assert gate_reasons(row(**extra), regime, S) == [code]
+
+
+def test_gates_pass_and_can_be_switched_off():
+    assert gate_reasons(row(), "ELEVATED", S) == []
+    assert gate_reasons(row(sessions_to_ppi=0), "CRISIS", CondorSettings(regime_gates=False, event_gate=False)) == []
+
+
+def test_sizing_risk_budget_and_elevated_half():
+    c = {"max_loss": 8000.0, "credit": 5.0}
+    assert size(c, 1_000_000, 0.0, "NORMAL", S) == (2, [])  # floor(20,000 / 8,000)
+    assert size(c, 1_000_000, 0.0, "ELEVATED", S) == (1, ["SIZE_HALF_ELEVATED"])
+    assert size(c, 1_000_000, 95_000.0, "NORMAL", S) == (0, ["CAPACITY_RISK_BUDGET", "SIZE_ZERO"])  # 10% cap
+
+
+def test_take_profit_when_the_condor_has_decayed():
+    c = open_condor(market())
+    d = manage(c, market(day="2019-07-01", vix=11.0), "CALM", S, None)  # 17 days on, lower vol, same spot
+    assert d.action == "take_profit" and d.mark <= 0.5 * c.credit
+    assert d.pnl == pytest.approx((c.credit - d.mark - 0.40) * c.contracts * MULTIPLIER)
+    assert d.cash == pytest.approx(-(d.mark + 0.40) * c.contracts * MULTIPLIER)
+
+
+def test_stop_after_a_crash_through_the_put():
+    c = open_condor(market())
+    d = manage(c, market(day="2019-06-17", spot=2650.0, vix=28.0), "ELEVATED", S, None)
+    assert d.action == "stop" and d.mark - c.credit >= 2 * c.credit
+    assert d.pnl < 0
+
+
+def test_roll_at_21_dte():
+    c = open_condor(market())
+    # 21 DTE with SPX drifted toward the put: neither the profit target nor the stop is hit
+    d = manage(c, market(day="2019-07-08", spot=2790.0, vix=17.0), "NORMAL", S, None)
+    assert 0.5 * c.credit < d.mark < 3 * c.credit
+    assert d.action == "roll" and d.reenter
+    # the same condor three sessions earlier (24 DTE) is held (its one adjustment already used)
+    hold = manage(replace(c, adjusted=True), market(day="2019-07-05", spot=2800.0, vix=17.0), "NORMAL", S, None)
+    assert hold.action == "hold"
+
+
+def test_untested_short_is_rolled_once_when_a_short_reaches_30_delta():
+    c = open_condor(market())
+    m = market(day="2019-06-21", spot=2800.0, vix=16.0)
+    d = manage(c, m, "NORMAL", S, None)
+    assert d.action == "adjust" and d.replacement is not None
+    new = d.replacement
+    assert new.short_call < c.short_call and new.long_call - new.short_call == c.long_call - c.short_call
+    assert (new.short_put, new.long_put) == (c.short_put, c.long_put)
+    assert new.credit > c.credit and new.adjusted
+    again = manage(new, market(day="2019-06-24", spot=2795.0, vix=16.0), "NORMAL", S, None)
+    assert again.action != "adjust"  # once only
+
+
+@pytest.mark.parametrize(("settle", "expected_per_unit"), [(2900.0, "credit"), (2400.0, "max_loss")])
+def test_settlement_at_expiry(settle, expected_per_unit):
+    c = open_condor(market())
+    d = manage(c, market(day=c.expiry, spot=settle), "NORMAL", S, None)
+    assert d.action == "expire"
+    units = c.contracts * MULTIPLIER
+    if expected_per_unit == "credit":
+        assert d.pnl == pytest.approx(c.credit * units)
+    else:
+        assert d.pnl == pytest.approx(-c.max_loss * c.contracts)
+
+
+def test_crisis_closes_everything():
+    c = open_condor(market())
+    assert manage(c, market(day="2019-06-17"), "CRISIS", S, None).action == "crisis_close"
+
+
+def test_marks_use_only_that_sessions_surface():
+    c = open_condor(market())
+    a = manage(c, market(day="2019-06-20", vix=15.0), "NORMAL", S, None)
+    b = manage(c, market(day="2019-06-20", vix=15.0), "NORMAL", S, None)
+    assert a.mark == b.mark
+    assert manage(c, market(day="2019-06-20", vix=25.0), "NORMAL", S, None).mark > a.mark

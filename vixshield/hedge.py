@@ -1,0 +1,508 @@
+"""The adaptive layered VIX-call hedge (METHODOLOGY §6) as a pure per-session state machine.
+
+`hedge_session` takes one session's features, that session's VX prices and the book carried from
+the previous session, and returns the new book, one row per layer (L0/L1/L2) and the session's
+cash flow. Nothing here reads a later session, so a backtest built on it is causal by construction.
+
+Conventions (each documented where it matters below)
+- Fills and marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100);
+  multiplier 100; contracts = floor(weight% x NAV x beta / (price x 100)).
+- Expiry: a position whose expiry is on or before the session settles at intrinsic against the VIX
+  *close* of that session. Real VIX options settle to the special opening quotation (SOQ) of the
+  expiration morning, which is not in our data; the close is the nearest knowable value.
+- Rules run in the METHODOLOGY order: settle expiries, monetize, removals, adds (L0, L1, L2).
+  No adds while VIX >= the monetize level (they would be closed at the next session).
+- L0 (Cboe VXTH) trades only on VIX expiration days and holds each purchase to its expiry.
+  L1/L2 add only when the layer is flat (the weight is a target, not a per-session increment)
+  and hold to removal, monetization or expiry.
+- The half-sale at 3x is tested position by position (once per position, contracts // 2 sold),
+  so a fresh cheap add never dilutes an old winner.
+- Budget: gross premium paid over the last 252 NYSE sessions (today included), in % of today's
+  NAV. An add that would exceed it is cut to what still fits ("BUDGET_CAPPED") or, when not even
+  one contract fits, dropped ("BUDGET_BLOCKED").
+- Row `action` is the last action the layer took in the session (settle/remove < add order),
+  `reasons` lists every rule that fired.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vixshield import calendars
+from vixshield.vix_options import (
+    black76_delta,
+    black76_price,
+    is_vix_expiration,
+    risk_free_rate,
+    strike_for_delta,
+    vix_expiry,
+    vix_future_price,
+    vix_option_vol,
+)
+
+# Row columns (one row per layer per session). Money in dollars, prices in VIX points, *_pct_nav in
+# percent of that session's NAV (1.0 = 1%). The instrument fields (expiry .. option_price) describe the
+# contract bought today, else the layer's latest open (or just closed) position, else today's candidate.
+# contracts: traded today (+ bought, - sold/settled); contracts_held: after the session's actions.
+# weight_pct_nav: the target of an add considered today (band weight x beta for L0 on expiration days,
+# layer weight x beta for L1/L2 while triggered), 0 otherwise. trigger_details: "part=True/False/NA; ...".
+# contango_m1_spot = vx_m1 / vix - 1, contango_m2_m1 = vx_m2 / vx_m1 - 1 (the cost of carrying calls).
+LAYERS = ("L0", "L1", "L2")
+INSTRUMENT = "VIX call"
+ROW_COLUMNS = [
+    "date",
+    "layer",
+    "action",
+    "instrument",
+    "expiry",
+    "strike",
+    "delta",
+    "future_price",
+    "future_source",
+    "option_price",
+    "contracts",
+    "contracts_held",
+    "weight_pct_nav",
+    "premium_pct_nav",
+    "cash_flow",
+    "mark_value",
+    "budget_used_pct_nav",
+    "trigger",
+    "trigger_details",
+    "contango_m1_spot",
+    "contango_m2_m1",
+    "reasons",
+]
+
+
+@dataclass(frozen=True)
+class HedgeSettings:
+    """METHODOLOGY §6 defaults. Weights and budget are in percent of NAV (1.0 = 1%)."""
+
+    multiplier: float = 100.0  # Cboe VIX options: $100 per index point
+    strike_step: float = 1.0  # 1-point VIX strike grid (vix_options module doc)
+    # L0 core: Cboe VXTH. (upper bound, inclusive; weight % NAV) by the same-expiry future:
+    # <=15 -> 0, (15, 30] -> 1, (30, 50] -> 0.5, >50 -> l0_above_pct (VXTH's own band edges)
+    l0_enabled: bool = True
+    l0_bands: tuple[tuple[float, float], ...] = ((15.0, 0.0), (30.0, 1.0), (50.0, 0.5))
+    l0_above_pct: float = 0.0
+    l0_delta: float = 0.30  # §6 L0: 30-delta
+    l0_months: int = 1  # §6 L0: 1-month calls
+    # L1 momentum: SPX MACD < signal and < 0, VIX MACD > signal, IVTS > 0.95
+    l1_enabled: bool = True
+    l1_weight_pct: float = 0.5  # §6 L1: 0.5% NAV
+    l1_delta: float = 0.30  # §6 L1: 30-delta
+    l1_months: int = 2  # §6 L1: 2-month
+    l1_ivts_on: float = 0.95  # §6 L1 trigger: IVTS > 0.95
+    l1_ivts_off: float = 0.90  # §6 L1: remove at once when IVTS < 0.90
+    l1_off_sessions: int = 5  # §6 L1: remove after 5 sessions with the trigger off
+    # L2 breadth/macro: (breadth divergence or bearish RSI divergence) and macro stress >= 0.5
+    l2_enabled: bool = True
+    l2_weight_pct: float = 0.5  # §6 L2: 0.5% NAV
+    l2_delta: float = 0.25  # §6 L2: 25-delta
+    l2_months: int = 2  # §6 L2: 2-month
+    l2_macro_stress: float = 0.5  # §6 L2 trigger: macro stress >= 0.5
+    l2_off_sessions: int = 10  # §6 L2: remove after 10 sessions without trigger
+    # monetize
+    monetize_vix: float = 50.0  # §6: VIX >= 50 closes every layer (math.inf disables, e.g. a pure VXTH replica)
+    half_multiple: float = 3.0  # §6: a position worth >= 3x its cost ...
+    half_ivts: float = 1.0  # ... while IVTS > 1: sell half
+    # budget
+    budget_pct_nav: float = 4.0  # §6: premium per rolling year <= 4% NAV
+    budget_sessions: int = 252  # the rolling year, in sessions
+
+
+@dataclass(frozen=True)
+class HedgePosition:
+    """One open VIX-call purchase. Prices are per unit (index points); cost is dollars paid."""
+
+    layer: str
+    expiry: pd.Timestamp
+    strike: float
+    contracts: int
+    entry_price: float
+    cost: float
+    entry_date: pd.Timestamp
+    half_sold: bool = False
+    mark: float = math.nan  # last model price (carried when a session cannot price it)
+
+
+@dataclass(frozen=True)
+class HedgeBook:
+    """State carried between sessions; never mutated (hedge_session returns a new one)."""
+
+    positions: tuple[HedgePosition, ...] = ()
+    premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars paid) inside the budget window
+    off_sessions: Mapping[str, int] = field(default_factory=lambda: {"L1": 0, "L2": 0})  # consecutive, trigger off
+    last_date: pd.Timestamp | None = None
+
+    def layer(self, name: str) -> list[HedgePosition]:
+        return [p for p in self.positions if p.layer == name]
+
+    def market_value(self, multiplier: float = 100.0) -> float:
+        """Dollar value of the open calls at their last marks (the session's own, after hedge_session)."""
+        return sum(p.contracts * p.mark * multiplier for p in self.positions)
+
+
+# --- inputs ------------------------------------------------------------------------------------------
+
+
+def _num(row: Mapping[str, Any], key: str) -> float:
+    try:
+        return float(row.get(key))
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _flag(row: Mapping[str, Any], key: str) -> bool | None:
+    v = row.get(key)
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return bool(v)
+
+
+def _fmt(v: bool | None) -> str:
+    return "NA" if v is None else str(v)
+
+
+def l1_trigger(row: Mapping[str, Any], s: HedgeSettings) -> tuple[bool, str]:
+    """L1 trigger and its parts; a missing input makes its part (and the trigger) False, shown as NA."""
+    keys = ("spx_macd", "spx_macd_signal", "vix_macd", "vix_macd_signal", "ivts")
+    m, ms, vm, vms, ivts = (_num(row, k) for k in keys)
+    parts = {
+        "spx_macd<signal": None if math.isnan(m) or math.isnan(ms) else m < ms,
+        "spx_macd<0": None if math.isnan(m) else m < 0,
+        "vix_macd>signal": None if math.isnan(vm) or math.isnan(vms) else vm > vms,
+        f"ivts>{s.l1_ivts_on:g}": None if math.isnan(ivts) else ivts > s.l1_ivts_on,
+    }
+    return all(parts.values()), "; ".join(f"{k}={_fmt(v)}" for k, v in parts.items())
+
+
+def l2_trigger(row: Mapping[str, Any], s: HedgeSettings) -> tuple[bool, str]:
+    """L2 trigger: (breadth divergence or bearish RSI divergence active) and macro stress >= threshold."""
+    bd, rd, ms = _flag(row, "breadth_divergence"), _flag(row, "bearish_divergence_active"), _num(row, "macro_stress")
+    stress = None if math.isnan(ms) else ms >= s.l2_macro_stress
+    on = bool(bd or rd) and bool(stress)
+    detail = f"breadth_divergence={_fmt(bd)}; bearish_divergence_active={_fmt(rd)}; "
+    return on, detail + f"macro_stress>={s.l2_macro_stress:g}={_fmt(stress)}"
+
+
+def l0_weight(future: float, s: HedgeSettings) -> tuple[float, str]:
+    """VXTH band weight (% NAV, before beta) for the same-expiry future, and its reason code."""
+    lower = None
+    for upper, weight in s.l0_bands:
+        if future <= upper:
+            label = f"LE_{upper:g}" if lower is None else f"{lower:g}_{upper:g}"
+            return weight, f"L0:BAND_{label}"
+        lower = upper
+    return s.l0_above_pct, f"L0:BAND_GT_{lower:g}"
+
+
+@lru_cache(maxsize=1)
+def _session_ns() -> np.ndarray:
+    return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8
+
+
+def _window_start(day: pd.Timestamp, n: int) -> int:
+    """First session (ns since epoch) of the n-session window ending at `day` (today included)."""
+    ns = _session_ns()
+    return int(ns[max(int(np.searchsorted(ns, day.value, side="right")) - n, 0)])
+
+
+class _Market:
+    """One session's pricing inputs, with futures cached per expiry."""
+
+    def __init__(self, day: pd.Timestamp, row: Mapping[str, Any], vx: Mapping[Any, float], s: HedgeSettings):
+        self.day, self.row, self.vx, self.s = day, row, vx, s
+        self.vix = _num(row, "vix")
+        self.ivts = _num(row, "ivts")
+        self.vol = vix_option_vol(row)
+        self.r = risk_free_rate(row)
+        self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
+
+    def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
+        if expiry not in self._fut:
+            self._fut[expiry] = vix_future_price(self.day, expiry, self.vx, self.row)
+        return self._fut[expiry]
+
+    def quote(self, expiry: pd.Timestamp, strike: float) -> tuple[float, float, float, str]:
+        """(option price, delta, future, source); at or after expiry: intrinsic vs the VIX close."""
+        if expiry <= self.day:
+            return max(self.vix - strike, 0.0), float(self.vix > strike), self.vix, "vix_close"
+        fwd, src = self.future(expiry)
+        if not fwd > 0:
+            return math.nan, math.nan, math.nan, src
+        t = (expiry - self.day).days / 365.0
+        return (
+            black76_price(fwd, strike, t, self.r, self.vol),
+            black76_delta(fwd, strike, t, self.r, self.vol),
+            fwd,
+            src,
+        )
+
+    def candidate(self, months: int, delta: float) -> tuple[pd.Timestamp, float]:
+        """(expiry, strike) of the `months`-month call at target `delta`; strike nan when unpriceable."""
+        expiry = vix_expiry(self.day, months)
+        fwd, _ = self.future(expiry)
+        if not fwd > 0:
+            return expiry, math.nan
+        t = (expiry - self.day).days / 365.0
+        return expiry, strike_for_delta(fwd, t, self.r, self.vol, delta, "call", self.s.strike_step)
+
+
+@dataclass
+class _Layer:
+    """What happened to one layer during the session (becomes its row)."""
+
+    reasons: list[str] = field(default_factory=list)
+    action: str | None = None
+    contracts: int = 0  # signed: + bought, - sold or settled
+    cash: float = 0.0
+    premium: float = 0.0
+    weight: float = 0.0
+    trigger: bool = False
+    details: str = ""
+    shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
+
+
+# --- the state machine ----------------------------------------------------------------------------
+
+
+def hedge_session(
+    day: pd.Timestamp,
+    row: Mapping[str, Any],
+    vx_settles: Mapping[Any, float],
+    nav: float,
+    book: HedgeBook,
+    s: HedgeSettings,
+    beta: float = 1.0,
+) -> tuple[HedgeBook, list[dict], float]:
+    """Advance the hedge by one session.
+
+    row: `day`'s features.daily values; vx_settles: `day`'s VX prices by expiry (settle or close);
+    nav: today's NAV in dollars; beta: portfolio beta to SPX (weights scale with it; NaN -> 1, < 0 -> 0).
+    Returns (new book, one row per layer, net cash flow: premium negative, sales/settlements positive).
+    """
+    day = pd.Timestamp(day).normalize()
+    if book.last_date is not None and day <= book.last_date:
+        raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
+    beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
+    mkt = _Market(day, row, vx_settles, s)
+    mult = s.multiplier
+    st = {name: _Layer() for name in LAYERS}
+
+    def close(p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
+        lay = st[p.layer]
+        lay.cash += n * price * mult
+        lay.contracts -= n
+        lay.action = action
+        lay.shown = (p.expiry, p.strike)
+        if code not in lay.reasons:
+            lay.reasons.append(code)
+
+    # 1. mark every open position at today's prices; settle what expires today (or was missed)
+    held: list[HedgePosition] = []
+    for p in book.positions:
+        if p.expiry <= day:
+            price = max(mkt.vix - p.strike, 0.0) if mkt.vix == mkt.vix else p.mark
+            close(p, p.contracts, price, "remove", f"{p.layer}:EXPIRED")
+        else:
+            price = mkt.quote(p.expiry, p.strike)[0]
+            held.append(replace(p, mark=price if price == price else p.mark))
+
+    # triggers and the off-trigger counters
+    st["L0"].trigger = is_vix_expiration(day)
+    st["L0"].details = f"vix_expiration={st['L0'].trigger}"
+    st["L1"].trigger, st["L1"].details = l1_trigger(row, s)
+    st["L2"].trigger, st["L2"].details = l2_trigger(row, s)
+    off = {name: 0 if st[name].trigger else book.off_sessions.get(name, 0) + 1 for name in ("L1", "L2")}
+
+    # 2. monetize
+    crisis = mkt.vix >= s.monetize_vix
+    if crisis:
+        for p in held:
+            close(p, p.contracts, p.mark, "monetize", f"MONETIZE:VIX_GE_{s.monetize_vix:g}")
+        held = []
+    elif mkt.ivts > s.half_ivts:
+        for i, p in enumerate(held):
+            if not p.half_sold and p.mark >= s.half_multiple * p.entry_price:
+                n = p.contracts // 2  # a single contract cannot be halved: it is kept (and flagged)
+                if n:
+                    close(p, n, p.mark, "monetize", f"MONETIZE:HALF_AT_{s.half_multiple:g}X")
+                held[i] = replace(p, contracts=p.contracts - n, half_sold=True)
+
+    # 3. removals (L0 holds to expiry)
+    remove: set[str] = set()
+    if any(p.layer == "L1" for p in held):
+        if mkt.ivts < s.l1_ivts_off:
+            remove.add("L1")
+            st["L1"].reasons.append(f"L1:IVTS_LT_{s.l1_ivts_off:g}")
+        elif off["L1"] >= s.l1_off_sessions:
+            remove.add("L1")
+            st["L1"].reasons.append(f"L1:OFF_{s.l1_off_sessions}_SESSIONS")
+    if any(p.layer == "L2" for p in held) and off["L2"] >= s.l2_off_sessions:
+        remove.add("L2")
+        st["L2"].reasons.append(f"L2:OFF_{s.l2_off_sessions}_SESSIONS")
+    for p in held:
+        if p.layer in remove:
+            close(p, p.contracts, p.mark, "remove", f"{p.layer}:REMOVED")
+    held = [p for p in held if p.layer not in remove and p.contracts > 0]
+
+    # 4. adds, budget permitting
+    start = _window_start(day, s.budget_sessions)
+    premiums = [(d, x) for d, x in book.premiums if d.value >= start]
+    cap = s.budget_pct_nav / 100.0 * nav
+
+    def add(name: str, months: int, delta: float, weight_pct: float) -> None:
+        lay = st[name]
+        expiry, strike = mkt.candidate(months, delta)
+        lay.shown = (expiry, strike)
+        if crisis:
+            lay.reasons.append(f"MONETIZE:NO_ADD_VIX_GE_{s.monetize_vix:g}")
+            return
+        if not nav > 0:
+            lay.reasons.append("NO_NAV")
+            return
+        price = mkt.quote(expiry, strike)[0] if strike == strike else math.nan
+        if not price > 0:
+            lay.reasons.append("NO_PRICE")
+            return
+        unit = price * mult
+        n = max(math.floor(weight_pct / 100.0 * nav / unit + 1e-9), 0)
+        if n == 0:
+            lay.reasons.append("ZERO_CONTRACTS")
+            return
+        room = max(math.floor((cap - sum(x for _, x in premiums)) / unit + 1e-9), 0)
+        if room == 0:
+            lay.reasons.append("BUDGET_BLOCKED")
+            return
+        if room < n:
+            lay.reasons.append("BUDGET_CAPPED")
+            n = room
+        cost = n * unit
+        held.append(HedgePosition(name, expiry, strike, n, price, cost, day, mark=price))
+        premiums.append((day, cost))
+        lay.cash -= cost
+        lay.premium += cost
+        lay.contracts += n
+        lay.action = "add"
+
+    has = {name: any(p.layer == name for p in held) for name in LAYERS}
+    if not s.l0_enabled:
+        st["L0"].reasons.append("L0:DISABLED")
+    elif st["L0"].trigger:
+        expiry = vix_expiry(day, s.l0_months)
+        fwd = mkt.future(expiry)[0]
+        base, code = l0_weight(fwd, s) if fwd == fwd else (0.0, "NO_PRICE")
+        st["L0"].weight = base * beta
+        st["L0"].reasons += ["L0:EXPIRATION_DAY", code]
+        if st["L0"].weight > 0:
+            add("L0", s.l0_months, s.l0_delta, st["L0"].weight)
+    else:
+        st["L0"].reasons.append("L0:HOLD_TO_EXPIRY" if has["L0"] else "L0:NOT_EXPIRATION_DAY")
+    for name, enabled, weight, months, delta in (
+        ("L1", s.l1_enabled, s.l1_weight_pct, s.l1_months, s.l1_delta),
+        ("L2", s.l2_enabled, s.l2_weight_pct, s.l2_months, s.l2_delta),
+    ):
+        lay = st[name]
+        if not enabled:
+            lay.reasons.append(f"{name}:DISABLED")
+            continue
+        lay.reasons.append(f"{name}:TRIGGER_ON" if lay.trigger else f"{name}:TRIGGER_OFF")
+        if lay.trigger:
+            lay.weight = weight * beta
+            if has[name]:
+                lay.reasons.append(f"{name}:ALREADY_HELD")
+            else:
+                add(name, months, delta, lay.weight)
+
+    # rows
+    used = sum(x for _, x in premiums)
+    budget_pct = 100.0 * used / nav if nav > 0 else math.nan
+    m1, m2 = _num(row, "vx_m1"), _num(row, "vx_m2")
+    contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
+    contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan
+    rows = []
+    for name in LAYERS:
+        lay = st[name]
+        mine = [p for p in held if p.layer == name]
+        if lay.action != "add" and mine:
+            lay.shown = (mine[-1].expiry, mine[-1].strike)
+        elif lay.shown is None and not (name == "L0" and not s.l0_enabled):
+            months, delta = {"L0": (s.l0_months, s.l0_delta), "L1": (s.l1_months, s.l1_delta)}.get(
+                name, (s.l2_months, s.l2_delta)
+            )
+            lay.shown = mkt.candidate(months, delta)  # nothing held or traded: today's candidate
+        expiry, strike = lay.shown if lay.shown else (pd.NaT, math.nan)
+        opt, dlt, fwd, src = mkt.quote(expiry, strike) if strike == strike else (math.nan,) * 3 + ("none",)
+        rows.append(
+            {
+                "date": day,
+                "layer": name,
+                "action": lay.action or ("hold" if mine else "none"),
+                "instrument": INSTRUMENT,
+                "expiry": expiry,
+                "strike": strike,
+                "delta": dlt,
+                "future_price": fwd,
+                "future_source": src,
+                "option_price": opt,
+                "contracts": lay.contracts,
+                "contracts_held": sum(p.contracts for p in mine),
+                "weight_pct_nav": lay.weight,
+                "premium_pct_nav": 100.0 * lay.premium / nav if nav > 0 else math.nan,
+                "cash_flow": lay.cash,
+                "mark_value": sum(p.contracts * p.mark * mult for p in mine),
+                "budget_used_pct_nav": budget_pct,
+                "trigger": lay.trigger,
+                "trigger_details": lay.details,
+                "contango_m1_spot": contango_m1,
+                "contango_m2_m1": contango_m2,
+                "reasons": lay.reasons,
+            }
+        )
+    new = HedgeBook(tuple(held), tuple(premiums), off, day)
+    return new, rows, sum(lay.cash for lay in st.values())
+
+
+def run_hedge(
+    features: pd.DataFrame,
+    vx: pd.DataFrame,
+    nav: float | pd.Series,
+    s: HedgeSettings | None = None,
+    beta: float | pd.Series = 1.0,
+    book: HedgeBook | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Loop `hedge_session` over `features` (index = session dates) with a constant or per-session NAV.
+
+    vx: core.vx_futures rows (trade_date, expiry, price; `settle` is used when `price` is absent).
+    NAV and beta series are aligned to the features index (forward-filled). Cash flows do not feed
+    back into NAV here: the engine (book.py) owns the NAV; this is for tests and a VXTH-style replica.
+    Returns (rows, cash flow per session).
+    """
+    s = s or HedgeSettings()
+    book = book or HedgeBook()
+    index = pd.DatetimeIndex(features.index).normalize()
+    navs = nav.reindex(index).ffill().to_numpy() if isinstance(nav, pd.Series) else [float(nav)] * len(index)
+    betas = beta.reindex(index).ffill().to_numpy() if isinstance(beta, pd.Series) else [float(beta)] * len(index)
+    by_day: dict[pd.Timestamp, dict[pd.Timestamp, float]] = {}
+    if vx is not None and len(vx):
+        col = "price" if "price" in vx.columns else "settle"
+        for td, ex, px in zip(
+            pd.to_datetime(vx["trade_date"]), pd.to_datetime(vx["expiry"]), vx[col].to_numpy(), strict=True
+        ):
+            by_day.setdefault(td.normalize(), {})[ex.normalize()] = float(px)
+    rows: list[dict] = []
+    cash = []
+    for day, rec, n, b in zip(index, features.to_dict("records"), navs, betas, strict=True):
+        book, day_rows, flow = hedge_session(day, rec, by_day.get(day, {}), float(n), book, s, float(b))
+        rows += day_rows
+        cash.append(flow)
+    return pd.DataFrame(rows, columns=ROW_COLUMNS), pd.Series(cash, index=index, name="hedge_cash_flow")

@@ -1,0 +1,320 @@
+"""Publish a read-only snapshot of the warehouse for readers (ARCHITECTURE "Serving and concurrency").
+
+DuckDB allows one read-write process XOR many readers, so apps and `vixshield query` never open
+the working file a run writes: they read `home/published/warehouse.duckdb`, which a successful run
+replaces whole. Every published file is written under a temporary name in the same folder, fsynced,
+then renamed over the old one. A rename swaps the directory entry only: a reader that already has
+the old file open keeps reading the old inode (POSIX), a reader that opens afterwards gets the new
+file, and nobody ever sees a half-written file under a final name.
+
+Everything that can fail (checkpoint, copy, Parquet export, fsync, hashing, a test open of the
+copy) happens before the first rename, and the renames that follow are rolled back from hard-link
+backups if one of them fails, so a failed publish leaves the previous snapshot, Parquet files and
+manifest exactly as they were. `manifest.json` is renamed last: it describes the files next to it.
+A publish killed between renames (SIGKILL, power loss) can leave new files beside the old manifest;
+`verify` (and `vixshield doctor`) then report a checksum mismatch until the next publish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import duckdb
+
+import vixshield
+
+PUBLISHED = "published"
+SNAPSHOT = "warehouse.duckdb"
+MANIFEST = "manifest.json"
+PARQUET = "parquet"
+CHUNK = 8 << 20  # copy buffer, bytes
+# Tables apps read without DuckDB also get a Parquet file (signals.* join this list as they land).
+PUBLISHED_TABLES: tuple[str, ...] = (
+    "features.daily",
+    "features.regime",
+    "signals.condor_plan",
+    "signals.condor_actions",
+    "signals.hedge_layers",
+    "signals.book_daily",
+)
+_TMP_PREFIX = ".publish-"  # .publish-<pid>-<hex>.<final name>: the pid lets a later publish clean up
+_TMP_RE = re.compile(r"^\.publish-(\d+)-[0-9a-f]+\.")
+_TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the previous snapshot, Parquet files and manifest are unchanged."""
+
+
+class NoSnapshotError(FileNotFoundError):
+    """Nothing has been published in this home yet."""
+
+
+def published_dir(home: str | Path) -> Path:
+    return Path(home) / PUBLISHED
+
+
+def snapshot_path(home: str | Path) -> Path:
+    return published_dir(home) / SNAPSHOT
+
+
+def manifest_path(home: str | Path) -> Path:
+    return published_dir(home) / MANIFEST
+
+
+def parquet_path(home: str | Path, table: str) -> Path:
+    return published_dir(home) / PARQUET / f"{table}.parquet"
+
+
+def read_manifest(home: str | Path) -> dict | None:
+    """The manifest of the current snapshot, or None when nothing was published."""
+    path = manifest_path(home)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise PublishError(f"cannot read the snapshot manifest {path}: {exc}") from exc
+
+
+def open_snapshot(home: str | Path, isolated: bool = False) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot; it never blocks, nor is blocked by, a run.
+
+    DuckDB caches open databases per process by path: while any connection from `duckdb.connect`
+    to the snapshot is open in this process, another `duckdb.connect` returns that same (possibly
+    replaced) snapshot. One-shot readers (`vixshield query`) do not care; a long-lived process that
+    keeps a connection open should pass `isolated=True`, which attaches the file read-only to a new
+    in-memory database (about 7 ms more per open) and so always sees the current snapshot.
+    """
+    path = snapshot_path(home)
+    if not path.exists():
+        raise NoSnapshotError(f"no published snapshot at {path}; run `vixshield run` first")
+    if not isolated:
+        return duckdb.connect(str(path), read_only=True)
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"ATTACH '{_sql_str(path)}' AS snapshot (READ_ONLY)")
+        conn.execute("USE snapshot")
+    except duckdb.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify(home: str | Path) -> list[str]:
+    """Problems with the published files against the manifest (empty list: consistent)."""
+    manifest = read_manifest(home)
+    if manifest is None:
+        return [f"no manifest at {manifest_path(home)}"]
+    problems = []
+    for name, meta in manifest.get("files", {}).items():
+        path = published_dir(home) / name
+        if not path.exists():
+            problems.append(f"{name}: missing")
+        elif sha256_file(path) != meta.get("sha256"):
+            problems.append(f"{name}: checksum differs from the manifest")
+    return problems
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a folder's entries (so that a rename survives a power loss)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """Byte copy with fsync: the data is on disk before the rename makes it visible."""
+    with open(src, "rb") as fsrc, open(dst, "xb") as fdst:
+        while chunk := fsrc.read(CHUNK):
+            fdst.write(chunk)
+        fdst.flush()
+        os.fsync(fdst.fileno())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Temp files left by a publish that was killed (its pid is gone) are removed."""
+    for path in [*folder.glob(f"{_TMP_PREFIX}*"), *(folder / PARQUET).glob(f"{_TMP_PREFIX}*")]:
+        match = _TMP_RE.match(path.name)
+        if match and not _pid_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _tmp_for(final: Path, tag: str) -> Path:
+    return final.with_name(f"{_TMP_PREFIX}{os.getpid()}-{tag}.{final.name}")
+
+
+@contextlib.contextmanager
+def _step(what: str, path: Path) -> Iterator[None]:
+    """Turn any OS or DuckDB failure into a PublishError naming the path and the cause."""
+    try:
+        yield
+    except PublishError:
+        raise
+    except (OSError, duckdb.Error) as exc:
+        hint = " (disk full)" if isinstance(exc, OSError) and exc.errno == errno.ENOSPC else ""
+        raise PublishError(
+            f"publish failed while {what} {path}{hint}: {exc}; the previous snapshot is unchanged"
+        ) from exc
+
+
+def _swap(pairs: list[tuple[Path, Path]], tag: str) -> None:
+    """Rename each temp over its final name; if one rename fails, put back every final name already
+    replaced. The backups are hard links to the old files: no data is copied, no name is ever empty."""
+    done: list[tuple[Path, Path | None]] = []  # (final, backup of the file it replaced, or None)
+    backups: list[Path] = []
+    try:
+        for tmp, final in pairs:
+            backup = None
+            if final.exists():
+                backup = final.with_name(f"{_TMP_PREFIX}{os.getpid()}-{tag}.bak.{final.name}")
+                os.link(final, backup)
+                backups.append(backup)
+            os.replace(tmp, final)
+            done.append((final, backup))
+    except OSError:
+        for final, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is None:
+                    final.unlink()  # nothing was published under this name before
+                else:
+                    os.replace(backup, final)
+        raise
+    finally:
+        for backup in backups:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+
+
+def _sql_str(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _file_entry(path: Path, rows: int | None = None) -> dict:
+    entry: dict = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    if rows is not None:
+        entry["rows"] = rows
+    return entry
+
+
+def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = conn.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE NOT temporary AND database_name = current_database() ORDER BY 1, 2"
+    ).fetchall()
+    return {f"{s}.{t}": conn.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables}
+
+
+def publish(
+    working_db: str | Path,
+    home: str | Path,
+    run_id: str,
+    as_of: dt.date | str | None,
+    methodology_version: str,
+    tables: Sequence[str],
+) -> dict:
+    """Publish the working warehouse as `home/published/`: the DuckDB snapshot, one Parquet file per
+    table in `tables` ("schema.table"), and manifest.json. Returns the manifest written.
+
+    Holds a read-write connection to `working_db` throughout, so no other process can change the
+    file while it is copied (and two publishes of one warehouse cannot interleave). Raises
+    PublishError, leaving the previous publication untouched, when anything fails.
+    """
+    working_db, folder = Path(working_db), published_dir(home)
+    bad = [t for t in tables if not _TABLE_RE.match(t)]
+    if bad:
+        raise PublishError(f"table names must be schema.table; got {bad}")
+    if not working_db.exists():
+        raise PublishError(f"no working warehouse at {working_db}; nothing to publish")
+    with _step("creating", folder / PARQUET):
+        (folder / PARQUET).mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(folder)
+    tag = uuid.uuid4().hex[:12]
+    snapshot = snapshot_path(home)
+    pairs: list[tuple[Path, Path]] = []  # (temp, final), renamed in this order
+    files: dict[str, dict] = {}
+    try:
+        with _step("opening the working warehouse", working_db):
+            conn = duckdb.connect(str(working_db))
+        with conn:
+            with _step("checkpointing", working_db):
+                conn.execute("CHECKPOINT")
+            counts = table_counts(conn)
+            missing = [t for t in tables if t not in counts]
+            if missing:
+                raise PublishError(f"cannot publish {missing}: no such table in {working_db}")
+            for table in tables:
+                final = parquet_path(home, table)
+                tmp = _tmp_for(final, tag)
+                pairs.append((tmp, final))
+                schema, name = table.split(".")
+                with _step("writing Parquet", tmp):
+                    conn.execute(f'COPY (SELECT * FROM "{schema}"."{name}") TO \'{_sql_str(tmp)}\' (FORMAT parquet)')
+                    _fsync(tmp)
+                    files[f"{PARQUET}/{final.name}"] = _file_entry(tmp, counts[table])
+            tmp = _tmp_for(snapshot, tag)
+            pairs.append((tmp, snapshot))
+            with _step("copying the warehouse to", tmp):
+                _copy(working_db, tmp)
+            with _step("checking the copied snapshot", tmp), duckdb.connect(str(tmp), read_only=True) as check:
+                if table_counts(check) != counts:
+                    raise PublishError(f"the copied snapshot {tmp} does not match {working_db}; not published")
+            with _step("hashing", tmp):
+                files[SNAPSHOT] = _file_entry(tmp)
+            manifest = {
+                "run_id": run_id,
+                "as_of": as_of.isoformat() if isinstance(as_of, dt.date) else as_of,
+                "methodology_version": methodology_version,
+                "vixshield_version": vixshield.__version__,
+                "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "tables": list(tables),
+                "row_counts": counts,
+                "files": files,
+            }
+            final = manifest_path(home)
+            tmp = _tmp_for(final, tag)
+            pairs.append((tmp, final))
+            with _step("writing", tmp), open(tmp, "x") as f:
+                json.dump(manifest, f, indent=2, sort_keys=True)
+                f.write("\n")
+                f.flush()
+                os.fsync(f.fileno())
+            with _step("renaming into place under", folder):
+                _swap(pairs, tag)
+                _fsync(folder / PARQUET)
+                _fsync(folder)
+        return manifest
+    finally:
+        for tmp, _ in pairs:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
