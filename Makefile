@@ -28,6 +28,8 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench.run_pipeline
 	$(BIN)/python -m bench.features_bench
+	$(BIN)/python -m bench.signals_bench
+	$(BIN)/python -m bench.serving_bench
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

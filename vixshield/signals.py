@@ -10,6 +10,7 @@ import pandas as pd
 from vixshield import METHODOLOGY_VERSION, warehouse
 from vixshield.book import BookSettings, run_book
 
+DATE_COLUMNS = ("date", "expiry", "entry_date", "roll_date")  # calendar days, not timestamps
 TABLES = ("condor_plan", "condor_actions", "hedge_layers", "book_daily")
 KEYS = {
     "condor_plan": "date",
@@ -48,8 +49,12 @@ def write_signals(conn: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFram
         conn.execute("CREATE SCHEMA IF NOT EXISTS signals")
         for name in TABLES:
             frame = frames[name]
+            dates = [c for c in DATE_COLUMNS if c in frame.columns]
+            cast = f" REPLACE ({', '.join(f'CAST({c} AS DATE) AS {c}' for c in dates)})" if dates else ""
             with warehouse.registered(conn, "_frame", frame):
-                conn.execute(f"CREATE OR REPLACE TABLE signals.{name} AS SELECT * FROM _frame ORDER BY {KEYS[name]}")
+                conn.execute(
+                    f"CREATE OR REPLACE TABLE signals.{name} AS SELECT *{cast} FROM _frame ORDER BY {KEYS[name]}"
+                )
         conn.execute(warehouse.sql_text("views/latest_plan.sql"))
 
 

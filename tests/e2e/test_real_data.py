@@ -180,14 +180,21 @@ def test_signals_through_the_2020_crash(full):
                             WHERE date BETWEEN '2020-02-20' AND '2020-03-31' AND action <> 'hold'""").fetchall()
     assert {a for (a,) in exits} <= {"stop", "crisis_close", "take_profit", "expire", "roll", "adjust"}
     assert {a for (a,) in exits} & {"stop", "crisis_close"}
+    # L0 holds calls from the January 2020 expiration until VIX >= 50 monetizes every layer
+    monetized = conn.execute(
+        "SELECT min(date) FROM signals.hedge_layers WHERE layer = 'L0' AND date >= '2020-01-01' "
+        "AND list_contains(reasons, 'MONETIZE:VIX_GE_50')"
+    ).fetchone()[0]
+    first_vix_50 = conn.execute("SELECT min(date) FROM features.daily WHERE vix >= 50 AND date >= '2020-01-01'")
+    assert monetized == first_vix_50.fetchone()[0] == dt.date(2020, 3, 9)
     held = conn.execute(
         "SELECT count(*) FROM signals.hedge_layers WHERE layer = 'L0' "
-        "AND date BETWEEN '2020-01-23' AND '2020-03-17' AND contracts_held > 0"
+        "AND date BETWEEN '2020-01-22' AND '2020-03-06' AND contracts_held > 0"
     ).fetchone()[0]
     sessions = conn.execute(
-        "SELECT count(*) FROM core.sessions WHERE date BETWEEN '2020-01-23' AND '2020-03-17'"
+        "SELECT count(*) FROM core.sessions WHERE date BETWEEN '2020-01-22' AND '2020-03-06'"
     ).fetchone()[0]
-    assert held == sessions  # L0 holds calls through early 2020
+    assert held == sessions
     first = conn.execute("SELECT min(date) FROM signals.condor_plan").fetchone()[0]
     assert first == dt.date(1990, 1, 2)
 
