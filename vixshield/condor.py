@@ -66,13 +66,13 @@ class Condor:
     adjusted: bool = False
     realized: float = 0.0  # dollars realized by adjustments
 
-    def legs(self) -> list[Leg]:
-        return [
-            Leg("put", self.long_put, 1),
-            Leg("put", self.short_put, -1),
-            Leg("call", self.short_call, -1),
-            Leg("call", self.long_call, 1),
-        ]
+    def legs(self) -> tuple[Leg, ...]:
+        key = (self.long_put, self.short_put, self.short_call, self.long_call)
+        if self.__dict__.get("_legs_key") != key:  # strikes change only on an adjustment
+            self.__dict__["_legs_key"] = key
+            self.__dict__["_legs"] = (Leg("put", self.long_put, 1), Leg("put", self.short_put, -1),
+                                      Leg("call", self.short_call, -1), Leg("call", self.long_call, 1))
+        return self.__dict__["_legs"]
 
 
 @dataclass
@@ -87,6 +87,8 @@ class Market:
     kappa: float
     pts: list[tuple[float, float]] = field(default_factory=list)
     _days: dict = field(default_factory=dict, repr=False)
+    _sigma: dict = field(default_factory=dict, repr=False)
+    _fwd: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -114,10 +116,19 @@ class Market:
         return self.days(expiry) / 365.0
 
     def sigma_atm(self, expiry: pd.Timestamp) -> float:
-        return self.kappa * term_structure.term_vol(max(self.days(expiry), 1), self.pts)
+        v = self._sigma.get(expiry)
+        if v is None:
+            v = self._sigma[expiry] = self.kappa * term_structure.term_vol(max(self.days(expiry), 1), self.pts)
+        return v
 
-    def price(self, legs: list[Leg], expiry: pd.Timestamp) -> tuple[float, float]:
-        key = (tuple(legs), expiry)
+    def forward(self, expiry: pd.Timestamp) -> float:
+        f = self._fwd.get(expiry)
+        if f is None:
+            f = self._fwd[expiry] = options.forward(self.spot, self.years(expiry), self.rate, self.q)
+        return f
+
+    def price(self, legs: tuple[Leg, ...], expiry: pd.Timestamp) -> tuple[float, float]:
+        key = (legs, expiry)
         hit = self._prices.get(key)
         if hit is None:
             t = self.years(expiry)
@@ -132,9 +143,7 @@ class Market:
         t = self.years(expiry)
         if t <= 0:
             return 0.0
-        sigma_atm = self.sigma_atm(expiry)
-        fwd = options.forward(self.spot, t, self.rate, self.q)
-        vol = options.smile_vol(leg.strike, fwd, t, sigma_atm)
+        vol = options.smile_vol(leg.strike, self.forward(expiry), t, self.sigma_atm(expiry))
         return options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
 
 
@@ -178,14 +187,14 @@ def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
     short_call = strike_at(m, expiry, call_delta, "call", s.strike_step)
     long_put = short_put - _wing(short_put, strike_at(m, expiry, s.long_delta, "put", s.strike_step), s, bear)
     long_call = short_call + _wing(strike_at(m, expiry, s.long_delta, "call", s.strike_step), short_call, s, bull)
-    legs = [Leg("put", long_put, 1), Leg("put", short_put, -1), Leg("call", short_call, -1), Leg("call", long_call, 1)]
+    legs = (Leg("put", long_put, 1), Leg("put", short_put, -1), Leg("call", short_call, -1), Leg("call", long_call, 1))
     value, _ = m.price(legs, expiry)
     credit_mid = -value
     credit = credit_mid - 4 * s.slippage_per_leg
     put_width, call_width = short_put - long_put, long_call - short_call
     t, sigma = m.years(expiry), m.sigma_atm(expiry)
     be_low, be_high = short_put - credit, short_call + credit
-    fwd = options.forward(m.spot, t, m.rate, m.q)
+    fwd = m.forward(expiry)
     deltas = [m.delta(leg, expiry) for leg in legs]
     return {
         "expiry": expiry.date(),
@@ -325,15 +334,15 @@ def _adjust(c: Condor, m: Market, tested: str, s: CondorSettings, mark: float) -
     units = c.contracts * MULTIPLIER
     side = "call" if tested == "put" else "put"
     if side == "call":
-        old = [Leg("call", c.short_call, 1), Leg("call", c.long_call, -1)]  # buy back the call spread
+        old = (Leg("call", c.short_call, 1), Leg("call", c.long_call, -1))  # buy back the call spread
         short = strike_at(m, c.expiry, s.short_delta, "call", s.strike_step)
         width = c.long_call - c.short_call
-        new_legs = [Leg("call", short, -1), Leg("call", short + width, 1)]
+        new_legs = (Leg("call", short, -1), Leg("call", short + width, 1))
     else:
-        old = [Leg("put", c.short_put, 1), Leg("put", c.long_put, -1)]
+        old = (Leg("put", c.short_put, 1), Leg("put", c.long_put, -1))
         short = strike_at(m, c.expiry, s.short_delta, "put", s.strike_step)
         width = c.short_put - c.long_put
-        new_legs = [Leg("put", short, -1), Leg("put", short - width, 1)]
+        new_legs = (Leg("put", short, -1), Leg("put", short - width, 1))
     close_cost, _ = m.price(old, c.expiry)
     open_value, _ = m.price(new_legs, c.expiry)
     slip = 4 * s.slippage_per_leg

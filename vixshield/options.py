@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from statistics import NormalDist
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -250,8 +250,9 @@ def settlement_value(
     return float(close_price)
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
+class Leg(NamedTuple):
+    """One option leg. A NamedTuple: immutable, and hashed in C (legs key the per-session price memo)."""
+
     kind: str  # "call" | "put"
     strike: float
     quantity: int  # +1 long, -1 short (any signed multiple)
