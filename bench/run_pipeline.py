@@ -32,7 +32,7 @@ def timed_run(home: Path, *args: str) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(f"run failed:\n{out.stderr[-2000:]}")
-    job = float(re.search(r"; ([\d.]+)s\s*$", out.stderr.strip()).group(1))
+    job = float(re.search(r"SUCCESS: .*; ([\d.]+)s$", out.stderr, re.M).group(1))
     return wall, job
 
 

@@ -32,7 +32,7 @@ import duckdb
 from tests.e2e.helpers import cli_env
 from vixshield import METHODOLOGY_VERSION, publish
 
-APP_QUERY = "SELECT * FROM features.regime ORDER BY date DESC LIMIT 1"  # signals.latest_plan will replace it
+APP_QUERY = "SELECT * FROM signals.latest_plan"  # what an app reads each evening
 TABLES = publish.PUBLISHED_TABLES
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "market"
 READER = textwrap.dedent(

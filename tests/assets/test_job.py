@@ -208,3 +208,19 @@ def test_feature_columns_carry_the_dictionary_as_comments(tmp_path, market_dir):
         )
     assert comments["yz21"].startswith("[ann. decimal] Yang-Zhang")
     assert all(comments.values())
+
+
+def test_latest_plan_view_is_the_last_session_in_one_row(tmp_path, market_dir):
+    db = tmp_path / "w.duckdb"
+    assert run_daily(db, market_dir).success
+    with duckdb.connect(str(db), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT date, enter, regime_after_hysteresis, hedge_layers, actions FROM signals.latest_plan"
+        ).fetchall()
+        assert len(rows) == 1
+        date, _, regime, hedges, actions = rows[0]
+        assert date == dt.date(2024, 3, 28)
+        assert regime == conn.execute("SELECT regime FROM features.regime WHERE date = ?", [date]).fetchone()[0]
+        assert [h["layer"] for h in hedges] == ["L0", "L1", "L2"]
+        n_actions = conn.execute("SELECT count(*) FROM signals.condor_actions WHERE date = ?", [date]).fetchone()[0]
+        assert len(actions or []) == n_actions
