@@ -31,8 +31,11 @@ def main() -> None:
     book = Settings().book
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        subprocess.run([sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir",
-                        str(args.data_dir)], env=cli_env(home), capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir", str(args.data_dir)],
+            env=cli_env(home),
+            capture_output=True,
+        )
         with warehouse.connect(home / "warehouse.duckdb") as conn:
             n = conn.execute("SELECT count(*) FROM features.daily").fetchone()[0]
             frames = {}
@@ -43,8 +46,10 @@ def main() -> None:
             total, runs = median_time(compute, args.repeats)
             write, wruns = median_time(lambda: signals.write_signals(conn, frames), args.repeats)
     print(f"signals over {n:,} sessions (1990-2026)")
-    print(f"  book + signal tables (compute)  median {total:5.2f}s  target <= 5s  runs: "
-          f"{', '.join(f'{r:.2f}' for r in runs)}")
+    print(
+        f"  book + signal tables (compute)  median {total:5.2f}s  target <= 5s  runs: "
+        f"{', '.join(f'{r:.2f}' for r in runs)}"
+    )
     print(f"  write signals.* + view          median {write:5.2f}s  runs: {', '.join(f'{r:.2f}' for r in wruns)}")
 
 

@@ -49,6 +49,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from vixshield import indicators
+
 BREADTH_COLUMNS = [
     "advancers",
     "decliners",
@@ -110,35 +112,14 @@ def _rolling_slope(y: np.ndarray, window: int = SLOPE_WINDOW, min_obs: int = SLO
     return out
 
 
-def _ema_seeded(x: np.ndarray, span: int) -> np.ndarray:
-    """EMA with alpha = 2/(span+1) over the non-NaN values, seeded with the mean of the first span of them.
-
-    NaN inputs are skipped (the EMA holds) and give NaN output; NaN before the seed.
-    """
-    alpha = 2.0 / (span + 1.0)
-    out = np.full(len(x), np.nan)
-    seed_vals: list[float] = []
-    ema = math.nan
-    for i, v in enumerate(x.tolist()):
-        if v != v:  # NaN
-            continue
-        if len(seed_vals) < span:
-            seed_vals.append(v)
-            if len(seed_vals) == span:
-                ema = math.fsum(seed_vals) / span
-                out[i] = ema
-            continue
-        ema = ema + alpha * (v - ema)
-        out[i] = ema
-    return out
-
-
 def _mcclellan(adv: np.ndarray, dec: np.ndarray) -> np.ndarray:
     tot = adv + dec
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(tot > 0, (adv - dec) / tot, 0.0)
     ratio[np.isnan(tot)] = np.nan
-    return MCCLELLAN_SCALE * (_ema_seeded(ratio, MCCLELLAN_FAST) - _ema_seeded(ratio, MCCLELLAN_SLOW))
+    r = pd.Series(ratio)
+    fast, slow = indicators.ema(r, MCCLELLAN_FAST), indicators.ema(r, MCCLELLAN_SLOW)
+    return MCCLELLAN_SCALE * (fast - slow).to_numpy()
 
 
 # --- public API ------------------------------------------------------------------------------------

@@ -109,29 +109,25 @@ def cmd_run(args) -> int:
     return 0 if result.success else 1
 
 
-def _reader(args):
-    """The published read-only snapshot (never the working file a run may be writing)."""
-    from vixshield import publish
-
-    return publish.open_snapshot(_home(args))
-
-
-def cmd_query(args) -> int:
+def _on_snapshot(args, work):
+    """Run `work(conn)` on the published read-only snapshot (never the working file a run may be
+    writing). Errors a user can act on (no snapshot yet, bad SQL, no such date) print and give 2."""
     import duckdb
 
     from vixshield import publish
 
     try:
-        conn = _reader(args)
-    except publish.NoSnapshotError as exc:
+        with publish.open_snapshot(_home(args)) as conn:
+            return work(conn), 0
+    except (publish.NoSnapshotError, LookupError, duckdb.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    with conn:
-        try:
-            frame = conn.execute(args.sql).df()
-        except duckdb.Error as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        return None, 2
+
+
+def cmd_query(args) -> int:
+    frame, rc = _on_snapshot(args, lambda conn: conn.execute(args.sql).df())
+    if rc:
+        return rc
     if args.format == "csv":
         frame.to_csv(sys.stdout, index=False)
     elif args.format == "json":
@@ -143,21 +139,11 @@ def cmd_query(args) -> int:
 
 def cmd_signals(args) -> int:
     """The day's plan: regime, condor plan or why none, actions on open condors, hedge layers."""
-    import duckdb
+    from vixshield import report, signals
 
-    from vixshield import publish, report, signals
-
-    try:
-        conn = _reader(args)
-    except publish.NoSnapshotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    with conn:
-        try:
-            plan = signals.plan_for(conn, args.date)
-        except (LookupError, duckdb.CatalogException) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    plan, rc = _on_snapshot(args, lambda conn: signals.plan_for(conn, args.date))
+    if rc:
+        return rc
     if args.format == "json":
         print(json.dumps(plan, indent=2, default=str))
     elif args.format == "csv":

@@ -70,8 +70,12 @@ class Condor:
         key = (self.long_put, self.short_put, self.short_call, self.long_call)
         if self.__dict__.get("_legs_key") != key:  # strikes change only on an adjustment
             self.__dict__["_legs_key"] = key
-            self.__dict__["_legs"] = (Leg("put", self.long_put, 1), Leg("put", self.short_put, -1),
-                                      Leg("call", self.short_call, -1), Leg("call", self.long_call, 1))
+            self.__dict__["_legs"] = (
+                Leg("put", self.long_put, 1),
+                Leg("put", self.short_put, -1),
+                Leg("call", self.short_call, -1),
+                Leg("call", self.long_call, 1),
+            )
         return self.__dict__["_legs"]
 
 

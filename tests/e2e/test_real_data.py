@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import SHARED_MARKET
 from tests.e2e.helpers import vixshield
+from vixshield import publish
 from vixshield.catalog import MACRO_BY_ID
 
 pytestmark = [
@@ -122,14 +123,7 @@ def replay_before_cpi(tmp_path_factory):
 def test_replayed_features_equal_the_full_run_up_to_the_cut(full, replay, replay_before_cpi, cut):
     conn, _ = full
     other = replay if cut == "2020-03-16" else replay_before_cpi
-    for table in (
-        "features.daily",
-        "features.regime",
-        "signals.condor_plan",
-        "signals.condor_actions",
-        "signals.hedge_layers",
-        "signals.book_daily",
-    ):
+    for table in publish.PUBLISHED_TABLES:  # features and every signal table
         q = f"SELECT * FROM {table} WHERE date <= '{cut}' ORDER BY ALL"
         got, want = other.execute(q).df(), conn.execute(q).df()
         assert len(got) == len(want) > 4000
