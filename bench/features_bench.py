@@ -8,16 +8,12 @@ Builds a warehouse from the real-data bundle once (the daily job), then times co
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.run_pipeline import DEFAULT_DATA
-from tests.e2e.helpers import cli_env
+from bench.run_pipeline import build_warehouse, bundle_args
 from vixshield import features, garch, warehouse
 from vixshield.config import Settings
 
@@ -32,22 +28,12 @@ def median_time(fn, repeats: int) -> tuple[float, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    if not (args.data_dir / "MANIFEST.md").exists():
-        raise SystemExit(f"no data bundle at {args.data_dir}; pass --data-dir")
+    args = bundle_args(__doc__)
     settings = Settings()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        subprocess.run(
-            [sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir", str(args.data_dir)],
-            env=cli_env(home),
-            check=True,
-            capture_output=True,
-        )
-        with warehouse.connect(home / "warehouse.duckdb", read_only=True) as conn:
+        db = build_warehouse(home, args.data_dir)
+        with warehouse.connect(db, read_only=True) as conn:
             n = conn.execute("SELECT count(*) FROM core.market_daily").fetchone()[0]
             spx = conn.execute("SELECT date, spx_close FROM core.market_daily ORDER BY date").df()
             spx = spx.set_index("date")["spx_close"]

@@ -36,6 +36,28 @@ def timed_run(home: Path, *args: str) -> tuple[float, float]:
     return wall, job
 
 
+def bundle_args(description: str) -> argparse.Namespace:
+    """--data-dir/--repeats for every benchmark; exits with a message when the bundle is absent."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if not (args.data_dir / "MANIFEST.md").exists():
+        raise SystemExit(f"no data bundle at {args.data_dir}; pass --data-dir")
+    return args
+
+
+def build_warehouse(home: Path, data_dir: Path) -> Path:
+    """One daily-job run on the bundle; returns the working warehouse path."""
+    subprocess.run(
+        [sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir", str(data_dir)],
+        env=cli_env(home),
+        check=True,
+        capture_output=True,
+    )
+    return home / "warehouse.duckdb"
+
+
 def report(name: str, samples: list[tuple[float, float]], target: float) -> None:
     wall = statistics.median(s[0] for s in samples)
     job = statistics.median(s[1] for s in samples)

@@ -8,35 +8,22 @@ candidates, management, hedge layers, NAV) and the write of the four tables. Pri
 
 from __future__ import annotations
 
-import argparse
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from bench.features_bench import median_time
-from bench.run_pipeline import DEFAULT_DATA
-from tests.e2e.helpers import cli_env
+from bench.run_pipeline import build_warehouse, bundle_args
 from vixshield import signals, warehouse
 from vixshield.config import Settings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    if not (args.data_dir / "MANIFEST.md").exists():
-        raise SystemExit(f"no data bundle at {args.data_dir}; pass --data-dir")
+    args = bundle_args(__doc__)
     book = Settings().book
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        subprocess.run(
-            [sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir", str(args.data_dir)],
-            env=cli_env(home),
-            capture_output=True,
-        )
-        with warehouse.connect(home / "warehouse.duckdb") as conn:
+        db = build_warehouse(home, args.data_dir)
+        with warehouse.connect(db) as conn:
             n = conn.execute("SELECT count(*) FROM features.daily").fetchone()[0]
             frames = {}
 

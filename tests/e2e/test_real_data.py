@@ -19,22 +19,24 @@ pytestmark = [
 ]
 
 
+def run_bundle(tmp_path_factory, name: str, *extra: str):
+    """`vixshield run --source files` on the whole bundle into its own home; (connection, log)."""
+    home = tmp_path_factory.mktemp(name)
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET), *extra)
+    assert out.returncode == 0, out.stderr
+    return duckdb.connect(str(home / "warehouse.duckdb"), read_only=True), out.stderr
+
+
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
-    home = tmp_path_factory.mktemp("full")
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET))
-    assert out.returncode == 0, out.stderr
-    conn = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
-    yield conn, out.stderr
+    conn, log = run_bundle(tmp_path_factory, "full")
+    yield conn, log
     conn.close()
 
 
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory):
-    home = tmp_path_factory.mktemp("replay")
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET), "--as-of", "2020-03-16")
-    assert out.returncode == 0, out.stderr
-    conn = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    conn, _ = run_bundle(tmp_path_factory, "replay", "--as-of", "2020-03-16")
     yield conn
     conn.close()
 
@@ -111,10 +113,7 @@ def test_replayed_core_equals_the_full_run_up_to_the_cut(full, replay):
 @pytest.fixture(scope="module")
 def replay_before_cpi(tmp_path_factory):
     """As of 2020-03-10: February has ended, its CPI comes out on 2020-03-11."""
-    home = tmp_path_factory.mktemp("replay_cpi")
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET), "--as-of", "2020-03-10")
-    assert out.returncode == 0, out.stderr
-    conn = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
+    conn, _ = run_bundle(tmp_path_factory, "replay_cpi", "--as-of", "2020-03-10")
     yield conn
     conn.close()
 
