@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield import calendars
+from vixshield import calendars, warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MARKET = REPO.parent / "shared" / "data" / "market"
@@ -141,6 +141,15 @@ def write_market_dir(root: Path, start: str = "2023-09-01", end: str = "2024-03-
 @pytest.fixture
 def market_dir(tmp_path: Path) -> Path:
     return write_market_dir(tmp_path / "market")
+
+
+@pytest.fixture
+def conn(tmp_path: Path):
+    """An empty warehouse (every schema and table created) in a temp file."""
+    c = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.init_schema(c)
+    yield c
+    c.close()
 
 
 @pytest.fixture

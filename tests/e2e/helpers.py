@@ -1,8 +1,10 @@
 """Run the `vixshield` CLI in a subprocess, as a user would."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -32,3 +34,14 @@ def start(home: Path, *args: str) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def kill_at_marker(child: subprocess.Popen, marker: Path, timeout: float = 60) -> None:
+    """SIGKILL `child` as soon as it writes `marker` (the point it pauses at); fail if it never does."""
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert child.poll() is None, "the child exited before reaching its marker"
+        assert time.monotonic() < deadline, "the child never reached its marker"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()

@@ -10,7 +10,7 @@ import pytest
 
 from tests.assets.test_job import table_digests
 from tests.conftest import write_market_dir
-from tests.e2e.helpers import cli_env, start, vixshield
+from tests.e2e.helpers import cli_env, kill_at_marker, start, vixshield
 
 CHILD = textwrap.dedent(
     """
@@ -45,13 +45,7 @@ def test_kill_mid_write_leaves_the_warehouse_unchanged(tmp_path, market_dir):
     before = table_digests(db)
     marker = tmp_path / "marker"
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(db), str(market_dir), str(marker)], env=cli_env(home))
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert child.poll() is None, "the writer exited before reaching the pause"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    kill_at_marker(child, marker)
     assert table_digests(db) == before  # the uncommitted rows are gone, nothing else changed
 
 

@@ -12,7 +12,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -23,7 +22,7 @@ import duckdb
 import pytest
 
 from tests.conftest import write_market_dir
-from tests.e2e.helpers import cli_env, vixshield
+from tests.e2e.helpers import cli_env, kill_at_marker, vixshield
 from vixshield import METHODOLOGY_VERSION, publish
 
 TABLES = ("features.daily", "features.regime")
@@ -331,13 +330,7 @@ def test_sigkill_mid_publish_leaves_the_old_publication_and_the_next_publish_suc
         [sys.executable, "-c", KILLED_PUBLISHER, str(home / "warehouse.duckdb"), str(home), str(marker)],
         env=cli_env(home),
     )
-    deadline = time.monotonic() + 60
-    while not marker.exists():
-        assert child.poll() is None, "the publisher exited before reaching the copy"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    kill_at_marker(child, marker)
 
     after = published_bytes(home)
     leftovers = sorted(set(after) - set(before))

@@ -18,6 +18,8 @@ from vixshield.sources.http import HttpSettings
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fred"
 KEY = "SENTINELKEY123"
 FAST = HttpSettings(timeout=2.0, max_retries=2, backoff=0.01)
+# the values in both DGS10 fixtures (API XML and fredgraph.csv); the holiday (2024-01-15) is missing
+DGS10_VALUES = {"2024-01-09": 4.02, "2024-01-10": 4.04, "2024-01-11": 3.98, "2024-01-12": 3.96, "2024-01-16": 4.07}
 API = "/fred/series/observations"
 GRAPH = "/graph/fredgraph.csv"
 START, END = dt.date(2024, 1, 2), dt.date(2024, 1, 16)
@@ -57,13 +59,7 @@ def test_api_happy_path_parses_xml_and_drops_dot(server):
     server.route(API, Reply(200, fixture("DGS10_observations.xml")))
     result = fetch(server)
     assert result.family == "macro_observations"
-    assert values(result) == {
-        "2024-01-09": 4.02,
-        "2024-01-10": 4.04,
-        "2024-01-11": 3.98,
-        "2024-01-12": 3.96,
-        "2024-01-16": 4.07,
-    }
+    assert values(result) == DGS10_VALUES
     assert set(result.frame["series_id"]) == {"DGS10"}
     assert set(result.frame["source"]) == {"fred"}
     assert result.frame["available_date"].isna().all()
@@ -208,13 +204,7 @@ def test_key_absent_when_host_refuses_connections(caplog):
 def test_fredgraph_observation_date_header_and_blank_missing(server):
     server.route(GRAPH, Reply(200, fixture("DGS10_fredgraph.csv")))
     result = fetch(server, api_key=None)
-    assert values(result) == {
-        "2024-01-09": 4.02,
-        "2024-01-10": 4.04,
-        "2024-01-11": 3.98,
-        "2024-01-12": 3.96,
-        "2024-01-16": 4.07,
-    }
+    assert values(result) == DGS10_VALUES
     [hit] = server.requests
     assert hit.path == GRAPH
     assert hit.query == {"id": ["DGS10"], "cosd": ["2024-01-02"], "coed": ["2024-01-16"]}

@@ -131,6 +131,19 @@ def _yahoo_hits(server: FakeServer) -> int:
     return sum(1 for h in server.requests if h.path == GSPC and "period1" in h.query)
 
 
+def fetch_dgs10(url: str, api_key: str | None):
+    """FRED's DGS10 through the API (with a key) or fredgraph.csv (without), both served at `url`."""
+    return fred.fetch_observations(
+        ["DGS10"],
+        dt.date(2024, 1, 2),
+        dt.date(2024, 1, 16),
+        api_key=api_key,
+        settings=FAST,
+        api_url=url + "/fred",
+        fredgraph_url=url + GRAPH,
+    )
+
+
 PUBLISHERS = [
     Publisher(
         "yahoo",
@@ -149,15 +162,7 @@ PUBLISHERS = [
         "<html><body>maintenance",
         r"FRED API DGS10",
         "not FRED XML",
-        lambda url: fred.fetch_observations(
-            ["DGS10"],
-            dt.date(2024, 1, 2),
-            dt.date(2024, 1, 16),
-            api_key=KEY,
-            settings=FAST,
-            api_url=url + "/fred",
-            fredgraph_url=url + GRAPH,
-        ),
+        lambda url: fetch_dgs10(url, KEY),
         lambda s: s.hits(FRED_API),
     ),
     Publisher(
@@ -167,15 +172,7 @@ PUBLISHERS = [
         "<!DOCTYPE html><html><body>Series not found</body></html>",
         r"FRED.*DGS10",
         "no observation_date/DATE column",
-        lambda url: fred.fetch_observations(
-            ["DGS10"],
-            dt.date(2024, 1, 2),
-            dt.date(2024, 1, 16),
-            api_key=None,
-            settings=FAST,
-            api_url=url + "/fred",
-            fredgraph_url=url + GRAPH,
-        ),
+        lambda url: fetch_dgs10(url, None),
         lambda s: s.hits(GRAPH),
     ),
     Publisher(

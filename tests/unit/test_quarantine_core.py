@@ -22,14 +22,6 @@ def load_all(conn, root: Path, end: dt.date = dt.date(2200, 1, 1)) -> None:
         ingest.load(conn, source, family, FetchWindow(None, end), "test")
 
 
-@pytest.fixture
-def conn(tmp_path):
-    c = warehouse.connect(tmp_path / "w.duckdb")
-    warehouse.init_schema(c)
-    yield c
-    c.close()
-
-
 def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
     path = root / "cboe" / f"{name}_History.csv"
     frame = pd.read_csv(path, dtype=str)

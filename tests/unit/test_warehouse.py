@@ -22,14 +22,6 @@ def bars(closes: dict[str, float], symbol: str = "^VIX") -> pd.DataFrame:
     )
 
 
-@pytest.fixture
-def conn(tmp_path):
-    c = warehouse.connect(tmp_path / "w.duckdb")
-    warehouse.init_schema(c)
-    yield c
-    c.close()
-
-
 def upsert(conn, frame, run_id, at):
     with warehouse.transaction(conn):
         return warehouse.upsert(conn, "daily_bars", frame, run_id, at)
