@@ -30,6 +30,7 @@ bench: setup
 	$(BIN)/python -m bench.features_bench
 	$(BIN)/python -m bench.signals_bench
 	$(BIN)/python -m bench.serving_bench
+	$(BIN)/python -m bench.backtest_bench
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml

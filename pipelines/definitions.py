@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.backtest import backtest_ablation, backtest_sweep, backtest_tables
 from assets.checks import expectation_checks, sql_checks
 from assets.core import core_tables, quarantine
 from assets.features import features_daily, features_regime
@@ -13,8 +14,14 @@ from vixshield import calendars
 
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("backtest"),
     description="Ingest every source, validate, and rebuild the core panel (then features and signals).",
+    executor_def=dg.in_process_executor,
+)
+backtest_job = dg.define_asset_job(
+    "backtest",
+    selection=dg.AssetSelection.groups("backtest"),
+    description="Replay the book over history: every strategy and the report, the ablation, the parameter sweep.",
     executor_def=dg.in_process_executor,
 )
 
@@ -29,9 +36,20 @@ def daily_after_close(context: dg.ScheduleEvaluationContext):
 
 
 defs = dg.Definitions(
-    assets=[*raw_assets, quarantine, core_tables, features_daily, features_regime, signal_tables, published],
+    assets=[
+        *raw_assets,
+        quarantine,
+        core_tables,
+        features_daily,
+        features_regime,
+        signal_tables,
+        published,
+        backtest_tables,
+        backtest_ablation,
+        backtest_sweep,
+    ],
     asset_checks=[*expectation_checks, *sql_checks],
-    jobs=[daily_job],
+    jobs=[daily_job, backtest_job],
     schedules=[daily_after_close],
     resources=default_resources(),
     executor=dg.in_process_executor,

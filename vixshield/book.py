@@ -3,8 +3,12 @@ run session by session. Its rows are the signal tables; its last session is toda
 same loop over history is the backtest.
 
 Each session, in order: the equity sleeve and cash earn the day's return and interest; open condors
-are marked on today's surface and managed; the hedge layers act; the candidate condor is built,
-gated and sized; NAV is struck. Nothing looks past today's row.
+are marked on today's surface and managed; the monthly option writer (PUT/BXM replicas) settles and
+rolls; the hedge layers act; the candidate condor is built, gated and sized; NAV is struck. Nothing
+looks past today's row.
+
+Every trade is also appended to a ledger of fills (signed cash, costs), from which the backtest builds
+its trades table independently of the NAV arithmetic; the two must reconcile.
 """
 
 from __future__ import annotations
@@ -18,7 +22,18 @@ from typing import Any
 import pandas as pd
 
 from vixshield import hedge
-from vixshield.condor import Condor, CondorSettings, Market, candidate, gate_reasons, manage, size
+from vixshield.condor import (
+    MULTIPLIER,
+    Condor,
+    CondorSettings,
+    Market,
+    candidate,
+    gate_reasons,
+    is_roll_day,
+    manage,
+    size,
+)
+from vixshield.writer import WriterSettings, Written, writer_session
 
 TRADING_DAYS = 252
 
@@ -31,6 +46,7 @@ class BookSettings:
     hedges: bool = True
     condor: CondorSettings = field(default_factory=CondorSettings)
     hedge: hedge.HedgeSettings = field(default_factory=hedge.HedgeSettings)
+    writer: WriterSettings | None = None  # the PUT/BXM replicas' monthly short option; off in the daily book
 
 
 @dataclass
@@ -39,6 +55,8 @@ class BookOutput:
     actions: list[dict] = field(default_factory=list)
     hedges: list[dict] = field(default_factory=list)
     daily: list[dict] = field(default_factory=list)
+    fills: list[dict] = field(default_factory=list)  # every trade: sleeve, position, signed cash, costs
+    open_positions: list[dict] = field(default_factory=list)  # what is still open after the last session
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
@@ -62,9 +80,11 @@ def run_book(
     vx_settles: Mapping[pd.Timestamp, Mapping[pd.Timestamp, float]],
     spx_open: Mapping[pd.Timestamp, float],
     s: BookSettings,
+    plans: bool = True,
 ) -> BookOutput:
     """Run the book over `features` (indexed by session date, ascending) from its first session
-    with an SPX close and a VIX close."""
+    with an SPX close and a VIX close. plans=False (the backtest) skips the plan, action and hedge-layer rows
+    and prices a candidate condor only on sessions where one could open; NAV and trades are identical."""
     rows = features[features["spx_close"].notna() & features["vix"].notna()]
     out = BookOutput()
     nav = s.initial_nav
@@ -72,6 +92,7 @@ def run_book(
     cash = nav - equity
     condors: list[Condor] = []
     hedge_book = hedge.HedgeBook()
+    written: Written | None = None
     last_entry_week: tuple[int, int] | None = None
     prev_rate = 0.0
     seq = 0
@@ -82,7 +103,8 @@ def run_book(
         m = Market.from_row(day, r, cs)
         # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
         ret = _num(r.get("spx_ret"))
-        equity_pnl = equity * ((math.exp(ret) if not math.isnan(ret) else 1.0) - 1 + cs.dividend_yield / TRADING_DAYS)
+        # no return on the first session (or across a missing close): nothing was held over a known interval
+        equity_pnl = 0.0 if math.isnan(ret) else equity * (math.exp(ret) - 1 + cs.dividend_yield / TRADING_DAYS)
         interest = cash * prev_rate / TRADING_DAYS
         equity += equity_pnl
         cash += interest
@@ -93,23 +115,26 @@ def run_book(
         for c in condors:
             d = manage(c, m, regime, cs, spx_open.get(day))
             condor_cash += d.cash
-            out.actions.append(
-                {
-                    "date": day.date(),
-                    "position_id": c.position_id,
-                    "action": d.action,
-                    "reason": d.reason,
-                    "mark": d.mark,
-                    "pnl": d.pnl,
-                    "cash": d.cash,
-                    "contracts": c.contracts,
-                    "expiry": c.expiry.date(),
-                    "entry_date": c.entry_date.date(),
-                    "credit": c.credit,
-                    "short_put": c.short_put,
-                    "short_call": c.short_call,
-                }
-            )
+            if d.action != "hold":
+                _condor_fill(out.fills, day, c, d, cs)
+            if plans:
+                out.actions.append(
+                    {
+                        "date": day.date(),
+                        "position_id": c.position_id,
+                        "action": d.action,
+                        "reason": d.reason,
+                        "mark": d.mark,
+                        "pnl": d.pnl,
+                        "cash": d.cash,
+                        "contracts": c.contracts,
+                        "expiry": c.expiry.date(),
+                        "entry_date": c.entry_date.date(),
+                        "credit": c.credit,
+                        "short_put": c.short_put,
+                        "short_call": c.short_call,
+                    }
+                )
             if d.action in ("hold",):
                 kept.append(c)
             elif d.action == "adjust" and d.replacement is not None:
@@ -117,31 +142,51 @@ def run_book(
             reenter = reenter or d.reenter
         condors = kept
         cash += condor_cash
+        # 3. the monthly option writer (replicas only): settle at the open, mark, roll at the close
+        writer_cash = 0.0
+        if s.writer is not None:
+            nav_writer = equity + cash + _condor_value(condors, m) + hedge_book.market_value()
+            nav_writer += written.value if written is not None else 0.0
+            written, writer_cash = writer_session(
+                m, spx_open.get(day), nav_writer, equity, written, s.writer, out.fills
+            )
+            cash += writer_cash
+        writer_value = written.value if written is not None else 0.0
         # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge_session)
-        nav_now = equity + cash + _condor_value(condors, m) + (hedge_book.market_value() if s.hedges else 0.0)
-        # 3. hedge layers
+        nav_now = equity + cash + _condor_value(condors, m) + writer_value
+        nav_now += hedge_book.market_value() if s.hedges else 0.0
+        # 4. hedge layers
         hedge_cash = 0.0
         if s.hedges:
             hedge_book, layer_rows, hedge_cash = hedge.hedge_session(
-                day, r, vx_settles.get(day, {}), nav_now, hedge_book, s.hedge
+                day, r, vx_settles.get(day, {}), nav_now, hedge_book, s.hedge, fills=out.fills, rows=plans
             )
             out.hedges.extend(layer_rows)
             cash += hedge_cash
-        # 4. today's candidate condor, gates, cadence, capacity, sizing
-        plan, opened = _plan(day, m, r, regime, nav_now, condors, last_entry_week, reenter, s, seq)
-        out.plan.append(plan)
+        # 5. today's candidate condor, gates, cadence, capacity, sizing
+        plan, opened = _plan(day, m, r, regime, nav_now, condors, last_entry_week, reenter, s, seq, plans)
+        if plan is not None:
+            out.plan.append(plan)
         if opened is not None:
             seq += 1
             condors.append(opened)
-            cash += opened.credit * opened.contracts * 100 - 4 * opened.contracts * cs.commission_per_contract
+            fees = 4 * opened.contracts * cs.commission_per_contract
+            received = opened.credit * opened.contracts * MULTIPLIER - fees
+            cash += received
+            condor_cash += received
+            costs = 4 * cs.slippage_per_leg * opened.contracts * MULTIPLIER + fees
+            out.fills.append(
+                _fill(day, opened, "open", opened.credit + 4 * cs.slippage_per_leg, received, costs, plan_reason(plan))
+            )
             last_entry_week = day.isocalendar()[:2]
-        # 5. strike NAV and rebalance the equity sleeve
+        # 6. strike NAV and rebalance the equity sleeve
         condor_value = _condor_value(condors, m)
         hedge_value = hedge_book.market_value() if s.hedges else 0.0
-        nav = equity + cash + condor_value + hedge_value
+        nav = equity + cash + condor_value + hedge_value + writer_value
         target = s.equity_weight * nav
         cash += equity - target
         equity = target
+        cash_rate = prev_rate
         rate = _num(r.get("dgs3mo"))
         prev_rate = (rate if not math.isnan(rate) else _num(r.get("fed_funds"))) / 100
         prev_rate = 0.0 if math.isnan(prev_rate) else prev_rate
@@ -154,16 +199,65 @@ def run_book(
                 "cash": cash,
                 "condor_value": condor_value,
                 "hedge_value": hedge_value,
+                "writer_value": writer_value,
                 "equity_pnl": equity_pnl,
                 "interest": interest,
+                "cash_rate": cash_rate,
                 "condor_cash": condor_cash,
                 "hedge_cash": hedge_cash,
+                "writer_cash": writer_cash,
                 "open_condors": len(condors),
                 "open_risk_pct_nav": open_risk / nav if nav else math.nan,
                 "regime": regime,
             }
         )
+    if len(rows):
+        out.open_positions = _open_positions(condors, m, hedge_book, written, s.hedge.multiplier)
     return out
+
+
+def _open_positions(
+    condors: list[Condor], m: Market, hedges: hedge.HedgeBook, written: Written | None, mult: float
+) -> list[dict]:
+    """Each position still open after the last session, at that session's marks (dollars)."""
+    out = [{"position_id": c.position_id, "sleeve": "condor", "value": _condor_value([c], m)} for c in condors]
+    out += [
+        {"position_id": p.position_id, "sleeve": "hedge", "value": p.contracts * p.mark * mult}
+        for p in hedges.positions
+    ]
+    if written is not None:
+        out.append({"position_id": written.position_id, "sleeve": "writer", "value": written.value})
+    return out
+
+
+def plan_reason(plan: dict | None) -> str:
+    return ",".join(plan["reasons"]) if plan else "ENTER"
+
+
+def _fill(day, c: Condor, event: str, price: float, cash: float, costs: float, reason: str) -> dict:
+    return {
+        "date": day,
+        "sleeve": "condor",
+        "position_id": c.position_id,
+        "instrument": f"SPX {c.expiry:%Y-%m-%d} {c.long_put:g}/{c.short_put:g}/{c.short_call:g}/{c.long_call:g} IC",
+        "layer": None,
+        "expiry": c.expiry,
+        "event": event,
+        "contracts": c.contracts,
+        "price": price,
+        "cash": cash,
+        "costs": costs,
+        "reason": reason,
+    }
+
+
+def _condor_fill(fills: list[dict], day, c: Condor, d, cs: CondorSettings) -> None:
+    """A management decision as a ledger fill: the mid, the cash, and what slippage and fees cost."""
+    units = c.contracts * MULTIPLIER
+    fees = 4 * c.contracts * cs.commission_per_contract
+    costs = 0.0 if d.action == "expire" else 4 * cs.slippage_per_leg * units + fees
+    event = "adjust" if d.action == "adjust" else "close"
+    fills.append(_fill(day, c, event, d.mark, d.cash, costs, f"{d.action}:{d.reason}"))
 
 
 def _condor_value(condors: list[Condor], m: Market) -> float:
@@ -175,12 +269,13 @@ def _condor_value(condors: list[Condor], m: Market) -> float:
     return total
 
 
-def _plan(day, m: Market, r, regime, nav, condors, last_week, reenter, s: BookSettings, seq: int):
+def _entry_blocks(day, r, regime, condors, last_week, reenter, s: BookSettings) -> list[str]:
+    """What stops a condor opening today, before it is priced: gates, cadence, capacity."""
     cs = s.condor
-    cand = candidate(m, cs)
-    base = {"date": day.date(), "regime": regime, "nav_for_sizing": nav}
-    if cand is None:
-        return {**base, "enter": False, "contracts": 0, "reasons": ["NO_CANDIDATE"]}, None
+    if cs.mode == "cndr":  # the replica: no gates, one condor at a time, sold on the roll day
+        reasons = [] if is_roll_day(day) else ["CNDR_NOT_ROLL_DAY"]
+        reasons += ["CONDORS_OFF"] if not s.condors else []
+        return reasons + (["CAPACITY_MAX_OPEN"] if condors else [])
     reasons = gate_reasons(r, regime, cs)
     if not s.condors:
         reasons.append("CONDORS_OFF")
@@ -188,6 +283,18 @@ def _plan(day, m: Market, r, regime, nav, condors, last_week, reenter, s: BookSe
         reasons.append("CADENCE_ONE_PER_WEEK")
     if len(condors) >= cs.max_open:
         reasons.append("CAPACITY_MAX_OPEN")
+    return reasons
+
+
+def _plan(day, m: Market, r, regime, nav, condors, last_week, reenter, s: BookSettings, seq: int, detail: bool):
+    cs = s.condor
+    reasons = _entry_blocks(day, r, regime, condors, last_week, reenter, s)
+    if reasons and not detail:
+        return None, None  # nothing can open and no plan row is wanted: skip pricing the candidate
+    cand = candidate(m, cs)
+    base = {"date": day.date(), "regime": regime, "nav_for_sizing": nav}
+    if cand is None:
+        return {**base, "enter": False, "contracts": 0, "reasons": ["NO_CANDIDATE"]}, None
     open_risk = sum(c.max_loss * c.contracts for c in condors)
     contracts, size_reasons = size(cand, nav, open_risk, regime, cs)
     reasons += size_reasons
@@ -220,6 +327,7 @@ def _plan(day, m: Market, r, regime, nav, condors, last_week, reenter, s: BookSe
             contracts,
             cand["credit"],
             cand["max_loss"],
+            am_settled=cs.mode == "cndr",
         )
     return plan, opened
 

@@ -1,4 +1,5 @@
-"""`vixshield run | query`: the daily job through Dagster in process, and SQL on the warehouse."""
+"""`vixshield run | backtest | query | signals | doctor | dictionary`: the daily job through Dagster in
+process, the backtest, SQL on the published warehouse and the day's plan."""
 
 from __future__ import annotations
 
@@ -156,6 +157,97 @@ def cmd_signals(args) -> int:
     return 0
 
 
+def parse_sweep(specs: list[str] | None) -> dict[str, tuple[float, ...]] | None:
+    """`--sweep` alone: the default 50-point grid; `--sweep short_delta=0.12,0.16 take_profit=0.5`: that grid."""
+    from vixshield import backtest
+
+    if specs is None:
+        return None
+    if not specs:
+        return dict(backtest.DEFAULT_GRID)
+    grid = {}
+    for spec in specs:
+        name, _, values = spec.partition("=")
+        if name not in backtest.SWEEP_PARAMETERS or not values:
+            raise ValueError(f"--sweep takes NAME=V1,V2,... with NAME in {', '.join(backtest.SWEEP_PARAMETERS)}")
+        grid[name] = tuple(float(v) for v in values.split(","))
+    return grid
+
+
+def cmd_backtest(args) -> int:
+    """Replay the book per strategy over history; write backtest.* and the report; republish."""
+    import duckdb
+    import pandas as pd
+
+    from vixshield import backtest, backtest_job, backtest_report, publish
+
+    home = _home(args)
+    settings = load_settings(args.config, home=home)
+    strategies = [s for part in (args.strategy or list(backtest.STRATEGIES)) for s in part.split(",") if s]
+    try:
+        grid = parse_sweep(args.sweep)
+        for day in (args.date_from, args.date_to):
+            if day:
+                dt.date.fromisoformat(day)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    db_path = settings.warehouse_path
+    if not db_path.exists():
+        print(f"error: no warehouse at {db_path}: run `vixshield run` first", file=sys.stderr)
+        return 2
+
+    def say(msg: str) -> None:
+        print(f"  {msg}", file=sys.stderr)
+
+    t0 = time.perf_counter()
+    print(
+        f"vixshield backtest: {', '.join(strategies)} over {args.date_from or 'start'}..{args.date_to or 'end'}",
+        file=sys.stderr,
+    )
+    try:
+        with warehouse.connect(db_path) as conn:
+            result = backtest_job.run_backtest(
+                conn,
+                settings.book,
+                strategies,
+                args.date_from,
+                args.date_to,
+                ablation=args.ablation,
+                sweep=grid,
+                report_root=None if args.no_report else Path(args.report_dir or home / "reports"),
+                workers=args.workers,
+                progress=say,
+            )
+            as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
+    except (ValueError, LookupError, duckdb.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    pd.set_option("display.width", 200)
+    shown = result.metrics[result.metrics["window"] == "all"].set_index("strategy")
+    cols = ["start", "end", "cagr", "vol", "sharpe", "max_drawdown", "calmar", "worst_month", "hit_rate", "trades"]
+    print(shown[cols].to_string(float_format=lambda x: f"{x:.4f}"))
+    replicas = backtest_report.replica_table(result.metrics)
+    print("\nreplicas vs the published Cboe figures (1990-2015):")
+    print(replicas.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    if result.ablation is not None:
+        print("\nablation (full minus the variant; > 0: the rule helped):")
+        for verdict in result.ablation["verdict"][1:]:
+            print(f"  {verdict}")
+    if result.sweep is not None:
+        best = result.sweep.sort_values("sharpe", ascending=False).head(5)
+        print(f"\nsweep: {len(result.sweep)} points; best by Sharpe:")
+        print(best[[*backtest.SWEEP_PARAMETERS, "cagr", "sharpe", "max_drawdown"]].to_string(index=False))
+    gaps = max(abs(r["gap"]) for r in result.reconciliation.values())
+    print(f"\nrun {result.run_id}: accounting identity holds to ${gaps:.2f}; {time.perf_counter() - t0:.1f}s")
+    if result.report is not None:
+        print(f"report: {result.report.html}")
+    if publish.read_manifest(home) is not None:  # readers (query, apps) see the new backtest.* rows
+        publish.publish(db_path, home, result.run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES)
+        print(f"published {publish.snapshot_path(home)}")
+    return 0
+
+
 def cmd_doctor(args) -> int:
     """Check the installation: config, warehouse, snapshot, API key presence, live sources."""
     from vixshield import doctor
@@ -214,6 +306,26 @@ def build_parser() -> argparse.ArgumentParser:
     sig.add_argument("--date", help="YYYY-MM-DD (default: the latest session)")
     sig.add_argument("--format", choices=("table", "json", "csv"), default="table")
     sig.set_defaults(func=cmd_signals)
+
+    bt = sub.add_parser("backtest", help="replay the book over history per strategy; metrics, trades, report")
+    bt.add_argument(
+        "--strategy",
+        action="append",
+        help="full, spx, cndr, put, bxm, bxmd, vxth (repeat or comma-separate; default: all)",
+    )
+    bt.add_argument("--from", dest="date_from", help="YYYY-MM-DD first session (default: the first with data)")
+    bt.add_argument("--to", dest="date_to", help="YYYY-MM-DD last session (default: the latest)")
+    bt.add_argument("--ablation", action="store_true", help="also run full without each [seed] rule and the gates")
+    bt.add_argument(
+        "--sweep",
+        nargs="*",
+        metavar="NAME=V1,V2",
+        help="also sweep full over a grid (no values: 5 short deltas x 5 profit targets x 2 hedge budgets)",
+    )
+    bt.add_argument("--workers", type=int, help="processes for the runs (default: one per core)")
+    bt.add_argument("--report-dir", help="where report.html and the charts go (default: $VIXSHIELD_HOME/reports)")
+    bt.add_argument("--no-report", action="store_true", help="skip the charts and the report")
+    bt.set_defaults(func=cmd_backtest)
 
     doc = sub.add_parser("doctor", help="check config, warehouse, snapshot, API key presence and live sources")
     doc.add_argument("--offline", action="store_true", help="skip the network reachability checks")

@@ -17,12 +17,14 @@ from vixshield import calendars, options, term_structure
 from vixshield.options import Leg
 
 MULTIPLIER = 100
+_NS_PER_DAY = 86_400_000_000_000
 
 
 @dataclass(frozen=True)
 class CondorSettings:
     """METHODOLOGY §4-§5 defaults; [seed] rules are switchable for the ablation."""
 
+    mode: str = "default"  # "default" | "cndr" (the Cboe CNDR replica, METHODOLOGY §5)
     target_dte: int = 45  # SPXW expiration nearest 45 DTE
     min_dte: int = 35
     max_dte: int = 60
@@ -49,6 +51,15 @@ class CondorSettings:
     commission_per_contract: float = 0.0  # per option contract, per fill
     kappa: float = 0.80  # ATM vol = kappa x VIX-family vol
     dividend_yield: float = 0.018
+    # cndr mode: monthly SPX (AM-settled) sold on the third Friday, shorts nearest +-0.20 delta, longs
+    # nearest +-0.05, held to settlement, collateral_multiple x max loss in T-bills, no gates
+    cndr_short_delta: float = 0.20
+    cndr_long_delta: float = 0.05
+    collateral_multiple: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("default", "cndr"):
+            raise ValueError(f"condor mode must be 'default' or 'cndr', not {self.mode!r}")
 
 
 @dataclass
@@ -65,6 +76,7 @@ class Condor:
     max_loss: float  # dollars per condor
     adjusted: bool = False
     realized: float = 0.0  # dollars realized by adjustments
+    am_settled: bool = False  # monthly SPX (cndr mode) settle at the open; SPXW at the close
 
     def legs(self) -> tuple[Leg, ...]:
         key = (self.long_put, self.short_put, self.short_call, self.long_call)
@@ -90,10 +102,9 @@ class Market:
     q: float
     kappa: float
     pts: list[tuple[float, float]] = field(default_factory=list)
-    _days: dict = field(default_factory=dict, repr=False)
-    _sigma: dict = field(default_factory=dict, repr=False)
-    _fwd: dict = field(default_factory=dict, repr=False)
+    _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
+    _deltas: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -110,45 +121,60 @@ class Market:
             term_structure.points(row),
         )
 
+    def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float]:
+        """(days, years, sigma_atm, forward) for an expiry, computed once per session; keyed by the
+        expiry's integer nanoseconds (hashing an int is far cheaper than a Timestamp in the hot loop)."""
+        key = expiry.value
+        hit = self._exp.get(key)
+        if hit is None:
+            days = max((key - self.day.value) // _NS_PER_DAY, 0)
+            t = days / 365.0
+            sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
+            hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q))
+        return hit
+
     def days(self, expiry: pd.Timestamp) -> int:
-        d = self._days.get(expiry)
-        if d is None:
-            d = self._days[expiry] = max((expiry - self.day).days, 0)
-        return d
+        return self._expiry(expiry)[0]
 
     def years(self, expiry: pd.Timestamp) -> float:
-        return self.days(expiry) / 365.0
+        return self._expiry(expiry)[1]
 
     def sigma_atm(self, expiry: pd.Timestamp) -> float:
-        v = self._sigma.get(expiry)
-        if v is None:
-            v = self._sigma[expiry] = self.kappa * term_structure.term_vol(max(self.days(expiry), 1), self.pts)
-        return v
+        return self._expiry(expiry)[2]
 
     def forward(self, expiry: pd.Timestamp) -> float:
-        f = self._fwd.get(expiry)
-        if f is None:
-            f = self._fwd[expiry] = options.forward(self.spot, self.years(expiry), self.rate, self.q)
-        return f
+        return self._expiry(expiry)[3]
 
     def price(self, legs: tuple[Leg, ...], expiry: pd.Timestamp) -> tuple[float, float]:
-        key = (legs, expiry)
+        key = (legs, expiry.value)
         hit = self._prices.get(key)
         if hit is None:
-            t = self.years(expiry)
+            _, t, sigma, fwd = self._expiry(expiry)
             if t <= 0:
                 hit = (sum(leg.quantity * options.intrinsic(self.spot, leg.strike, leg.kind) for leg in legs), 0.0)
-            else:
-                hit = options.price_legs(legs, self.spot, t, self.rate, self.q, self.sigma_atm(expiry))
+            else:  # price_legs, keeping each leg's unit delta for `delta` (management asks for the shorts')
+                price = net_delta = 0.0
+                for leg in legs:
+                    vol = options.smile_vol(leg.strike, fwd, t, sigma)
+                    p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+                    self._deltas[(leg.kind, leg.strike, expiry.value)] = d
+                    price += leg.quantity * p
+                    net_delta += leg.quantity * d
+                hit = (price, net_delta)
             self._prices[key] = hit
         return hit
 
     def delta(self, leg: Leg, expiry: pd.Timestamp) -> float:
-        t = self.years(expiry)
-        if t <= 0:
-            return 0.0
-        vol = options.smile_vol(leg.strike, self.forward(expiry), t, self.sigma_atm(expiry))
-        return options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+        """Unit spot delta of one option (per long contract, whatever the leg's quantity)."""
+        key = (leg.kind, leg.strike, expiry.value)
+        hit = self._deltas.get(key)
+        if hit is None:
+            _, t, sigma, fwd = self._expiry(expiry)
+            if t <= 0:
+                return 0.0
+            vol = options.smile_vol(leg.strike, fwd, t, sigma)
+            hit = self._deltas[key] = options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+        return hit
 
 
 def _num(x: Any) -> float:
@@ -178,8 +204,15 @@ def _wing(short: float, long: float, s: CondorSettings, halve: bool) -> float:
     return round(width / s.strike_step) * s.strike_step
 
 
+def is_roll_day(day: pd.Timestamp) -> bool:
+    """The monthly SPX expiration session, when the Cboe replicas (CNDR, PUT, BXM) roll."""
+    return day == calendars.spx_monthly_expiration(day.year, day.month)
+
+
 def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
     """The condor the rules would place today (before gates and sizing), with every plan field."""
+    if s.mode == "cndr":
+        return _cndr_candidate(m, s)
     expiry = options.spxw_expiry_near(m.day, s.target_dte, s.min_dte, s.max_dte)
     if expiry is None or math.isnan(m.spot) or math.isnan(m.sigma_atm(expiry)):
         return None
@@ -191,6 +224,27 @@ def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
     short_call = strike_at(m, expiry, call_delta, "call", s.strike_step)
     long_put = short_put - _wing(short_put, strike_at(m, expiry, s.long_delta, "put", s.strike_step), s, bear)
     long_call = short_call + _wing(strike_at(m, expiry, s.long_delta, "call", s.strike_step), short_call, s, bull)
+    modifier = "bearish" if bear else ("bullish" if bull else None)
+    return _describe(m, expiry, (long_put, short_put, short_call, long_call), s, modifier)
+
+
+def _cndr_candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
+    """Cboe CNDR: next month's SPX monthly, shorts and longs at the strikes nearest their deltas."""
+    expiry = options.monthly_expiry_after(m.day)
+    if math.isnan(m.spot) or math.isnan(m.sigma_atm(expiry)):
+        return None
+    short_put = strike_at(m, expiry, s.cndr_short_delta, "put", s.strike_step)
+    short_call = strike_at(m, expiry, s.cndr_short_delta, "call", s.strike_step)
+    long_put = min(strike_at(m, expiry, s.cndr_long_delta, "put", s.strike_step), short_put - s.strike_step)
+    long_call = max(strike_at(m, expiry, s.cndr_long_delta, "call", s.strike_step), short_call + s.strike_step)
+    return _describe(m, expiry, (long_put, short_put, short_call, long_call), s, None)
+
+
+def _describe(
+    m: Market, expiry: pd.Timestamp, strikes: tuple[float, float, float, float], s: CondorSettings, modifier
+) -> dict[str, Any]:
+    """Every plan field of the condor with these strikes (long put, short put, short call, long call)."""
+    long_put, short_put, short_call, long_call = strikes
     legs = (Leg("put", long_put, 1), Leg("put", short_put, -1), Leg("call", short_call, -1), Leg("call", long_call, 1))
     value, _ = m.price(legs, expiry)
     credit_mid = -value
@@ -226,7 +280,7 @@ def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
         "take_profit_price": credit * s.take_profit,
         "stop_price": credit * (1 + s.stop_multiple),
         "roll_date": calendars.session_on_or_before(expiry - pd.Timedelta(days=s.roll_dte)).date(),
-        "divergence_modifier": "bearish" if bear else ("bullish" if bull else None),
+        "divergence_modifier": modifier,
     }
 
 
@@ -269,6 +323,8 @@ def size(
     """Contracts within the per-condor and total risk budgets; reasons when sizing blocks."""
     if cand["max_loss"] <= 0 or cand["credit"] <= 0:
         return 0, ["NO_CREDIT"]
+    if s.mode == "cndr":  # index units (fractional), collateralized: T-bills = collateral_multiple x max loss
+        return nav / (s.collateral_multiple * cand["max_loss"]), []
     contracts = math.floor(s.risk_per_condor * nav / cand["max_loss"])
     reasons = []
     if regime == "ELEVATED":
@@ -300,8 +356,7 @@ def manage(c: Condor, m: Market, regime: str | None, s: CondorSettings, am_open:
     units = c.contracts * MULTIPLIER
     fees = 4 * c.contracts * s.commission_per_contract
     if m.day >= c.expiry:
-        am = False  # SPXW are PM-settled: the close
-        settle = options.settlement_value(c.expiry, am, am_open, m.spot)
+        settle = options.settlement_value(c.expiry, c.am_settled, am_open, m.spot)
         value = sum(leg.quantity * options.intrinsic(settle, leg.strike, leg.kind) for leg in c.legs())
         cost = -value
         return Decision(
@@ -310,6 +365,8 @@ def manage(c: Condor, m: Market, regime: str | None, s: CondorSettings, am_open:
     value, _ = m.price(c.legs(), c.expiry)
     mark = -value  # cost to buy the condor back at mid
     fill = mark + 4 * s.slippage_per_leg
+    if s.mode == "cndr":
+        return Decision("hold", "CNDR_HOLD_TO_SETTLEMENT", mark, (c.credit - mark) * units + c.realized)
 
     def close(action: str, reason: str, reenter: bool = False) -> Decision:
         return Decision(

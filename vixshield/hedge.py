@@ -117,6 +117,9 @@ class HedgeSettings:
     # budget
     budget_pct_nav: float = 4.0  # §6: premium per rolling year <= 4% NAV
     budget_sessions: int = 252  # the rolling year, in sessions
+    # costs: buys fill at model + slippage, sales at model - slippage (VIX points); settlement is free
+    slippage: float = 0.0
+    commission_per_contract: float = 0.0  # dollars per contract, per fill
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,10 @@ class HedgePosition:
     entry_date: pd.Timestamp
     half_sold: bool = False
     mark: float = math.nan  # last model price (carried when a session cannot price it)
+
+    @property
+    def position_id(self) -> str:
+        return f"{self.layer}-{self.entry_date:%Y%m%d}-{self.expiry:%Y%m%d}-{self.strike:g}"
 
 
 @dataclass(frozen=True)
@@ -283,11 +290,15 @@ def hedge_session(
     book: HedgeBook,
     s: HedgeSettings,
     beta: float = 1.0,
+    fills: list[dict] | None = None,
+    rows: bool = True,
 ) -> tuple[HedgeBook, list[dict], float]:
     """Advance the hedge by one session.
 
     row: `day`'s features.daily values; vx_settles: `day`'s VX prices by expiry (settle or close);
     nav: today's NAV in dollars; beta: portfolio beta to SPX (weights scale with it; NaN -> 1, < 0 -> 0).
+    fills: when given, every trade is appended to it (the backtest's trade ledger); rows=False skips the
+    per-layer rows (the backtest needs only cash and marks).
     Returns (new book, one row per layer, net cash flow: premium negative, sales/settlements positive).
     """
     day = pd.Timestamp(day).normalize()
@@ -300,7 +311,12 @@ def hedge_session(
 
     def close(p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
         lay = st[p.layer]
-        lay.cash += n * price * mult
+        settle = code.endswith(":EXPIRED")
+        costs = 0.0 if settle else n * (s.slippage * mult + s.commission_per_contract)
+        cash = n * price * mult - costs
+        lay.cash += cash
+        if fills is not None:
+            fills.append(_fill(day, p, "close" if n == p.contracts else "partial", n, price, cash, costs, code))
         lay.contracts -= n
         lay.action = action
         lay.shown = (p.expiry, p.strike)
@@ -374,7 +390,7 @@ def hedge_session(
         if not price > 0:
             lay.reasons.append("NO_PRICE")
             return
-        unit = price * mult
+        unit = (price + s.slippage) * mult + s.commission_per_contract  # all-in, per contract
         n = max(math.floor(weight_pct / 100.0 * nav / unit + 1e-9), 0)
         if n == 0:
             lay.reasons.append("ZERO_CONTRACTS")
@@ -386,8 +402,12 @@ def hedge_session(
         if room < n:
             lay.reasons.append("BUDGET_CAPPED")
             n = room
+        costs = n * (s.slippage * mult + s.commission_per_contract)
         cost = n * unit
-        held.append(HedgePosition(name, expiry, strike, n, price, cost, day, mark=price))
+        pos = HedgePosition(name, expiry, strike, n, price, cost, day, mark=price)
+        held.append(pos)
+        if fills is not None:
+            fills.append(_fill(day, pos, "open", n, price, -cost, costs, f"{name}:ADD"))
         premiums.append((day, cost))
         lay.cash -= cost
         lay.premium += cost
@@ -423,13 +443,16 @@ def hedge_session(
             else:
                 add(name, months, delta, lay.weight)
 
-    # rows
+    new = HedgeBook(tuple(held), tuple(premiums), off, day)
+    cash = sum(lay.cash for lay in st.values())
+    if not rows:
+        return new, [], cash
     used = sum(x for _, x in premiums)
     budget_pct = 100.0 * used / nav if nav > 0 else math.nan
     m1, m2 = _num(row, "vx_m1"), _num(row, "vx_m2")
     contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
     contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan
-    rows = []
+    out = []
     for name in LAYERS:
         lay = st[name]
         mine = [p for p in held if p.layer == name]
@@ -442,7 +465,7 @@ def hedge_session(
             lay.shown = mkt.candidate(months, delta)  # nothing held or traded: today's candidate
         expiry, strike = lay.shown if lay.shown else (pd.NaT, math.nan)
         opt, dlt, fwd, src = mkt.quote(expiry, strike) if strike == strike else (math.nan,) * 3 + ("none",)
-        rows.append(
+        out.append(
             {
                 "date": day,
                 "layer": name,
@@ -468,8 +491,27 @@ def hedge_session(
                 "reasons": lay.reasons,
             }
         )
-    new = HedgeBook(tuple(held), tuple(premiums), off, day)
-    return new, rows, sum(lay.cash for lay in st.values())
+    return new, out, cash
+
+
+def _fill(
+    day: pd.Timestamp, p: HedgePosition, event: str, n: int, price: float, cash: float, costs: float, reason: str
+) -> dict:
+    """One hedge trade for the ledger: cash signed (paid < 0), price per unit before costs."""
+    return {
+        "date": day,
+        "sleeve": "hedge",
+        "position_id": p.position_id,
+        "instrument": f"VIX {p.expiry:%Y-%m-%d} {p.strike:g} call",
+        "layer": p.layer,
+        "expiry": p.expiry,
+        "event": event,
+        "contracts": n,
+        "price": price,
+        "cash": cash,
+        "costs": costs,
+        "reason": reason,
+    }
 
 
 def run_hedge(

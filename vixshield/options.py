@@ -267,6 +267,27 @@ def price_legs(
     price = delta = 0.0
     for leg in legs:
         sig = smile_vol(leg.strike, fwd, t, sigma_atm, **smile)
-        price += leg.quantity * bs_price(spot, leg.strike, t, r, q, sig, leg.kind)
-        delta += leg.quantity * bs_delta(spot, leg.strike, t, r, q, sig, leg.kind)
+        p, d = bs_price_delta(spot, leg.strike, t, r, q, sig, leg.kind)
+        price += leg.quantity * p
+        delta += leg.quantity * d
     return price, delta
+
+
+def bs_price_delta(
+    spot: float, strike: float, t: float, r: float, q: float, sigma: float, kind: str
+) -> tuple[float, float]:
+    """bs_price and bs_delta in one pass (they share d1 and N(d1)); the book prices every open leg
+    every session, so this halves its hottest path. Degenerate T or sigma defer to the two functions."""
+    if t <= 0.0 or sigma <= 0.0:
+        return bs_price(spot, strike, t, r, q, sigma, kind), bs_delta(spot, strike, t, r, q, sigma, kind)
+    is_call = _check_kind(kind)
+    dq = math.exp(-q * t)
+    dr = math.exp(-r * t)
+    sd = sigma * math.sqrt(t)
+    d1 = (math.log(spot / strike) + (r - q) * t) / sd + 0.5 * sd
+    d2 = d1 - sd
+    if is_call:
+        n1 = 0.5 * math.erfc(-d1 * _INV_SQRT2)
+        return spot * dq * n1 - strike * dr * 0.5 * math.erfc(-d2 * _INV_SQRT2), dq * n1
+    m1 = 0.5 * math.erfc(d1 * _INV_SQRT2)  # N(-d1)
+    return strike * dr * 0.5 * math.erfc(d2 * _INV_SQRT2) - spot * dq * m1, -dq * m1

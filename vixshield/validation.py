@@ -63,6 +63,12 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         True,
         "legs ordered and on the grid, credit and max loss consistent, sizing within budget",
     ),
+    SqlCheck(
+        "backtest_accounting",
+        "backtest.metrics",
+        True,
+        "latest run: NAV change = equity P&L + interest + trade P&L per strategy; every trade closed or open",
+    ),
 )
 CHECKS_BY_ASSET: dict[str, list[SqlCheck]] = {}
 for _c in SQL_CHECKS:

@@ -1,0 +1,264 @@
+"""The backtest strategies on constructed paths whose answers are known by hand, and the accounting
+identities (NAV change = equity P&L + interest + trade P&L, daily and over the run)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from vixshield import backtest, calendars
+from vixshield.book import BookSettings
+from vixshield.condor import CondorSettings
+
+NAV0 = 1_000_000.0
+# no dividends and no interest, so a flat market moves NAV only through the options
+FLAT = BookSettings(condor=CondorSettings(dividend_yield=0.0))
+
+
+def market(start: str, end: str, spx=4000.0, vix=20.0, rate=0.0, opens=None, **extra) -> backtest.Inputs:
+    """Book inputs for sessions start..end: SPX path (scalar or array), a flat VIX family at `vix`,
+    DGS3MO `rate` (percent), SPX opens (default the close), VX futures at the VIX level."""
+    days = calendars.sessions(start, end)
+    spx = np.broadcast_to(np.asarray(spx, dtype=float), (len(days),)).copy()
+    vix = np.broadcast_to(np.asarray(vix, dtype=float), (len(days),)).copy()
+    f = pd.DataFrame(
+        {
+            "spx_close": spx,
+            "spx_ret": np.r_[np.nan, np.diff(np.log(spx))],
+            "vix": vix,
+            "vix9d": vix,
+            "vix3m": vix,
+            "vix6m": vix,
+            "vvix": 90.0,
+            "dgs3mo": rate,
+            "ivts": 0.9,
+            "vrp": 3.0,
+            **extra,
+        },
+        index=days,
+    )
+    open_px = spx if opens is None else np.asarray(opens, dtype=float)
+    expiries = calendars.vix_expirations(days[0], days[-1] + pd.DateOffset(months=4))
+    vx = {d: {e: float(v) for e in expiries if e >= d} for d, v in zip(days, vix, strict=True)}
+    return backtest.Inputs(f, dict.fromkeys(days, "NORMAL"), vx, dict(zip(days, open_px, strict=True)))
+
+
+def atm_premium(spot: float, days: int, sigma_atm: float) -> float:
+    """Black-Scholes at the money with r = q = 0 (call = put): S (2 N(sigma sqrt(T) / 2) - 1)."""
+    return spot * (2 * norm.cdf(sigma_atm * math.sqrt(days / 365) / 2) - 1)
+
+
+def run(inputs: backtest.Inputs, strategy: str, base: BookSettings = FLAT) -> backtest.StrategyRun:
+    return backtest.run_strategy(inputs, strategy, backtest.strategy_settings(strategy, base))
+
+
+# Jan 19 2024 and Feb 16 2024 are the monthly SPX expirations (third Fridays): the replicas' roll days
+ROLL, EXPIRY = "2024-01-19", "2024-02-16"
+
+
+def nav_on(r: backtest.StrategyRun, day: str) -> float:
+    return float(r.equity.loc[pd.Timestamp(day), "nav"])
+
+
+def test_put_in_a_flat_market_earns_its_premium():
+    r = run(market(ROLL, EXPIRY), "put")
+    p = atm_premium(4000, 28, 0.8 * 0.20)  # kappa x VIX, at the money (no skew at K = F)
+    # fully collateralized: NAV (with the premium) = the strike notional, so n = NAV0 / ((K - p) 100)
+    assert nav_on(r, EXPIRY) == pytest.approx(NAV0 * 4000 / (4000 - p), rel=1e-9)
+    first = r.trades.iloc[0]
+    assert first["instrument"] == "SPX 2024-02-16 4000 put" and first["status"] == "closed"
+    assert first["entry_price"] == pytest.approx(p, rel=1e-9)
+    assert first["exit_cash"] == 0.0 and first["exit_reason"] == "SETTLED_AT_4000.00"
+    assert r.trades.iloc[1]["status"] == "open"  # rolled into March on the expiration day
+
+
+def test_put_crash_through_the_strike_loses_intrinsic_minus_premium():
+    days = calendars.sessions(ROLL, EXPIRY)
+    spx = np.where(days == pd.Timestamp(EXPIRY), 3600.0, 4000.0)  # the expiration morning opens 10% down
+    r = run(market(ROLL, EXPIRY, spx=spx), "put")
+    p = atm_premium(4000, 28, 0.16)
+    n = NAV0 / ((4000 - p) * 100)
+    first = r.trades.iloc[0]
+    assert first["contracts"] == pytest.approx(n)
+    assert first["pnl"] == pytest.approx(-n * (400 - p) * 100, rel=1e-9)  # intrinsic 400 minus the premium
+    assert nav_on(r, EXPIRY) == pytest.approx(NAV0 - n * (400 - p) * 100, rel=1e-9)
+
+
+def test_put_settles_at_the_expiration_open_not_the_close():
+    days = calendars.sessions(ROLL, EXPIRY)
+    opens = np.where(days == pd.Timestamp(EXPIRY), 3900.0, 4000.0)  # AM settlement 3900, close back at 4000
+    r = run(market(ROLL, EXPIRY, opens=opens), "put")
+    assert r.trades.iloc[0]["exit_reason"] == "SETTLED_AT_3900.00"
+    assert r.trades.iloc[0]["exit_cash"] == pytest.approx(-r.trades.iloc[0]["contracts"] * 100 * 100)
+
+
+def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():
+    c = atm_premium(4000, 28, 0.16)
+    flat = run(market(ROLL, EXPIRY), "bxm")
+    assert nav_on(flat, EXPIRY) == pytest.approx(NAV0 * (1 + c / 4000), rel=1e-9)
+    days = calendars.sessions(ROLL, EXPIRY)
+    rally = run(market(ROLL, EXPIRY, spx=np.where(days == pd.Timestamp(EXPIRY), 4400.0, 4000.0)), "bxm")
+    # the sleeve is rebalanced to NAV daily, so on the eve of expiry it holds NAV0 plus the premium's decay;
+    # the +10% open then earns 10% on that, and the short call pays its 400 points of intrinsic
+    n = NAV0 / (4000 * 100)
+    m_eve = atm_premium(4000, 1, 0.16)  # the call's mid one day before expiry
+    nav_eve = NAV0 + n * (c - m_eve) * 100
+    assert nav_on(rally, "2024-02-15") == pytest.approx(nav_eve, rel=1e-9)
+    assert nav_on(rally, EXPIRY) == pytest.approx(1.1 * nav_eve + n * (m_eve - 400) * 100, rel=1e-9)
+    assert nav_on(rally, EXPIRY) < NAV0 * 1.03  # the rally is capped: SPX alone made 10%
+    assert rally.trades.iloc[0]["instrument"] == "SPX 2024-02-16 4000 call"
+
+
+def test_spx_is_the_index_total_return_with_dividends_at_q():
+    n = len(calendars.sessions("2024-01-02", "2024-12-31"))
+    inputs = market(
+        "2024-01-02", "2024-12-31", spx=4000 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.01, n)))
+    )
+    r = run(inputs, "spx", BookSettings())  # default q = 1.8%
+    closes = inputs.features["spx_close"].to_numpy()
+    expected = NAV0 * np.prod(closes[1:] / closes[:-1] + 0.018 / 252)  # daily price return plus q / 252
+    assert r.equity["nav"].iloc[-1] == pytest.approx(expected, rel=1e-12)
+    assert r.trades.empty
+
+
+def smile_delta(strike: float, spot: float, days: int, sigma_atm: float, kind: str) -> float:
+    """METHODOLOGY §4 smile (b_put 0.25, b_call 0.10, r = q = 0 so F = S) and the Black-Scholes delta."""
+    t = days / 365
+    z = math.log(strike / spot) / (sigma_atm * math.sqrt(t))
+    vol = sigma_atm * min(max(1 - (0.25 if z < 0 else 0.10) * z, 0.5), 2.5)
+    d1 = (math.log(spot / strike) + 0.5 * vol * vol * t) / (vol * math.sqrt(t))
+    return norm.cdf(d1) if kind == "call" else norm.cdf(d1) - 1, vol
+
+
+def bs(strike: float, spot: float, days: int, vol: float, kind: str) -> float:
+    t = days / 365
+    d1 = (math.log(spot / strike) + 0.5 * vol * vol * t) / (vol * math.sqrt(t))
+    d2 = d1 - vol * math.sqrt(t)
+    if kind == "call":
+        return spot * norm.cdf(d1) - strike * norm.cdf(d2)
+    return strike * norm.cdf(-d2) - spot * norm.cdf(-d1)
+
+
+def test_cndr_sells_the_20_5_delta_condor_and_keeps_the_credit_in_a_flat_market():
+    r = run(market(ROLL, EXPIRY), "cndr")
+    trade = r.trades.iloc[0]
+    lp, sp, sc, lc = (float(x) for x in trade["instrument"].split()[2].split("/"))
+    for strike, kind, target in ((sp, "put", -0.20), (sc, "call", 0.20), (lp, "put", -0.05), (lc, "call", 0.05)):
+        err = abs(smile_delta(strike, 4000, 28, 0.16, kind)[0] - target)  # the nearest grid strike to the delta
+        assert err <= min(abs(smile_delta(strike + d, 4000, 28, 0.16, kind)[0] - target) for d in (-5, 5))
+    credit = sum(
+        sign * bs(k, 4000, 28, smile_delta(k, 4000, 28, 0.16, kind)[1], kind)
+        for k, kind, sign in ((lp, "put", -1), (sp, "put", 1), (sc, "call", 1), (lc, "call", -1))
+    )
+    max_loss = (max(sp - lp, lc - sc) - credit) * 100
+    n = NAV0 / (10 * max_loss)  # collateral: 10x max loss in T-bills
+    assert trade["contracts"] == pytest.approx(n, rel=1e-9)
+    assert trade["pnl"] == pytest.approx(n * credit * 100, rel=1e-9)
+    assert nav_on(r, EXPIRY) == pytest.approx(NAV0 + n * credit * 100, rel=1e-9)
+
+
+def test_vxth_buys_l0_on_vix_expirations_within_its_weight_and_holds_to_expiry():
+    r = run(market("2024-01-16", "2024-03-21"), "vxth")
+    assert list(r.trades["entry_date"]) == [pd.Timestamp(d) for d in ("2024-01-17", "2024-02-14", "2024-03-20")]
+    assert set(r.trades["layer"]) == {"L0"}
+    navs = r.equity["nav"]
+    for _, t in r.trades.iterrows():
+        nav_before = float(navs[navs.index < t["entry_date"]].iloc[-1])
+        assert 0.009 < -t["entry_cash"] / nav_before <= 0.01  # VX at 20: the 1% band, floored to contracts
+    expired = r.trades[r.trades["status"] == "closed"]
+    assert len(expired) == 2 and (expired["exit_cash"] == 0).all()  # VIX 20 settles below the 30-delta strikes
+    assert (expired["exit_date"] == expired["expiry"]).all()
+    # nothing else moves in this market: NAV is what the calls cost, compounded
+    assert navs.iloc[-1] == pytest.approx(NAV0 + r.trades["pnl"].sum(), rel=1e-12)
+
+
+def random_market(seed: int = 11) -> backtest.Inputs:
+    """A year of SPX and VIX random walks with a crash, for the full book's accounting."""
+    days = calendars.sessions("2022-01-03", "2023-06-30")
+    rng = np.random.default_rng(seed)
+    shocks = rng.normal(0.0003, 0.011, len(days))
+    shocks[120:125] = -0.04  # a five-session crash through the short puts
+    spx = 4500 * np.exp(np.cumsum(shocks))
+    vix = np.clip(18 * np.exp(np.cumsum(rng.normal(0, 0.05, len(days)))), 11, 80)
+    vix[120:135] = np.linspace(35, 25, 15)
+    macd = rng.normal(0, 1, len(days))
+    return market(
+        "2022-01-03",
+        "2023-06-30",
+        spx=spx,
+        vix=vix,
+        rate=2.0,
+        opens=spx * (1 + rng.normal(0, 0.002, len(days))),
+        spx_macd=macd,
+        spx_macd_signal=macd + rng.normal(0, 0.5, len(days)),
+        vix_macd=-macd,
+        vix_macd_signal=-macd - rng.normal(0, 0.5, len(days)),
+        macro_stress=rng.uniform(0, 1, len(days)),
+        bearish_divergence_active=rng.uniform(0, 1, len(days)) < 0.2,
+    )
+
+
+@pytest.mark.parametrize("strategy", list(backtest.STRATEGIES))
+def test_nav_change_is_equity_pnl_plus_interest_plus_trade_pnl_every_session(strategy):
+    base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
+    r = run(random_market(), strategy, base)
+    eq, fills = r.equity, r.fills
+    # daily: balances (the book's NAV) against flows (fills) and marks of what is open
+    open_value = eq["condor_value"] + eq["hedge_value"] + eq["writer_value"]
+    flows = fills.groupby("date")["cash"].sum().reindex(eq.index, fill_value=0.0)
+    nav_prev = eq["nav"].shift(1).fillna(NAV0)
+    explained = eq["equity_pnl"] + eq["interest"] + flows + open_value - open_value.shift(1).fillna(0.0)
+    np.testing.assert_allclose(eq["nav"] - nav_prev, explained, atol=1e-6)
+    # over the run: trade P&L from the ledger alone
+    assert abs(backtest.reconcile(r)["gap"]) < 1e-5
+    # every opened position is closed or still open at the end, never both, never lost
+    opened = set(fills.loc[fills["event"] == "open", "position_id"])
+    assert set(r.trades["position_id"]) == opened
+    still_open = r.trades[r.trades["status"] == "open"]
+    assert (still_open["expiry"] > eq.index[-1]).all() and still_open["exit_date"].isna().all()
+    closed = r.trades[r.trades["status"] == "closed"]
+    assert (closed["exit_date"] >= closed["entry_date"]).all()
+    assert (r.trades["costs"] >= 0).all()
+
+
+def test_full_pays_its_costs_and_the_replicas_fill_at_mid():
+    inputs = random_market()
+    base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
+    full = run(inputs, "full", base)
+    cheap = run(inputs, "full", replace(base, condor=replace(base.condor, commission_per_contract=0.0)))
+    condor_costs = full.trades.loc[full.trades["sleeve"] == "condor", "costs"].sum()
+    assert condor_costs > 0 and full.equity["nav"].iloc[-1] < cheap.equity["nav"].iloc[-1]
+    for name in ("cndr", "put", "bxm", "vxth"):
+        assert run(inputs, name, base).trades["costs"].sum() == 0.0
+
+
+def test_the_window_starts_fresh_and_vxth_waits_for_vx_data():
+    inputs = random_market()
+    r = backtest.run_strategy(inputs, "spx", backtest.strategy_settings("spx", FLAT), "2022-06-01", "2022-12-30")
+    assert r.equity.index[0] == pd.Timestamp("2022-06-01") and r.equity.index[-1] == pd.Timestamp("2022-12-30")
+    no_vx = replace(inputs, vx={d: v for d, v in inputs.vx.items() if d >= pd.Timestamp("2022-09-01")})
+    assert run(no_vx, "vxth").equity.index[0] == pd.Timestamp("2022-09-01")
+
+
+def test_ablation_and_sweep_tables_cover_every_variant_and_grid_point():
+    inputs = random_market()
+    results = backtest.run_many(backtest.ablation_jobs(FLAT), inputs, workers=1, full=False)
+    table = backtest.ablation_table(results)
+    assert list(table["variant"]) == ["full", *backtest.ABLATIONS]
+    row = table.set_index("variant").loc["no_l2"]
+    assert row["d_sharpe"] == pytest.approx(results["full"]["sharpe"] - results["no_l2"]["sharpe"])
+    assert all(v.split(":")[0] in backtest.RULE_NAMES.values() for v in table["verdict"][1:])
+    grid = {"short_delta": (0.12, 0.16), "take_profit": (0.5, 0.75)}
+    sweep = backtest.sweep_table(
+        backtest.run_many(backtest.sweep_jobs(FLAT, grid), inputs, workers=2, full=False), FLAT
+    )
+    assert len(sweep) == 4 and set(sweep["hedge_budget_pct"]) == {4.0}  # unswept: its setting
+    default = sweep[(sweep["short_delta"] == 0.16) & (sweep["take_profit"] == 0.5)].iloc[0]
+    assert default["sharpe"] == pytest.approx(results["full"]["sharpe"])  # the grid's default point is `full`
+    with pytest.raises(ValueError, match="cannot sweep"):
+        backtest.sweep_jobs(FLAT, {"kappa": (0.8,)})
