@@ -24,13 +24,13 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from vixshield import metrics
-from vixshield.book import BookSettings, run_book
+from vixshield.book import BookSettings, SessionCache, run_book
 from vixshield.writer import WriterSettings
 
 STRATEGIES: dict[str, str] = {
@@ -111,6 +111,8 @@ class Inputs:
     regimes: Mapping[pd.Timestamp, str]
     vx: Mapping[pd.Timestamp, Mapping[pd.Timestamp, float]]
     opens: Mapping[pd.Timestamp, float]
+    # shared by every run over these features in this process (not copied by dataclasses.replace)
+    cache: SessionCache = field(default_factory=SessionCache, init=False, repr=False, compare=False)
 
     def window(self, strategy: str, start: str | None, end: str | None) -> pd.DataFrame:
         f = self.features
@@ -144,7 +146,8 @@ def run_strategy(
     inputs: Inputs, strategy: str, settings: BookSettings, start: str | None = None, end: str | None = None
 ) -> StrategyRun:
     """One strategy over [start, end]: the book's NAV path, its fills and its trades."""
-    out = run_book(inputs.window(strategy, start, end), inputs.regimes, inputs.vx, inputs.opens, settings, plans=False)
+    window = inputs.window(strategy, start, end)
+    out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, plans=False, cache=inputs.cache)
     equity = pd.DataFrame(out.daily)
     if not equity.empty:
         equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))

@@ -50,6 +50,37 @@ class BookSettings:
 
 
 @dataclass
+class SessionCache:
+    """What runs over the same features can share (the ablation and sweeps run the book dozens of
+    times): each session's row as a dict, and its pricing Market per (q, kappa), whose memos of
+    prices, deltas and strikes are pure functions of that session's inputs. Never share one across
+    different features."""
+
+    records: dict[pd.Timestamp, dict] = field(default_factory=dict)
+    markets: dict[tuple[int, float, float], Market] = field(default_factory=dict)
+    hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
+
+    def rows(self, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, dict]]:
+        if any(day not in self.records for day in rows.index):
+            self.records.update(zip(rows.index, rows.to_dict("records"), strict=True))
+        return [(day, self.records[day]) for day in rows.index]
+
+    def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:
+        key = (day.value, s.dividend_yield, s.kappa)
+        m = self.markets.get(key)
+        if m is None:
+            m = self.markets[key] = Market.from_row(day, row, s)
+        return m
+
+    def hedge_market(self, day: pd.Timestamp, row: dict, vx: Mapping, s: hedge.HedgeSettings) -> hedge.HedgeMarket:
+        key = (day.value, s.strike_step)
+        m = self.hedge_markets.get(key)
+        if m is None:
+            m = self.hedge_markets[key] = hedge.HedgeMarket(day, row, vx, s)
+        return m
+
+
+@dataclass
 class BookOutput:
     plan: list[dict] = field(default_factory=list)
     actions: list[dict] = field(default_factory=list)
@@ -81,10 +112,12 @@ def run_book(
     spx_open: Mapping[pd.Timestamp, float],
     s: BookSettings,
     plans: bool = True,
+    cache: SessionCache | None = None,
 ) -> BookOutput:
     """Run the book over `features` (indexed by session date, ascending) from its first session
     with an SPX close and a VIX close. plans=False (the backtest) skips the plan, action and hedge-layer rows
-    and prices a candidate condor only on sessions where one could open; NAV and trades are identical."""
+    and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
+    cache: share session rows and pricing memos with other runs over the same features."""
     rows = features[features["spx_close"].notna() & features["vix"].notna()]
     out = BookOutput()
     nav = s.initial_nav
@@ -97,10 +130,10 @@ def run_book(
     prev_rate = 0.0
     seq = 0
     cs = s.condor
-    for day, r in zip(rows.index, rows.to_dict("records"), strict=True):
-        day = pd.Timestamp(day)
+    cache = cache if cache is not None else SessionCache()
+    for day, r in cache.rows(rows):
         regime = regimes.get(day)
-        m = Market.from_row(day, r, cs)
+        m = cache.market(day, r, cs)
         # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
         ret = _num(r.get("spx_ret"))
         # no return on the first session (or across a missing close): nothing was held over a known interval
@@ -112,6 +145,7 @@ def run_book(
         reenter = False
         kept: list[Condor] = []
         condor_cash = 0.0
+        held_value = 0.0  # the kept condors at today's mid, from the marks manage just struck
         for c in condors:
             d = manage(c, m, regime, cs, spx_open.get(day))
             condor_cash += d.cash
@@ -135,17 +169,16 @@ def run_book(
                         "short_call": c.short_call,
                     }
                 )
-            if d.action in ("hold",):
-                kept.append(c)
-            elif d.action == "adjust" and d.replacement is not None:
-                kept.append(d.replacement)
+            if d.action == "hold" or (d.action == "adjust" and d.replacement is not None):
+                kept.append(c if d.action == "hold" else d.replacement)
+                held_value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
             reenter = reenter or d.reenter
         condors = kept
         cash += condor_cash
         # 3. the monthly option writer (replicas only): settle at the open, mark, roll at the close
         writer_cash = 0.0
         if s.writer is not None:
-            nav_writer = equity + cash + _condor_value(condors, m) + hedge_book.market_value()
+            nav_writer = equity + cash + held_value + hedge_book.market_value()
             nav_writer += written.value if written is not None else 0.0
             written, writer_cash = writer_session(
                 m, spx_open.get(day), nav_writer, equity, written, s.writer, out.fills
@@ -153,13 +186,22 @@ def run_book(
             cash += writer_cash
         writer_value = written.value if written is not None else 0.0
         # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge_session)
-        nav_now = equity + cash + _condor_value(condors, m) + writer_value
+        nav_now = equity + cash + held_value + writer_value
         nav_now += hedge_book.market_value() if s.hedges else 0.0
         # 4. hedge layers
         hedge_cash = 0.0
         if s.hedges:
+            vx = vx_settles.get(day, {})
             hedge_book, layer_rows, hedge_cash = hedge.hedge_session(
-                day, r, vx_settles.get(day, {}), nav_now, hedge_book, s.hedge, fills=out.fills, rows=plans
+                day,
+                r,
+                vx,
+                nav_now,
+                hedge_book,
+                s.hedge,
+                fills=out.fills,
+                rows=plans,
+                mkt=cache.hedge_market(day, r, vx, s.hedge),
             )
             out.hedges.extend(layer_rows)
             cash += hedge_cash
@@ -180,7 +222,7 @@ def run_book(
             )
             last_entry_week = day.isocalendar()[:2]
         # 6. strike NAV and rebalance the equity sleeve
-        condor_value = _condor_value(condors, m)
+        condor_value = held_value + (_condor_value([opened], m) if opened is not None else 0.0)
         hedge_value = hedge_book.market_value() if s.hedges else 0.0
         nav = equity + cash + condor_value + hedge_value + writer_value
         target = s.equity_weight * nav

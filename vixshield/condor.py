@@ -48,7 +48,7 @@ class CondorSettings:
     roll_dte: int = 21  # close at 21 DTE and re-enter if gates allow
     adjust_delta: float = 0.30  # a short at |delta| >= 0.30: roll the untested short to 0.16, once
     slippage_per_leg: float = 0.10  # conservative fill: mid - 0.10 per leg
-    commission_per_contract: float = 0.0  # per option contract, per fill
+    commission_per_contract: float = 0.65  # dollars per option contract, per fill (a retail SPX rate)
     kappa: float = 0.80  # ATM vol = kappa x VIX-family vol
     dividend_yield: float = 0.018
     # cndr mode: monthly SPX (AM-settled) sold on the third Friday, shorts nearest +-0.20 delta, longs
@@ -105,6 +105,7 @@ class Market:
     _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
     _deltas: dict = field(default_factory=dict, repr=False)
+    _strikes: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -121,16 +122,18 @@ class Market:
             term_structure.points(row),
         )
 
-    def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float]:
-        """(days, years, sigma_atm, forward) for an expiry, computed once per session; keyed by the
-        expiry's integer nanoseconds (hashing an int is far cheaper than a Timestamp in the hot loop)."""
+    def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float, options.Slice | None]:
+        """(days, years, sigma_atm, forward, smile slice) for an expiry, computed once per session; keyed
+        by the expiry's integer nanoseconds (hashing an int is far cheaper than a Timestamp in the hot loop)."""
         key = expiry.value
         hit = self._exp.get(key)
         if hit is None:
             days = max((key - self.day.value) // _NS_PER_DAY, 0)
             t = days / 365.0
             sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
-            hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q))
+            ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
+            sl = options.Slice(self.spot, t, self.rate, self.q, sigma) if ok else None
+            hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
         return hit
 
     def days(self, expiry: pd.Timestamp) -> int:
@@ -149,14 +152,17 @@ class Market:
         key = (legs, expiry.value)
         hit = self._prices.get(key)
         if hit is None:
-            _, t, sigma, fwd = self._expiry(expiry)
+            _, t, sigma, fwd, sl = self._expiry(expiry)
             if t <= 0:
                 hit = (sum(leg.quantity * options.intrinsic(self.spot, leg.strike, leg.kind) for leg in legs), 0.0)
             else:  # price_legs, keeping each leg's unit delta for `delta` (management asks for the shorts')
                 price = net_delta = 0.0
                 for leg in legs:
-                    vol = options.smile_vol(leg.strike, fwd, t, sigma)
-                    p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+                    if sl is not None:
+                        p, d = sl.price_delta(leg.strike, leg.kind)
+                    else:
+                        vol = options.smile_vol(leg.strike, fwd, t, sigma)
+                        p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
                     self._deltas[(leg.kind, leg.strike, expiry.value)] = d
                     price += leg.quantity * p
                     net_delta += leg.quantity * d
@@ -169,7 +175,7 @@ class Market:
         key = (leg.kind, leg.strike, expiry.value)
         hit = self._deltas.get(key)
         if hit is None:
-            _, t, sigma, fwd = self._expiry(expiry)
+            _, t, sigma, fwd, _ = self._expiry(expiry)
             if t <= 0:
                 return 0.0
             vol = options.smile_vol(leg.strike, fwd, t, sigma)
@@ -190,11 +196,16 @@ def _flag(x: Any) -> bool:
 
 
 def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: float) -> float:
-    t = m.years(expiry)
-    k, _ = options.strike_for_delta(
-        m.spot, t, m.rate, m.q, m.sigma_atm(expiry), delta if kind == "call" else -delta, kind
-    )
-    return options.round_to_grid(k, step)
+    """The grid strike nearest |delta| on the session's smile (memoized on the Market)."""
+    key = (expiry.value, delta, kind, step)
+    hit = m._strikes.get(key)
+    if hit is None:
+        t = m.years(expiry)
+        k, _ = options.strike_for_delta(
+            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), delta if kind == "call" else -delta, kind
+        )
+        hit = m._strikes[key] = options.round_to_grid(k, step)
+    return hit
 
 
 def _wing(short: float, long: float, s: CondorSettings, halve: bool) -> float:

@@ -118,8 +118,8 @@ class HedgeSettings:
     budget_pct_nav: float = 4.0  # §6: premium per rolling year <= 4% NAV
     budget_sessions: int = 252  # the rolling year, in sessions
     # costs: buys fill at model + slippage, sales at model - slippage (VIX points); settlement is free
-    slippage: float = 0.0
-    commission_per_contract: float = 0.0  # dollars per contract, per fill
+    slippage: float = 0.05  # half the 0.10 tick of VIX options above 3.00
+    commission_per_contract: float = 0.65  # dollars per contract, per fill
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,20 @@ class HedgePosition:
     entry_date: pd.Timestamp
     half_sold: bool = False
     mark: float = math.nan  # last model price (carried when a session cannot price it)
+
+    def with_mark(self, mark: float) -> HedgePosition:
+        """A copy at a new mark (dataclasses.replace is ~5x slower and this runs per position per session)."""
+        return HedgePosition(
+            self.layer,
+            self.expiry,
+            self.strike,
+            self.contracts,
+            self.entry_price,
+            self.cost,
+            self.entry_date,
+            self.half_sold,
+            mark,
+        )
 
     @property
     def position_id(self) -> str:
@@ -223,8 +237,9 @@ def _window_start(day: pd.Timestamp, n: int) -> int:
     return int(ns[max(int(np.searchsorted(ns, day.value, side="right")) - n, 0)])
 
 
-class _Market:
-    """One session's pricing inputs, with futures cached per expiry."""
+class HedgeMarket:
+    """One session's pricing inputs, with futures, quotes and candidates memoized: pure functions of
+    the session's row and VX prices, so runs over the same data may share one (see book.SessionCache)."""
 
     def __init__(self, day: pd.Timestamp, row: Mapping[str, Any], vx: Mapping[Any, float], s: HedgeSettings):
         self.day, self.row, self.vx, self.s = day, row, vx, s
@@ -233,6 +248,8 @@ class _Market:
         self.vol = vix_option_vol(row)
         self.r = risk_free_rate(row)
         self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
+        self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
+        self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
 
     def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
         if expiry not in self._fut:
@@ -241,6 +258,13 @@ class _Market:
 
     def quote(self, expiry: pd.Timestamp, strike: float) -> tuple[float, float, float, str]:
         """(option price, delta, future, source); at or after expiry: intrinsic vs the VIX close."""
+        key = (expiry.value, strike)
+        hit = self._quotes.get(key)
+        if hit is None:
+            hit = self._quotes[key] = self._quote(expiry, strike)
+        return hit
+
+    def _quote(self, expiry: pd.Timestamp, strike: float) -> tuple[float, float, float, str]:
         if expiry <= self.day:
             return max(self.vix - strike, 0.0), float(self.vix > strike), self.vix, "vix_close"
         fwd, src = self.future(expiry)
@@ -256,6 +280,12 @@ class _Market:
 
     def candidate(self, months: int, delta: float) -> tuple[pd.Timestamp, float]:
         """(expiry, strike) of the `months`-month call at target `delta`; strike nan when unpriceable."""
+        hit = self._candidates.get((months, delta))
+        if hit is None:
+            hit = self._candidates[(months, delta)] = self._candidate(months, delta)
+        return hit
+
+    def _candidate(self, months: int, delta: float) -> tuple[pd.Timestamp, float]:
         expiry = vix_expiry(self.day, months)
         fwd, _ = self.future(expiry)
         if not fwd > 0:
@@ -292,20 +322,21 @@ def hedge_session(
     beta: float = 1.0,
     fills: list[dict] | None = None,
     rows: bool = True,
+    mkt: HedgeMarket | None = None,
 ) -> tuple[HedgeBook, list[dict], float]:
     """Advance the hedge by one session.
 
     row: `day`'s features.daily values; vx_settles: `day`'s VX prices by expiry (settle or close);
     nav: today's NAV in dollars; beta: portfolio beta to SPX (weights scale with it; NaN -> 1, < 0 -> 0).
     fills: when given, every trade is appended to it (the backtest's trade ledger); rows=False skips the
-    per-layer rows (the backtest needs only cash and marks).
+    per-layer rows (the backtest needs only cash and marks); mkt: the session's HedgeMarket, if shared.
     Returns (new book, one row per layer, net cash flow: premium negative, sales/settlements positive).
     """
     day = pd.Timestamp(day).normalize()
     if book.last_date is not None and day <= book.last_date:
         raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
     beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
-    mkt = _Market(day, row, vx_settles, s)
+    mkt = mkt if mkt is not None else HedgeMarket(day, row, vx_settles, s)
     mult = s.multiplier
     st = {name: _Layer() for name in LAYERS}
 
@@ -331,7 +362,7 @@ def hedge_session(
             close(p, p.contracts, price, "remove", f"{p.layer}:EXPIRED")
         else:
             price = mkt.quote(p.expiry, p.strike)[0]
-            held.append(replace(p, mark=price if price == price else p.mark))
+            held.append(p.with_mark(price) if price == price else p)
 
     # triggers and the off-trigger counters
     st["L0"].trigger = is_vix_expiration(day)

@@ -291,3 +291,33 @@ def bs_price_delta(
         return spot * dq * n1 - strike * dr * 0.5 * math.erfc(-d2 * _INV_SQRT2), dq * n1
     m1 = 0.5 * math.erfc(d1 * _INV_SQRT2)  # N(-d1)
     return strike * dr * 0.5 * math.erfc(d2 * _INV_SQRT2) - spot * dq * m1, -dq * m1
+
+
+class Slice:
+    """One expiry of the smile with what every leg reuses precomputed (T, sqrt T, ln F, discount
+    factors), so a leg costs one log and two erfc. Same model as smile_vol + bs_price/bs_delta:
+    d1 = -ln(K/F) / (sigma(K) sqrt T) + sigma(K) sqrt T / 2. Needs T > 0 and sigma_atm > 0."""
+
+    __slots__ = ("dq", "dr", "ln_f", "s_dq", "sa_sqrt")
+
+    def __init__(self, spot: float, t: float, r: float, q: float, sigma_atm: float):
+        self.dq, self.dr = math.exp(-q * t), math.exp(-r * t)
+        self.s_dq = spot * self.dq
+        self.ln_f = math.log(spot) + (r - q) * t
+        self.sa_sqrt = sigma_atm * math.sqrt(t)
+
+    def price_delta(self, strike: float, kind: str) -> tuple[float, float]:
+        x = math.log(strike) - self.ln_f  # ln(K/F)
+        z = x / self.sa_sqrt
+        m = 1.0 - (0.25 * z if z < 0.0 else 0.10 * z)  # smile_vol's defaults: b_put 0.25, b_call 0.10
+        m = 0.5 if m < 0.5 else (2.5 if m > 2.5 else m)  # clipped to [0.5, 2.5] x sigma_atm
+        sd = self.sa_sqrt * m
+        d1 = -x / sd + 0.5 * sd
+        d2 = d1 - sd
+        if kind == "call":
+            n1 = 0.5 * math.erfc(-d1 * _INV_SQRT2)
+            return self.s_dq * n1 - strike * self.dr * 0.5 * math.erfc(-d2 * _INV_SQRT2), self.dq * n1
+        if kind != "put":
+            raise ValueError(f"kind must be 'call' or 'put', not {kind!r}")
+        m1 = 0.5 * math.erfc(d1 * _INV_SQRT2)  # N(-d1)
+        return strike * self.dr * 0.5 * math.erfc(d2 * _INV_SQRT2) - self.s_dq * m1, -self.dq * m1

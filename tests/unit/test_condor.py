@@ -107,8 +107,9 @@ def test_take_profit_when_the_condor_has_decayed():
     c = open_condor(market())
     d = manage(c, market(day="2019-07-01", vix=11.0), "CALM", S, None)  # 17 days on, lower vol, same spot
     assert d.action == "take_profit" and d.mark <= 0.5 * c.credit
-    assert d.pnl == pytest.approx((c.credit - d.mark - 0.40) * c.contracts * MULTIPLIER)
-    assert d.cash == pytest.approx(-(d.mark + 0.40) * c.contracts * MULTIPLIER)
+    fees = 4 * c.contracts * 0.65  # four legs at $0.65 a contract
+    assert d.pnl == pytest.approx((c.credit - d.mark - 0.40) * c.contracts * MULTIPLIER - fees)
+    assert d.cash == pytest.approx(-(d.mark + 0.40) * c.contracts * MULTIPLIER - fees)
 
 
 def test_stop_after_a_crash_through_the_put():

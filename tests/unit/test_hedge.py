@@ -1,5 +1,6 @@
 """The layered VIX hedge state machine (METHODOLOGY §6) on constructed feature paths."""
 
+import functools
 import math
 
 import numpy as np
@@ -33,6 +34,8 @@ BASE = {
 }
 L1_ON = {"spx_macd": -2.0, "spx_macd_signal": -1.0, "vix_macd": 0.5, "vix_macd_signal": 0.0, "ivts": 1.0}
 L2_ON = {"breadth_divergence": True, "macro_stress": 0.6}
+# the rules at model prices: costs (slippage, commissions) have their own test below
+HedgeSettings = functools.partial(HedgeSettings, slippage=0.0, commission_per_contract=0.0)
 ONLY_L0 = HedgeSettings(l1_enabled=False, l2_enabled=False)
 ONLY_L1 = HedgeSettings(l0_enabled=False, l2_enabled=False)
 ONLY_L2 = HedgeSettings(l0_enabled=False, l1_enabled=False)
@@ -374,3 +377,25 @@ def test_sessions_must_increase():
     book, _, _ = hedge_session(T("2024-03-05"), BASE, {}, NAV, HedgeBook(), HedgeSettings())
     with pytest.raises(ValueError, match="sessions must increase"):
         hedge_session(T("2024-03-05"), BASE, {}, NAV, book, HedgeSettings())
+
+
+def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget():
+    from vixshield.hedge import HedgeSettings as Costly
+
+    day, expiry = T("2024-01-17"), T("2024-02-14")
+    free_fills, costly_fills = [], []
+    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), ONLY_L0, fills=free_fills)
+    s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65)
+    book, _, cash = hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills)
+    free, costly = free_fills[0], costly_fills[0]
+    assert costly["price"] == free["price"]  # the model price; the fill is 0.05 above it
+    n = costly["contracts"]
+    assert n == math.floor(0.01 * NAV / ((free["price"] + 0.05) * 100 + 0.65))  # 1% of NAV, all in
+    assert costly["costs"] == pytest.approx(n * (0.05 * 100 + 0.65))
+    assert cash == costly["cash"] == pytest.approx(-n * ((free["price"] + 0.05) * 100 + 0.65))
+    assert book.premiums[0][1] == pytest.approx(-cash)  # the budget counts what was paid, costs included
+    # a sale (monetize at VIX >= 50) fills 0.05 below the mark and pays the commission
+    sale = []
+    crash = {**BASE, "vix": 55.0}
+    hedge_session(T("2024-01-18"), crash, {expiry: 50.0}, NAV, book, s, fills=sale)
+    assert sale[0]["cash"] == pytest.approx(n * ((sale[0]["price"] - 0.05) * 100 - 0.65))

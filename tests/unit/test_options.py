@@ -4,6 +4,7 @@ import itertools
 import math
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import brentq
@@ -311,3 +312,19 @@ def test_micro_benchmark_prints_timings():
         f"strike_for_delta {1e6 * (t3 - t2) / m:.2f} us"
     )
     assert bs_delta(s, k, t, r, q, sig, "put") == pytest.approx(-0.16, abs=1e-10)
+
+
+def test_slice_prices_every_leg_as_the_generic_smile_and_black_scholes():
+    """The hot-loop Slice must be the same model as smile_vol + bs_price / bs_delta, skew clips included."""
+    from vixshield.options import Slice, bs_delta, bs_price, smile_vol
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        s, t, r, q, a = 4000.0, rng.uniform(1, 120) / 365, rng.uniform(0, 0.06), 0.018, rng.uniform(0.06, 0.8)
+        sl, fwd = Slice(s, t, r, q, a), s * math.exp((r - q) * t)
+        k = s * math.exp(rng.normal(0, 3 * a * math.sqrt(t)))  # deep wings reach both clips
+        for kind in ("put", "call"):
+            vol = smile_vol(k, fwd, t, a)
+            price, delta = sl.price_delta(k, kind)
+            assert price == pytest.approx(bs_price(s, k, t, r, q, vol, kind), rel=1e-10, abs=1e-10)
+            assert delta == pytest.approx(bs_delta(s, k, t, r, q, vol, kind), rel=1e-10, abs=1e-12)
