@@ -279,8 +279,11 @@ def run_many(
             if progress:
                 progress(label)
         return results
-    # forkserver: workers start clean (no inherited threads or DuckDB handles); inputs pickled once each
-    ctx = multiprocessing.get_context("forkserver")
+    # fork where the platform has it: workers start in ~0.1 s with the modules imported and this
+    # process's warm session cache (copy-on-write); they only run pure Python, never the parent's
+    # DuckDB connection or threads. Elsewhere spawn, with the inputs pickled once per worker.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
     with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(inputs,)) as pool:
         for label, result in pool.map(_job, tasks):
             results[label] = result

@@ -60,6 +60,9 @@ class SessionCache:
     markets: dict[tuple[int, float, float], Market] = field(default_factory=dict)
     hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
 
+    def __reduce__(self):
+        return (SessionCache, ())  # a process gets an empty cache, never a pickled copy of another's memos
+
     def rows(self, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, dict]]:
         if any(day not in self.records for day in rows.index):
             self.records.update(zip(rows.index, rows.to_dict("records"), strict=True))

@@ -106,6 +106,7 @@ class Market:
     _prices: dict = field(default_factory=dict, repr=False)
     _deltas: dict = field(default_factory=dict, repr=False)
     _strikes: dict = field(default_factory=dict, repr=False)
+    _candidates: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -221,7 +222,14 @@ def is_roll_day(day: pd.Timestamp) -> bool:
 
 
 def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
-    """The condor the rules would place today (before gates and sizing), with every plan field."""
+    """The condor the rules would place today (before gates and sizing), with every plan field.
+    Memoized on the Market per settings (callers must not mutate the dict)."""
+    if s not in m._candidates:
+        m._candidates[s] = _candidate(m, s)
+    return m._candidates[s]
+
+
+def _candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
     if s.mode == "cndr":
         return _cndr_candidate(m, s)
     expiry = options.spxw_expiry_near(m.day, s.target_dte, s.min_dte, s.max_dte)

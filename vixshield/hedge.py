@@ -250,6 +250,15 @@ class HedgeMarket:
         self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
         self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
         self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
+        self._triggers: dict[tuple[float, float], tuple[tuple[bool, str], tuple[bool, str]]] = {}
+
+    def triggers(self, s: HedgeSettings) -> tuple[tuple[bool, str], tuple[bool, str]]:
+        """(L1, L2) triggers with their details, memoized per threshold pair."""
+        key = (s.l1_ivts_on, s.l2_macro_stress)
+        hit = self._triggers.get(key)
+        if hit is None:
+            hit = self._triggers[key] = (l1_trigger(self.row, s), l2_trigger(self.row, s))
+        return hit
 
     def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
         if expiry not in self._fut:
@@ -367,8 +376,7 @@ def hedge_session(
     # triggers and the off-trigger counters
     st["L0"].trigger = is_vix_expiration(day)
     st["L0"].details = f"vix_expiration={st['L0'].trigger}"
-    st["L1"].trigger, st["L1"].details = l1_trigger(row, s)
-    st["L2"].trigger, st["L2"].details = l2_trigger(row, s)
+    (st["L1"].trigger, st["L1"].details), (st["L2"].trigger, st["L2"].details) = mkt.triggers(s)
     off = {name: 0 if st[name].trigger else book.off_sessions.get(name, 0) + 1 for name in ("L1", "L2")}
 
     # 2. monetize
