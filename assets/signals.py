@@ -28,12 +28,13 @@ DESCRIPTIONS = {
         for name, desc in DESCRIPTIONS.items()
     ],
 )
-def signal_tables(duckdb: DuckDBResource, vixshield: VixShieldResource):
+def signal_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
     """One run of the book over history writes all four tables and the signals.latest_plan view."""
     with duckdb.get_connection() as conn:
-        frames = signals.compute_signals(conn, vixshield.settings().book)
-        signals.write_signals(conn, frames)
+        update = signals.update_signals(conn, vixshield.settings().book)
+        context.log.info(f"signals: {update.reason}")
+        extra = {"book": update.reason}
         for name in signals.TABLES:
             yield dg.MaterializeResult(
-                asset_key=["signals", name], metadata=table_metadata(conn, f"signals.{name}", "date")
+                asset_key=["signals", name], metadata=table_metadata(conn, f"signals.{name}", "date", extra)
             )

@@ -84,6 +84,28 @@ class SessionCache:
 
 
 @dataclass
+class BookState:
+    """Everything the loop carries from one session to the next. Stored after each daily run so the
+    next run resumes from its last session instead of replaying all history (see signals.py)."""
+
+    last_date: pd.Timestamp | None
+    nav: float
+    equity: float
+    cash: float
+    condors: list[Condor]
+    hedge_book: hedge.HedgeBook
+    written: Written | None
+    last_entry_week: tuple[int, int] | None
+    prev_rate: float
+    seq: int
+
+    @classmethod
+    def initial(cls, s: BookSettings) -> BookState:
+        equity = s.equity_weight * s.initial_nav
+        return cls(None, s.initial_nav, equity, s.initial_nav - equity, [], hedge.HedgeBook(), None, None, 0.0, 0)
+
+
+@dataclass
 class BookOutput:
     plan: list[dict] = field(default_factory=list)
     actions: list[dict] = field(default_factory=list)
@@ -91,6 +113,7 @@ class BookOutput:
     daily: list[dict] = field(default_factory=list)
     fills: list[dict] = field(default_factory=list)  # every trade: sleeve, position, signed cash, costs
     open_positions: list[dict] = field(default_factory=list)  # what is still open after the last session
+    state: BookState | None = None  # the loop's state after its last session
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {
@@ -116,22 +139,21 @@ def run_book(
     s: BookSettings,
     plans: bool = True,
     cache: SessionCache | None = None,
+    state: BookState | None = None,
 ) -> BookOutput:
     """Run the book over `features` (indexed by session date, ascending) from its first session
     with an SPX close and a VIX close. plans=False (the backtest) skips the plan, action and hedge-layer rows
     and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
-    cache: share session rows and pricing memos with other runs over the same features."""
+    cache: share session rows and pricing memos with other runs over the same features.
+    state: resume after state.last_date (sessions up to it are skipped) instead of starting fresh."""
     rows = features[features["spx_close"].notna() & features["vix"].notna()]
-    out = BookOutput()
-    nav = s.initial_nav
-    equity = s.equity_weight * nav
-    cash = nav - equity
-    condors: list[Condor] = []
-    hedge_book = hedge.HedgeBook()
-    written: Written | None = None
-    last_entry_week: tuple[int, int] | None = None
-    prev_rate = 0.0
-    seq = 0
+    if state is not None and state.last_date is not None:
+        rows = rows[rows.index > state.last_date]
+    state = state or BookState.initial(s)
+    out = BookOutput(state=state)
+    nav, equity, cash = state.nav, state.equity, state.cash
+    condors, hedge_book, written = list(state.condors), state.hedge_book, state.written
+    last_entry_week, prev_rate, seq = state.last_entry_week, state.prev_rate, state.seq
     cs = s.condor
     cache = cache if cache is not None else SessionCache()
     for day, r in cache.rows(rows):
@@ -258,6 +280,7 @@ def run_book(
         )
     if len(rows):
         out.open_positions = _open_positions(condors, m, hedge_book, written, s.hedge.multiplier)
+        out.state = BookState(day, nav, equity, cash, condors, hedge_book, written, last_entry_week, prev_rate, seq)
     return out
 
 

@@ -1,14 +1,27 @@
-"""signals.*: run the model book over the features and write the plan tables and the app view."""
+"""signals.*: run the model book over the features and write the plan tables and the app view.
+
+The daily run resumes the book from its stored state (meta.book_state) when nothing it has read
+changed: the same engine (code, settings, methodology version) and the same inputs up to the stored
+session (a digest of every row of features, regimes, VX prices and SPX opens through that date).
+Then only the new sessions are run and appended; otherwise the whole history is replayed. Either way
+the tables are identical to a replay from 1990 (tested).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
 import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from vixshield import METHODOLOGY_VERSION, warehouse
-from vixshield.book import BookSettings, run_book
+from vixshield.book import BookOutput, BookSettings, BookState, run_book
 
 DATE_COLUMNS = ("date", "expiry", "entry_date", "roll_date")  # calendar days, not timestamps
 TABLES = ("condor_plan", "condor_actions", "hedge_layers", "book_daily")
@@ -20,42 +33,146 @@ KEYS = {
 }
 
 
-def load_inputs(conn: duckdb.DuckDBPyConnection):
-    features = conn.execute("SELECT * FROM features.daily ORDER BY date").df()
+def load_inputs(conn: duckdb.DuckDBPyConnection, after: dt.date | None = None):
+    """The book's inputs: features, regimes, VX prices by session and expiry, SPX opens; only the
+    sessions after `after` when given (a resumed book reads nothing older)."""
+    since = after or dt.date(1900, 1, 1)
+    features = conn.execute("SELECT * FROM features.daily WHERE date > ? ORDER BY date", [since]).df()
     features = features.set_index(pd.DatetimeIndex(features.pop("date")))
-    regimes = {pd.Timestamp(d): r for d, r in conn.execute("SELECT date, regime FROM features.regime").fetchall()}
+    regimes = {
+        pd.Timestamp(d): r
+        for d, r in conn.execute("SELECT date, regime FROM features.regime WHERE date > ?", [since]).fetchall()
+    }
     vx: dict[pd.Timestamp, dict[pd.Timestamp, float]] = {}
     for trade_date, expiry, price in conn.execute(
-        "SELECT trade_date, expiry, price FROM core.vx_futures WHERE price IS NOT NULL"
+        "SELECT trade_date, expiry, price FROM core.vx_futures WHERE price IS NOT NULL AND trade_date > ?", [since]
     ).fetchall():
         vx.setdefault(pd.Timestamp(trade_date), {})[pd.Timestamp(expiry)] = price
     opens = {
         pd.Timestamp(d): o
-        for d, o in conn.execute("SELECT date, spx_open FROM core.market_daily WHERE spx_open IS NOT NULL").fetchall()
+        for d, o in conn.execute(
+            "SELECT date, spx_open FROM core.market_daily WHERE spx_open IS NOT NULL AND date > ?", [since]
+        ).fetchall()
     }
     return features, regimes, vx, opens
 
 
-def compute_signals(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> dict[str, pd.DataFrame]:
-    out = run_book(*load_inputs(conn), settings).frames()
-    for frame in out.values():
+def _tagged(out: BookOutput) -> dict[str, pd.DataFrame]:
+    frames = out.frames()
+    for frame in frames.values():
         frame["methodology_version"] = METHODOLOGY_VERSION
-    return out
+    return frames
 
 
-def write_signals(conn: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> None:
-    """Replace every signal table and the view in one transaction."""
+def compute_signals(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> dict[str, pd.DataFrame]:
+    """The whole history from its first session (what a resumed run must reproduce)."""
+    return _tagged(run_book(*load_inputs(conn), settings))
+
+
+# the modules whose code decides the book's rows: a change to any of them invalidates a stored state
+ENGINE_MODULES = ("book", "condor", "hedge", "options", "writer", "vix_options", "term_structure", "calendars")
+
+
+def engine_digest(settings: BookSettings) -> str:
+    h = hashlib.sha256(METHODOLOGY_VERSION.encode())
+    h.update(json.dumps(dataclasses.asdict(settings), default=str, sort_keys=True).encode())
+    for name in ENGINE_MODULES:
+        h.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return h.hexdigest()[:32]
+
+
+def inputs_digest(conn: duckdb.DuckDBPyConnection, through: dt.date) -> str:
+    """Every input row the book has read up to `through` (order-free row hashes, XORed per table)."""
+    row = conn.execute(
+        """SELECT (SELECT bit_xor(hash(f)) FROM features.daily f WHERE date <= $d),
+                  (SELECT bit_xor(hash(date, regime)) FROM features.regime WHERE date <= $d),
+                  (SELECT bit_xor(hash(trade_date, expiry, price)) FROM core.vx_futures WHERE trade_date <= $d),
+                  (SELECT bit_xor(hash(date, spx_open)) FROM core.market_daily WHERE date <= $d)""",
+        {"d": through},
+    ).fetchone()
+    return "-".join(str(x) for x in row)
+
+
+@dataclass
+class SignalUpdate:
+    frames: dict[str, pd.DataFrame]  # the rows written (all history, or the new sessions only)
+    resumed_after: dt.date | None  # None: the whole history was replayed
+    reason: str  # why it resumed or replayed
+
+
+def _stored_state(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> tuple[BookState | None, str]:
+    """The stored state if the book may resume from it, else None and why not."""
+    tables = {r[0] for r in conn.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+    if "meta.book_state" not in tables or any(f"signals.{t}" not in tables for t in TABLES):
+        return None, "no stored book state"
+    row = conn.execute("SELECT last_date, engine_digest, inputs_digest, state FROM meta.book_state").fetchone()
+    if row is None:
+        return None, "no stored book state"
+    last, engine, inputs, blob = row
+    if engine != engine_digest(settings):
+        return None, "the book's code or settings changed"
+    if conn.execute("SELECT max(date) FROM features.daily").fetchone()[0] < last:
+        return None, f"the features end before the stored state ({last}): a replay further back"
+    if inputs != inputs_digest(conn, last):
+        return None, f"inputs up to {last} changed (a revision)"
+    return pickle.loads(blob), f"resumed after {last}"
+
+
+def update_signals(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> SignalUpdate:
+    """Bring signals.* up to the latest features session, resuming the stored book when allowed."""
+    state, reason = _stored_state(conn, settings)
+    if state is not None:
+        out = run_book(*load_inputs(conn, state.last_date.date()), settings, state=state)
+        update = SignalUpdate(_tagged(out), state.last_date.date(), reason)
+        if out.state.last_date == state.last_date:  # no new session: nothing to write, a rerun changes nothing
+            return update
+    else:
+        out = run_book(*load_inputs(conn), settings)
+        update = SignalUpdate(_tagged(out), None, f"replayed all history: {reason}")
+    write_signals(conn, update.frames, out.state, settings, append_after=update.resumed_after)
+    return update
+
+
+def write_signals(
+    conn: duckdb.DuckDBPyConnection,
+    frames: dict[str, pd.DataFrame],
+    state: BookState | None = None,
+    settings: BookSettings | None = None,
+    append_after: dt.date | None = None,
+) -> None:
+    """In one transaction: replace every signal table (or, with append_after, drop their rows after
+    that date and append the frames), the view, and the stored book state."""
     with warehouse.transaction(conn):
         conn.execute("CREATE SCHEMA IF NOT EXISTS signals")
         for name in TABLES:
             frame = frames[name]
             dates = [c for c in DATE_COLUMNS if c in frame.columns]
             cast = f" REPLACE ({', '.join(f'CAST({c} AS DATE) AS {c}' for c in dates)})" if dates else ""
+            if append_after is not None:
+                conn.execute(f"DELETE FROM signals.{name} WHERE date > ?", [append_after])
+                if frame.empty:
+                    continue
+                with warehouse.registered(conn, "_frame", frame):
+                    conn.execute(f"INSERT INTO signals.{name} BY NAME SELECT *{cast} FROM _frame ORDER BY {KEYS[name]}")
+                continue
             with warehouse.registered(conn, "_frame", frame):
                 conn.execute(
                     f"CREATE OR REPLACE TABLE signals.{name} AS SELECT *{cast} FROM _frame ORDER BY {KEYS[name]}"
                 )
         conn.execute(warehouse.sql_text("views/latest_plan.sql"))
+        if state is not None and settings is not None and state.last_date is not None:
+            conn.execute(warehouse.sql_text("schemas/01_meta.sql"))
+            conn.execute("DELETE FROM meta.book_state")
+            conn.execute(
+                "INSERT INTO meta.book_state VALUES (?, ?, ?, ?, ?)",
+                [
+                    state.last_date.date(),
+                    engine_digest(settings),
+                    inputs_digest(conn, state.last_date.date()),
+                    pickle.dumps(state),
+                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                ],
+            )
 
 
 def plan_for(conn: duckdb.DuckDBPyConnection, date: str | None = None) -> dict:

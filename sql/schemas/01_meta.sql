@@ -39,3 +39,14 @@ CREATE TABLE IF NOT EXISTS meta.quarantine (
     reason      VARCHAR NOT NULL,
     PRIMARY KEY (table_name, row_key, column_name, rule)
 );
+
+-- The daily book's state after its last session, so the next run resumes there instead of replaying
+-- 1990 onwards. Used only while the engine (code + settings) and every input up to last_date are
+-- unchanged: both are digests, checked on each run; any difference replays the whole history.
+CREATE TABLE IF NOT EXISTS meta.book_state (
+    last_date       DATE NOT NULL,
+    engine_digest   VARCHAR NOT NULL,         -- the book's code, its settings, the methodology version
+    inputs_digest   VARCHAR NOT NULL,         -- features, regimes, VX prices and SPX opens up to last_date
+    state           BLOB NOT NULL,            -- pickled vixshield.book.BookState
+    written_at      TIMESTAMP NOT NULL
+);

@@ -1,0 +1,75 @@
+"""The daily book resumes from its stored state when nothing it read changed, and the tables it
+appends are exactly what a replay of the whole history writes; any change replays."""
+
+import dataclasses
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.assets.test_job import run_daily
+from vixshield import signals
+from vixshield.config import Settings
+
+BOOK = Settings().book
+
+
+def stored_vs_replayed(conn: duckdb.DuckDBPyConnection) -> None:
+    """Every signals table equals a fresh replay of the whole history over the same features."""
+    replay = signals.compute_signals(conn, BOOK)
+    for name in signals.TABLES:
+        keys = [k.strip() for k in signals.KEYS[name].split(",")]
+        expected = replay[name].sort_values(keys).reset_index(drop=True)
+        stored = conn.execute(f"SELECT * FROM signals.{name} ORDER BY {signals.KEYS[name]}").df()[expected.columns]
+        for col in signals.DATE_COLUMNS:
+            if col in expected:
+                expected[col], stored[col] = pd.to_datetime(expected[col]), pd.to_datetime(stored[col])
+        pd.testing.assert_frame_equal(stored, expected, check_dtype=False)
+
+
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory):
+    from tests.conftest import write_market_dir
+
+    root = tmp_path_factory.mktemp("inc")
+    data, db = write_market_dir(root / "market"), root / "w.duckdb"
+    first = run_daily(db, data, as_of="2024-03-22")
+    second = run_daily(db, data)  # five more sessions, through 2024-03-28
+    assert first.success and second.success
+    return db, first, second
+
+
+def book_note(result) -> str:
+    mats = result.get_asset_materialization_events()
+    return next(e for e in mats if e.asset_key.path == ["signals", "book_daily"]).materialization.metadata["book"].value
+
+
+def test_the_second_run_resumes_and_appends_what_a_replay_would_write(resumed):
+    db, first, second = resumed
+    assert book_note(first).startswith("replayed all history: no stored book state")
+    assert book_note(second) == "resumed after 2024-03-22"
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert conn.execute("SELECT last_date::VARCHAR FROM meta.book_state").fetchone()[0] == "2024-03-28"
+        assert conn.execute("SELECT max(date)::VARCHAR FROM signals.book_daily").fetchone()[0] == "2024-03-28"
+        stored_vs_replayed(conn)
+
+
+def test_a_changed_input_or_engine_replays_the_whole_history(resumed, tmp_path):
+    db, _, _ = resumed
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(db.read_bytes())
+    with duckdb.connect(str(copy)) as conn:
+        state, reason = signals._stored_state(conn, BOOK)
+        assert state is not None and reason == "resumed after 2024-03-28"
+        other = dataclasses.replace(BOOK, initial_nav=2_000_000.0)
+        assert signals._stored_state(conn, other) == (None, "the book's code or settings changed")
+        # a revision of an old session (a feature value the book read months ago)
+        conn.execute("UPDATE features.daily SET vix = vix + 0.01 WHERE date = DATE '2023-11-01'")
+        state, reason = signals._stored_state(conn, BOOK)
+        assert state is None and reason == "inputs up to 2024-03-28 changed (a revision)"
+        update = signals.update_signals(conn, BOOK)
+        assert update.resumed_after is None and update.reason.startswith("replayed all history")
+        stored_vs_replayed(conn)
+        # a replay further back than the stored state cannot resume either
+        conn.execute("DELETE FROM features.daily WHERE date > DATE '2024-03-01'")
+        assert signals._stored_state(conn, BOOK)[1].startswith("the features end before the stored state")
