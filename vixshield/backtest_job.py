@@ -15,12 +15,16 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
-from vixshield import METHODOLOGY_VERSION, backtest, backtest_report, metrics, signals, warehouse
+from vixshield import METHODOLOGY_VERSION, backtest, metrics, signals, warehouse
 from vixshield.book import BookSettings
+
+if TYPE_CHECKING:
+    from vixshield import backtest_report
 
 EQUITY_COLUMNS = [
     "run_id",
@@ -155,6 +159,8 @@ def run_backtest(
         progress(f"sweep: {len(jobs)} runs in {timings['sweep']:.1f}s")
     write_results(conn, result)
     if report_root is not None:  # one folder per run: reports are never overwritten
+        from vixshield import backtest_report  # matplotlib: only when a report is drawn
+
         t0 = time.perf_counter()
         spx = inputs.features["spx_close"].dropna()
         result.report = backtest_report.write_report(
