@@ -108,10 +108,9 @@ def run_backtest(
     runs = backtest.run_many(jobs, inputs, start, end, workers, progress=lambda s: progress(f"strategy {s} done"))
     timings["strategies"] = time.perf_counter() - t0
     eq = pd.concat([equity_frame(run_id, r) for r in runs.values() if len(r.equity)], ignore_index=True)
-    trades = pd.concat(
-        [r.trades.assign(run_id=run_id, strategy=r.strategy) for r in runs.values() if len(r.trades)],
-        ignore_index=True,
-    )
+    parts = [r.trades.assign(run_id=run_id, strategy=r.strategy) for r in runs.values() if len(r.trades)]
+    empty = pd.DataFrame(columns=[*backtest.TRADE_COLUMNS, "run_id", "strategy"])  # e.g. spx alone trades nothing
+    trades = pd.concat(parts, ignore_index=True) if parts else empty
     mets = pd.DataFrame([row for r in runs.values() if len(r.equity) for row in r.metrics()])
     mets.insert(0, "run_id", run_id)
     run_rows = []

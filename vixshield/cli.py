@@ -12,6 +12,8 @@ import time
 import uuid
 from pathlib import Path
 
+import yaml
+
 from vixshield import METHODOLOGY_VERSION, warehouse
 from vixshield.config import load_settings
 from vixshield.sources import SOURCE_NAMES, SourceError, make_source
@@ -323,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="also sweep full over a grid (no values: 5 short deltas x 5 profit targets x 2 hedge budgets)",
     )
     bt.add_argument("--workers", type=int, help="processes for the runs (default: one per core)")
+    # also accepted after the subcommand; SUPPRESS keeps `vixshield --config F backtest` working too
+    bt.add_argument("--config", default=argparse.SUPPRESS, help="YAML file overriding the default settings")
     bt.add_argument("--report-dir", help="where report.html and the charts go (default: $VIXSHIELD_HOME/reports)")
     bt.add_argument("--no-report", action="store_true", help="skip the charts and the report")
     bt.set_defaults(func=cmd_backtest)
@@ -340,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        load_settings(args.config)  # a missing or malformed config file is an argument error, said once
+    except (ValueError, yaml.YAMLError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.func(args)
     except BrokenPipeError:  # `vixshield signals | head`: the reader left, nothing to report

@@ -128,6 +128,8 @@ def load_settings(path: str | Path | None = None, **overrides) -> Settings:
     """Defaults, then the YAML file (if any), then keyword overrides."""
     settings = Settings()
     if path is not None:
+        if not Path(path).is_file():
+            raise ValueError(f"config file {path} does not exist")
         data = yaml.safe_load(Path(path).read_text()) or {}
         settings = _merge(settings, data)
     return _merge(settings, {k: v for k, v in overrides.items() if v is not None})

@@ -150,6 +150,7 @@ def is_vix_expiration(day: pd.Timestamp) -> bool:
     return pd.Timestamp(day).normalize() in _expiration_set()
 
 
+@lru_cache(maxsize=65536)  # called per layer per session; a bisect over Timestamps is not free
 def vix_expiry(day: pd.Timestamp, months: int) -> pd.Timestamp:
     """0 = front (first expiration on or after `day`), 1 = 1-month, 2 = 2-month (see module doc)."""
     ladder = _expirations()

@@ -62,3 +62,15 @@ def test_backtest_refuses_bad_arguments_before_doing_work(home, tmp_path):
     assert out.returncode == 2 and "short_delta" in out.stderr
     out = vixshield(tmp_path / "empty", "backtest")
     assert out.returncode == 2 and "vixshield run" in out.stderr
+    out = vixshield(home, "backtest", "--config", str(tmp_path / "nowhere.yaml"))
+    assert out.returncode == 2 and "nowhere.yaml does not exist" in out.stderr
+
+
+def test_a_config_after_the_subcommand_sets_the_costs_and_a_lone_spx_run_works(home, tmp_path):
+    config = tmp_path / "free.yaml"
+    config.write_text("book:\n  condor: {slippage_per_leg: 0.0, commission_per_contract: 0.0}\n")
+    out = vixshield(home, "backtest", "--strategy", "spx", "--no-report", "--config", str(config))
+    assert out.returncode == 0, out.stderr  # SPX alone trades nothing: an empty trades table, not an error
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        settings = conn.execute("SELECT settings FROM backtest.runs ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+    assert '"commission_per_contract": 0.0' in settings and '"slippage_per_leg": 0.0' in settings
