@@ -164,13 +164,12 @@ def write_signals(
             conn.execute(warehouse.sql_text("schemas/01_meta.sql"))
             conn.execute("DELETE FROM meta.book_state")
             conn.execute(
-                "INSERT INTO meta.book_state VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO meta.book_state VALUES (?, ?, ?, ?)",
                 [
                     state.last_date.date(),
                     engine_digest(settings),
                     inputs_digest(conn, state.last_date.date()),
                     pickle.dumps(state),
-                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
                 ],
             )
 

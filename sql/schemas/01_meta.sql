@@ -47,6 +47,5 @@ CREATE TABLE IF NOT EXISTS meta.book_state (
     last_date       DATE NOT NULL,
     engine_digest   VARCHAR NOT NULL,         -- the book's code, its settings, the methodology version
     inputs_digest   VARCHAR NOT NULL,         -- features, regimes, VX prices and SPX opens up to last_date
-    state           BLOB NOT NULL,            -- pickled vixshield.book.BookState
-    written_at      TIMESTAMP NOT NULL
+    state           BLOB NOT NULL             -- pickled vixshield.book.BookState
 );
