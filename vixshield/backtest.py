@@ -271,24 +271,28 @@ def run_many(
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     tasks = [(label, strategy, settings, start, end, full) for label, strategy, settings in jobs]
     results: dict[str, StrategyRun | dict] = {}
+
+    def done(label: str, result: StrategyRun | dict) -> None:
+        results[label] = result
+        if progress:
+            progress(label)
+
+    _init_worker(inputs)
+    # the first job runs here: with fork, every worker then starts from its warm session cache
+    # (prices, strikes, candidates), which the ablation's and a sweep's variants mostly share
+    local = tasks if workers == 1 else tasks[:1]
+    for task in local:
+        done(*_job(task))
     if workers == 1:
-        _init_worker(inputs)
-        for task in tasks:
-            label, result = _job(task)
-            results[label] = result
-            if progress:
-                progress(label)
         return results
     # fork where the platform has it: workers start in ~0.1 s with the modules imported and this
-    # process's warm session cache (copy-on-write); they only run pure Python, never the parent's
+    # process's session cache (copy-on-write); they only run pure Python, never the parent's
     # DuckDB connection or threads. Elsewhere spawn, with the inputs pickled once per worker.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
     with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(inputs,)) as pool:
-        for label, result in pool.map(_job, tasks):
-            results[label] = result
-            if progress:
-                progress(label)
+        for label, result in pool.map(_job, tasks[1:]):
+            done(label, result)
     return results
 
 
