@@ -93,6 +93,36 @@ def main() -> None:
             shutil.copytree(base, home)
             incremental.append(timed_run(home, *files, "--as-of", args.last))
         report("one new session (incremental)", incremental, 10)
+        warm = warm_incremental(root, base, files, args.last, args.repeats)
+        print(
+            f"{'one new session, warm process':<34} median {statistics.median(warm):6.2f}s  (imports already paid, "
+            f"as in a long-lived process)  runs: {', '.join(f'{w:.2f}' for w in warm)}"
+        )
+
+
+def warm_incremental(root: Path, base: Path, files: tuple[str, ...], last: str, repeats: int) -> list[float]:
+    """The one-new-session run repeated inside one Python process after a first (untimed) run has
+    imported everything: what the run costs without interpreter start-up and imports."""
+    import contextlib
+    import io
+    import os
+
+    from vixshield import cli
+
+    times = []
+    log = io.StringIO()  # the runs' progress lines: not this report's
+    for i in range(repeats + 1):
+        home = root / f"warm{i}"
+        shutil.copytree(base, home)
+        os.environ["VIXSHIELD_HOME"] = str(home)
+        t0 = time.perf_counter()
+        with contextlib.redirect_stderr(log):
+            rc = cli.main(["run", *files, "--as-of", last])
+        if rc != 0:
+            raise SystemExit(f"warm run failed:\n{log.getvalue()[-2000:]}")
+        if i:  # the first run pays the imports
+            times.append(time.perf_counter() - t0)
+    return times
 
 
 if __name__ == "__main__":

@@ -230,7 +230,9 @@ def cmd_backtest(args) -> int:
     cols = ["start", "end", "cagr", "vol", "sharpe", "max_drawdown", "calmar", "worst_month", "hit_rate", "trades"]
     print(shown[cols].to_string(float_format=lambda x: f"{x:.4f}"))
     replicas = backtest_report.replica_table(result.metrics)
-    print("\nreplicas vs the published Cboe figures (1990-2015):")
+    cboe = result.metrics[(result.metrics["window"] == "cboe_1990_2015") & result.metrics["start"].notna()]
+    span = f"{cboe['start'].min():%Y-%m-%d}..{cboe['end'].max():%Y-%m-%d}" if len(cboe) else "no data in 1990-2015"
+    print(f"\nreplicas vs the published Cboe figures (published: 1986-2015; ours: {span}):")
     print(replicas.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
     if result.ablation is not None:
         print("\nablation (full minus the variant; > 0: the rule helped):")
