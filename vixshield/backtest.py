@@ -18,7 +18,6 @@ arithmetic, and reconcile with it (see `reconcile`).
 from __future__ import annotations
 
 import concurrent.futures as cf
-import dataclasses
 import itertools
 import math
 import multiprocessing
@@ -31,6 +30,7 @@ import pandas as pd
 
 from vixshield import metrics
 from vixshield.book import BookSettings, SessionCache, run_book
+from vixshield.ledger import FILL_COLUMNS
 from vixshield.writer import WriterSettings
 
 STRATEGIES: dict[str, str] = {
@@ -158,20 +158,6 @@ def run_strategy(
     return StrategyRun(strategy, settings, equity, trades_from(fills, out.open_positions), fills)
 
 
-FILL_COLUMNS = [
-    "date",
-    "sleeve",
-    "position_id",
-    "instrument",
-    "layer",
-    "expiry",
-    "event",
-    "contracts",
-    "price",
-    "cash",
-    "costs",
-    "reason",
-]
 TRADE_COLUMNS = [
     "position_id",
     "sleeve",
@@ -347,7 +333,3 @@ def sweep_table(results: Mapping[str, dict], base: BookSettings) -> pd.DataFrame
         params = {k: float(v) for k, v in (part.split("=") for part in label.split(","))}
         rows.append({**defaults, **params, **{k: m.get(k) for k in metrics.METRIC_COLUMNS}})
     return pd.DataFrame(rows)
-
-
-def settings_dict(settings: BookSettings) -> dict:
-    return dataclasses.asdict(settings)

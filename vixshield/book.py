@@ -33,6 +33,7 @@ from vixshield.condor import (
     manage,
     size,
 )
+from vixshield.ledger import Fill
 from vixshield.writer import WriterSettings, Written, writer_session
 
 TRADING_DAYS = 252
@@ -111,7 +112,7 @@ class BookOutput:
     actions: list[dict] = field(default_factory=list)
     hedges: list[dict] = field(default_factory=list)
     daily: list[dict] = field(default_factory=list)
-    fills: list[dict] = field(default_factory=list)  # every trade: sleeve, position, signed cash, costs
+    fills: list[Fill] = field(default_factory=list)  # every trade: sleeve, position, signed cash, costs
     open_positions: list[dict] = field(default_factory=list)  # what is still open after the last session
     state: BookState | None = None  # the loop's state after its last session
 
@@ -243,7 +244,7 @@ def run_book(
             condor_cash += received
             costs = 4 * cs.slippage_per_leg * opened.contracts * MULTIPLIER + fees
             out.fills.append(
-                _fill(day, opened, "open", opened.credit + 4 * cs.slippage_per_leg, received, costs, plan_reason(plan))
+                _fill(day, opened, "open", opened.credit + 4 * cs.slippage_per_leg, received, costs, _plan_reason(plan))
             )
             last_entry_week = day.isocalendar()[:2]
         # 6. strike NAV and rebalance the equity sleeve
@@ -298,28 +299,18 @@ def _open_positions(
     return out
 
 
-def plan_reason(plan: dict | None) -> str:
+def _plan_reason(plan: dict | None) -> str:
     return ",".join(plan["reasons"]) if plan else "ENTER"
 
 
-def _fill(day, c: Condor, event: str, price: float, cash: float, costs: float, reason: str) -> dict:
-    return {
-        "date": day,
-        "sleeve": "condor",
-        "position_id": c.position_id,
-        "instrument": f"SPX {c.expiry:%Y-%m-%d} {c.long_put:g}/{c.short_put:g}/{c.short_call:g}/{c.long_call:g} IC",
-        "layer": None,
-        "expiry": c.expiry,
-        "event": event,
-        "contracts": c.contracts,
-        "price": price,
-        "cash": cash,
-        "costs": costs,
-        "reason": reason,
-    }
+def _fill(day, c: Condor, event: str, price: float, cash: float, costs: float, reason: str) -> Fill:
+    instrument = f"SPX {c.expiry:%Y-%m-%d} {c.long_put:g}/{c.short_put:g}/{c.short_call:g}/{c.long_call:g} IC"
+    return Fill(
+        day, "condor", c.position_id, instrument, None, c.expiry, event, c.contracts, price, cash, costs, reason
+    )
 
 
-def _condor_fill(fills: list[dict], day, c: Condor, d, cs: CondorSettings) -> None:
+def _condor_fill(fills: list[Fill], day, c: Condor, d, cs: CondorSettings) -> None:
     """A management decision as a ledger fill: the mid, the cash, and what slippage and fees cost."""
     units = c.contracts * MULTIPLIER
     fees = 4 * c.contracts * cs.commission_per_contract

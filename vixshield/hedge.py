@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from vixshield import calendars
+from vixshield.ledger import Fill
 from vixshield.vix_options import (
     black76_delta,
     black76_price,
@@ -329,7 +330,7 @@ def hedge_session(
     book: HedgeBook,
     s: HedgeSettings,
     beta: float = 1.0,
-    fills: list[dict] | None = None,
+    fills: list[Fill] | None = None,
     rows: bool = True,
     mkt: HedgeMarket | None = None,
 ) -> tuple[HedgeBook, list[dict], float]:
@@ -535,22 +536,10 @@ def hedge_session(
 
 def _fill(
     day: pd.Timestamp, p: HedgePosition, event: str, n: int, price: float, cash: float, costs: float, reason: str
-) -> dict:
-    """One hedge trade for the ledger: cash signed (paid < 0), price per unit before costs."""
-    return {
-        "date": day,
-        "sleeve": "hedge",
-        "position_id": p.position_id,
-        "instrument": f"VIX {p.expiry:%Y-%m-%d} {p.strike:g} call",
-        "layer": p.layer,
-        "expiry": p.expiry,
-        "event": event,
-        "contracts": n,
-        "price": price,
-        "cash": cash,
-        "costs": costs,
-        "reason": reason,
-    }
+) -> Fill:
+    """One hedge trade for the ledger."""
+    instrument = f"VIX {p.expiry:%Y-%m-%d} {p.strike:g} call"
+    return Fill(day, "hedge", p.position_id, instrument, p.layer, p.expiry, event, n, price, cash, costs, reason)
 
 
 def run_hedge(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from vixshield import options
 from vixshield.condor import MULTIPLIER, Market, is_roll_day
+from vixshield.ledger import Fill
 from vixshield.options import Leg
 
 
@@ -69,7 +70,7 @@ def writer_session(
     equity_value: float,
     pos: Written | None,
     s: WriterSettings,
-    fills: list[dict] | None = None,
+    fills: list[Fill] | None = None,
 ) -> tuple[Written | None, float]:
     """Settle, mark and roll the short option for one session; returns (position, cash received)."""
     cash = 0.0
@@ -101,22 +102,23 @@ def writer_session(
 
 
 def _record(
-    fills: list[dict] | None, day, pos: Written, event: str, price: float, cash: float, costs: float, reason: str
+    fills: list[Fill] | None, day, pos: Written, event: str, price: float, cash: float, costs: float, reason: str
 ) -> None:
     if fills is not None:
+        instrument = f"SPX {pos.expiry:%Y-%m-%d} {pos.strike:g} {pos.kind}"
         fills.append(
-            {
-                "date": day,
-                "sleeve": "writer",
-                "position_id": pos.position_id,
-                "instrument": f"SPX {pos.expiry:%Y-%m-%d} {pos.strike:g} {pos.kind}",
-                "layer": None,
-                "expiry": pos.expiry,
-                "event": event,
-                "contracts": pos.contracts,
-                "price": price,
-                "cash": cash,
-                "costs": costs,
-                "reason": reason,
-            }
+            Fill(
+                day,
+                "writer",
+                pos.position_id,
+                instrument,
+                None,
+                pos.expiry,
+                event,
+                pos.contracts,
+                price,
+                cash,
+                costs,
+                reason,
+            )
         )

@@ -388,14 +388,14 @@ def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget()
     s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65)
     book, _, cash = hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills)
     free, costly = free_fills[0], costly_fills[0]
-    assert costly["price"] == free["price"]  # the model price; the fill is 0.05 above it
-    n = costly["contracts"]
-    assert n == math.floor(0.01 * NAV / ((free["price"] + 0.05) * 100 + 0.65))  # 1% of NAV, all in
-    assert costly["costs"] == pytest.approx(n * (0.05 * 100 + 0.65))
-    assert cash == costly["cash"] == pytest.approx(-n * ((free["price"] + 0.05) * 100 + 0.65))
+    assert costly.price == free.price  # the model price; the fill is 0.05 above it
+    n = costly.contracts
+    assert n == math.floor(0.01 * NAV / ((free.price + 0.05) * 100 + 0.65))  # 1% of NAV, all in
+    assert costly.costs == pytest.approx(n * (0.05 * 100 + 0.65))
+    assert cash == costly.cash == pytest.approx(-n * ((free.price + 0.05) * 100 + 0.65))
     assert book.premiums[0][1] == pytest.approx(-cash)  # the budget counts what was paid, costs included
     # a sale (monetize at VIX >= 50) fills 0.05 below the mark and pays the commission
     sale = []
     crash = {**BASE, "vix": 55.0}
     hedge_session(T("2024-01-18"), crash, {expiry: 50.0}, NAV, book, s, fills=sale)
-    assert sale[0]["cash"] == pytest.approx(n * ((sale[0]["price"] - 0.05) * 100 - 0.65))
+    assert sale[0].cash == pytest.approx(n * ((sale[0].price - 0.05) * 100 - 0.65))
