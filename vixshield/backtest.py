@@ -134,11 +134,8 @@ class StrategyRun:
         rows = []
         for window, (first, last) in windows.items():
             perf = metrics.performance(self.equity, self.trades, self.settings.initial_nav, first, last)
-            sub = self.equity["nav"]
-            if first or last:
-                sub = sub[(sub.index >= pd.Timestamp(first or sub.index.min()))]
-                sub = sub[sub.index <= pd.Timestamp(last or sub.index.max())]
-            rows.append({"strategy": self.strategy, "window": window, **perf, **metrics.stress(sub)})
+            nav = metrics.clip(self.equity["nav"], first, last)
+            rows.append({"strategy": self.strategy, "window": window, **perf, **metrics.stress(nav)})
         return rows
 
 

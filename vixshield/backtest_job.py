@@ -6,10 +6,7 @@ Shared by `vixshield backtest` and the Dagster backtest assets.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +19,7 @@ import pandas as pd
 
 from vixshield import METHODOLOGY_VERSION, backtest, metrics, signals, warehouse
 from vixshield.book import BookSettings
+from vixshield.config import digest, settings_json
 
 if TYPE_CHECKING:
     from vixshield import backtest_report
@@ -75,11 +73,6 @@ def equity_frame(run_id: str, run: backtest.StrategyRun) -> pd.DataFrame:
     return eq[EQUITY_COLUMNS]
 
 
-def _digest(settings: BookSettings) -> tuple[str, str]:
-    text = json.dumps(dataclasses.asdict(settings), default=str, sort_keys=True)
-    return text, hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def run_backtest(
     conn: duckdb.DuckDBPyConnection,
     base: BookSettings,
@@ -115,7 +108,7 @@ def run_backtest(
     mets.insert(0, "run_id", run_id)
     run_rows = []
     for name, r in runs.items():
-        text, digest = _digest(r.settings)
+        text = settings_json(r.settings)
         run_rows.append(
             {
                 "run_id": run_id,
@@ -129,7 +122,7 @@ def run_backtest(
                 "sessions": len(r.equity),
                 "initial_nav": r.settings.initial_nav,
                 "settings": text,
-                "settings_digest": digest,
+                "settings_digest": digest(text),
                 "elapsed_s": timings["strategies"],
             }
         )

@@ -187,10 +187,7 @@ def cmd_backtest(args) -> int:
     settings = load_settings(args.config, home=home)
     strategies = [s for part in (args.strategy or list(backtest.STRATEGIES)) for s in part.split(",") if s]
     try:
-        grid = parse_sweep(args.sweep)
-        for day in (args.date_from, args.date_to):
-            if day:
-                dt.date.fromisoformat(day)
+        grid = parse_sweep(args.sweep)  # --from/--to are checked by run_backtest before any work
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -95,8 +95,16 @@ class Settings:
 
     def digest(self) -> str:
         """A stable hash of the settings, stored per run."""
-        payload = json.dumps(dataclasses.asdict(self), default=str, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return digest(settings_json(self))
+
+
+def settings_json(settings) -> str:
+    """Any settings dataclass as canonical JSON (sorted keys): what runs store and digests hash."""
+    return json.dumps(dataclasses.asdict(settings), default=str, sort_keys=True)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _book_settings():

@@ -56,6 +56,15 @@ def window_return(nav: pd.Series, first: str, last: str) -> float:
     return float(inside.iloc[-1] / before.iloc[-1] - 1)
 
 
+def clip(frame: pd.DataFrame | pd.Series, first: str | None, last: str | None) -> pd.DataFrame | pd.Series:
+    """The rows of a date-indexed frame inside [first, last] (either end open when None)."""
+    if first is not None:
+        frame = frame[frame.index >= pd.Timestamp(first)]
+    if last is not None:
+        frame = frame[frame.index <= pd.Timestamp(last)]
+    return frame
+
+
 def drawdown(nav: pd.Series) -> pd.Series:
     return nav / nav.cummax() - 1
 
@@ -75,9 +84,7 @@ def performance(
         before = eq[eq.index < pd.Timestamp(first)]
         if len(before):
             start_nav, base_date = float(before["nav"].iloc[-1]), before.index[-1]
-        eq = eq[eq.index >= pd.Timestamp(first)]
-    if last is not None:
-        eq = eq[eq.index <= pd.Timestamp(last)]
+    eq = clip(eq, first, last)
     out: dict[str, float] = {"start": eq.index.min(), "end": eq.index.max()}
     if len(eq) < 2:
         return out | dict.fromkeys(METRIC_COLUMNS, math.nan) | {"years": math.nan}

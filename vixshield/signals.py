@@ -9,7 +9,6 @@ the tables are identical to a replay from 1990 (tested).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,6 +21,7 @@ import pandas as pd
 
 from vixshield import METHODOLOGY_VERSION, warehouse
 from vixshield.book import BookOutput, BookSettings, BookState, run_book
+from vixshield.config import settings_json
 
 DATE_COLUMNS = ("date", "expiry", "entry_date", "roll_date")  # calendar days, not timestamps
 TABLES = ("condor_plan", "condor_actions", "hedge_layers", "book_daily")
@@ -75,7 +75,7 @@ ENGINE_MODULES = ("book", "condor", "hedge", "options", "writer", "vix_options",
 
 def engine_digest(settings: BookSettings) -> str:
     h = hashlib.sha256(METHODOLOGY_VERSION.encode())
-    h.update(json.dumps(dataclasses.asdict(settings), default=str, sort_keys=True).encode())
+    h.update(settings_json(settings).encode())
     for name in ENGINE_MODULES:
         h.update((Path(__file__).parent / f"{name}.py").read_bytes())
     return h.hexdigest()[:32]
