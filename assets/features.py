@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 from assets.core import CORE_TABLES
 from assets.metadata import table_metadata
 from pipelines.resources import VixShieldResource
-from vixshield import features
+from vixshield import cache, features
 
 CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
 
@@ -19,9 +19,12 @@ CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
     description="Every METHODOLOGY §2 feature per NYSE session, point-in-time (see docs/data_dictionary.md).",
 )
 def features_daily(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.MaterializeResult:
+    memo_path = cache.cache_dir(duckdb.database) / "garch_fits.pkl"
+    memo = cache.read_pickle(memo_path) or {}
     with duckdb.get_connection() as conn:
-        frame = features.compute_features(conn, vixshield.settings())
+        frame = features.compute_features(conn, vixshield.settings(), garch_memo=memo)
         features.write(conn, "features.daily", frame)
+        cache.write_pickle(memo_path, memo)  # the fits this run used: the next run refits only a new month
         return dg.MaterializeResult(metadata=table_metadata(conn, "features.daily", "date"))
 
 

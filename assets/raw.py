@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
 from pipelines.resources import VixShieldResource
-from vixshield import calendars, ingest, warehouse
+from vixshield import cache, calendars, ingest, warehouse
 from vixshield.schemas import FAMILIES
 from vixshield.sources.base import FetchWindow
 
@@ -44,7 +44,7 @@ def make_raw_asset(family: str) -> dg.AssetsDefinition:
         metadata={"primary_key": list(keys)},
     )
     def _raw(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
-        source = vixshield.make_source()
+        source = vixshield.make_source(cache.cache_dir(duckdb.database))
         if source.live:
             source.preflight()
         with duckdb.get_connection() as conn:

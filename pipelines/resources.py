@@ -43,8 +43,8 @@ class VixShieldResource(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return load_settings(self.config_file)
 
-    def make_source(self) -> Source:
-        return make_source(self.source, self.settings(), self.data_dir)
+    def make_source(self, cache_dir: str | Path | None = None) -> Source:
+        return make_source(self.source, self.settings(), self.data_dir, cache_dir)
 
     def requested_as_of(self) -> dt.date | None:
         return dt.date.fromisoformat(self.as_of) if self.as_of else None

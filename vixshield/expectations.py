@@ -6,6 +6,8 @@ frame read back from raw.<family>. Blocking expectations guard what downstream S
 non-blocking ones flag values that are suspicious but not fatal (an implausible close, high < low).
 
 GX is imported lazily (2-4 s) and its context, datasource and suites are built once per process.
+`start_worker()` moves that process off the critical path: a run calls it first thing, a second
+process imports GX on the other core while the run ingests, and `validate_table` then runs there.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import multiprocessing
 import threading
 import warnings
 from dataclasses import dataclass
@@ -24,6 +27,8 @@ from vixshield import schemas
 from vixshield.catalog import DAILY_SYMBOLS, EVENT_KINDS
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation import Expectation
@@ -50,6 +55,7 @@ class _Runtime:
 
 _RUNTIME: _Runtime | None = None
 _LOCK = threading.Lock()  # one shared GX context: validations must not interleave
+_WORKER: _Worker | None = None
 
 
 def table_columns(family: str) -> list[str]:
@@ -228,14 +234,81 @@ def _outcome(result: Any) -> ExpectationOutcome:
     )
 
 
+class _Worker:
+    """A spawned process that imports GX and builds the suites as soon as it starts, then validates
+    frames sent over a pipe. Spawned, not forked: the caller may already hold threads and files."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child,), name="vixshield-gx", daemon=True)
+        self.process.start()
+        child.close()
+
+    def validate(self, family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]:
+        self.conn.send((family, frame))
+        ok, value = self.conn.recv()  # EOFError / OSError if the process died
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        # killed, not asked to exit: it holds nothing to save, and GX's interpreter teardown takes ~0.7 s
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _serve(conn: Connection) -> None:
+    import tqdm  # GX's progress bars: their default lock is a named semaphore, which a killed process leaks
+
+    tqdm.tqdm.set_lock(threading.RLock())
+    _runtime()
+    while True:
+        try:
+            family, frame = conn.recv()
+        except EOFError:  # the parent went away
+            return
+        try:
+            conn.send((True, _validate_here(family, frame)))
+        except Exception as exc:  # re-raised in the parent
+            conn.send((False, exc))
+
+
+def start_worker() -> None:
+    """Start the GX worker process now, so that GX's 2-4 s import runs on the other core while the
+    caller goes on; `validate_table` then validates there. Idempotent; `stop_worker()` ends it."""
+    global _WORKER
+    if _WORKER is None:
+        _WORKER = _Worker()
+
+
+def stop_worker() -> None:
+    global _WORKER
+    if _WORKER is not None:
+        _WORKER.stop()
+        _WORKER = None
+
+
 def validate_table(family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]:
     """Run raw.<family>'s suite on `frame`; outcomes come back in suite order.
 
     An expectation whose column is missing fails with `details["error"]` (and `columns_match`
     fails, blocking). Duplicate keys count every row of a duplicated key as unexpected.
+    Runs in the worker process when one was started (and here if that process has died).
     """
+    global _WORKER
     if family not in schemas.FAMILIES:
         raise ValueError(f"unknown raw family {family!r}")
+    if _WORKER is not None:
+        try:
+            return _WORKER.validate(family, frame)
+        except (EOFError, OSError):
+            _WORKER = None  # the worker died (killed, out of memory): validate in this process
+    return _validate_here(family, frame)
+
+
+def _validate_here(family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]:
     with _LOCK:
         runtime = _runtime()
         suite = runtime.suites[family]

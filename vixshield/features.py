@@ -6,6 +6,8 @@ session t uses only what was knowable at t's close (tests prove it by recomputin
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -51,8 +53,11 @@ def _breadth(conn: duckdb.DuckDBPyConnection, sessions: pd.DatetimeIndex, spx: p
     return chosen
 
 
-def compute_features(conn: duckdb.DuckDBPyConnection, s: Settings) -> pd.DataFrame:
-    """One row per session of core.market_daily, with every column of the data dictionary."""
+def compute_features(
+    conn: duckdb.DuckDBPyConnection, s: Settings, garch_memo: MutableMapping | None = None
+) -> pd.DataFrame:
+    """One row per session of core.market_daily, with every column of the data dictionary.
+    `garch_memo`: GARCH fits remembered between runs (see garch.garch_forecasts)."""
     fs = s.features
     m = _market(conn)
     sessions = m.index
@@ -64,7 +69,7 @@ def compute_features(conn: duckdb.DuckDBPyConnection, s: Settings) -> pd.DataFra
         f[f"rv{w}"] = indicators.realized_vol(spx, w)
     f["pk21"] = indicators.parkinson_vol(m["spx_high"], m["spx_low"], fs.range_window)
     f["yz21"] = indicators.yang_zhang_vol(m["spx_open"], m["spx_high"], m["spx_low"], spx, fs.range_window)
-    g = garch.garch_forecasts(spx, horizons=fs.garch_horizons, refit=fs.garch_refit)
+    g = garch.garch_forecasts(spx, horizons=fs.garch_horizons, refit=fs.garch_refit, memo=garch_memo)
     for h in fs.garch_horizons:
         f[f"garch_vol{h}"] = g[f"garch_vol{h}"]
 

@@ -45,10 +45,15 @@ Hessian (1-3 iterations, more precise than SLSQP), falling back to SLSQP at the 
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.signal import lfilter
+
+from vixshield import cache
+
+# a fit is a pure function of its returns, its warm start and this code: the key of a remembered fit
+_FIT_CODE = cache.code_digest(__file__, packages=("numpy", "scipy"))
 
 __all__ = ["garch_forecasts"]
 
@@ -90,6 +95,8 @@ class _Likelihood:
 
     def sigma2(self, params: np.ndarray) -> np.ndarray:
         """In-sample sigma2_t, t = 0..n-1: sigma2_0 = omega + (alpha + beta) * backcast, as arch does."""
+        from scipy.signal import lfilter  # here, not at the top: a run whose fits are all remembered skips scipy
+
         omega, alpha, beta = params
         return lfilter([1.0], [1.0, -beta], omega + alpha * self.e2_lag, zi=[beta * self.backcast])[0]
 
@@ -101,6 +108,8 @@ class _Likelihood:
 
     def _derivatives(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """sigma2 and d sigma2_t / d(omega, alpha, beta) (3 x n): x_t + beta * d sigma2_{t-1}, started at x_0."""
+        from scipy.signal import lfilter
+
         beta = float(params[2])
         s2 = self.sigma2(params)
         self.s2_lag[1:] = s2[:-1]
@@ -122,6 +131,8 @@ class _Likelihood:
     def hessian_terms(self, params: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Value, gradient and exact Hessian. Only beta enters the recursion's coefficient, so the second
         derivatives of sigma2 are d2/d(theta_i)d(beta) = filter of lag(d sigma2/d theta_i) (twice for beta^2)."""
+        from scipy.signal import lfilter
+
         s2, d = self._derivatives(params)
         if not s2.min() > 0.0:
             return np.inf, np.zeros(3), np.eye(3)
@@ -201,8 +212,27 @@ def _fit(r: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, fl
     return params, state
 
 
+def _remembered_fit(
+    r: np.ndarray,
+    start: np.ndarray | None,
+    memo: MutableMapping[str, tuple[np.ndarray, float]] | None,
+    used: dict[str, tuple[np.ndarray, float]],
+) -> tuple[np.ndarray, float]:
+    """`_fit(r, start)`, from `memo` when it holds that fit; every fit is recorded in `used`."""
+    if memo is None:
+        return _fit(r, start)
+    k = cache.key(_FIT_CODE, r.tobytes(), b"" if start is None else np.asarray(start, dtype=float).tobytes())
+    fit = memo.get(k)
+    if fit is None:
+        fit = _fit(r, start)
+    used[k] = fit
+    return fit
+
+
 def _slsqp(like: _Likelihood, start: np.ndarray, var: float) -> np.ndarray:
     """SLSQP under arch's bounds and alpha + beta <= 1 (cold starts and Newton fallbacks)."""
+    from scipy.optimize import minimize
+
     bounds = [(1e-8 * var, 10.0 * var), (0.0, 1.0), (0.0, 1.0)]
     start = np.array([min(max(v, lo), hi) for v, (lo, hi) in zip(start, bounds, strict=True)])
     res = minimize(
@@ -278,6 +308,7 @@ def garch_forecasts(
     refit: str = "monthly",
     min_obs: int = 500,
     window: int | None = None,
+    memo: MutableMapping[str, tuple[np.ndarray, float]] | None = None,
 ) -> pd.DataFrame:
     """GARCH(1,1) forecasts of annualized mean volatility over the next h sessions, point in time.
 
@@ -289,6 +320,9 @@ def garch_forecasts(
         returns up to the last session of the previous calendar month / quarter / year.
     min_obs : no fit (NaN rows) until at least this many non-missing returns are available at a period end.
     window : estimate on only the last ``window`` non-missing returns (rolling); None = expanding (default).
+    memo : fits remembered from earlier calls, keyed by a digest of the fit's returns, its warm start and
+        this module's code, so a remembered fit is bit-identical to a new one. Read, then replaced by
+        exactly the fits this call used: a daily run refits only when a new period starts.
 
     Returns a frame on ``close.index`` with ``garch_vol{h}`` (decimal, sqrt(252 * mean forecast variance)),
     ``garch_omega`` (decimal variance per session), ``garch_alpha``, ``garch_beta`` and ``garch_fit_date``.
@@ -342,6 +376,7 @@ def garch_forecasts(
     first_row = state_pos = -1
     state0 = np.nan
     params = None
+    used: dict[str, tuple[np.ndarray, float]] = {}
     bounds = [*starts.tolist(), n]
     for i, s in enumerate(starts):
         end = s - 1  # fit date: last session of the previous period
@@ -349,7 +384,7 @@ def garch_forecasts(
         if m < min_obs:
             continue
         lo = 0 if window is None else max(0, m - window)
-        params, state = _fit(r_valid[lo:m], start=params)
+        params, state = _remembered_fit(r_valid[lo:m], params, memo, used)
         if first_row < 0:
             # the state is as of the last valid return; missing returns between it and the fit date are
             # filtered (as expectations) with the first fit's parameters, but those rows are not output
@@ -358,6 +393,9 @@ def garch_forecasts(
         stop = bounds[i + 1]
         omega[s:stop], alpha[s:stop], beta[s:stop] = params
         fit_pos[s:stop] = end
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     if first_row < 0:
         return out
 

@@ -161,8 +161,9 @@ def write_signals(
                 )
         conn.execute(warehouse.sql_text("views/latest_plan.sql"))
         if state is not None and settings is not None and state.last_date is not None:
+            # a cache, not history: recreated so a table left by an older release takes the current shape
+            conn.execute("DROP TABLE IF EXISTS meta.book_state")
             conn.execute(warehouse.sql_text("schemas/01_meta.sql"))
-            conn.execute("DELETE FROM meta.book_state")
             conn.execute(
                 "INSERT INTO meta.book_state VALUES (?, ?, ?, ?)",
                 [

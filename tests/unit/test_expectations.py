@@ -359,3 +359,38 @@ def test_object_dtype_text_validates_the_same() -> None:
 def test_unknown_family_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown raw family"):
         ex.validate_table("intraday", pd.DataFrame())
+
+
+# the worker process a run starts so that GX's import overlaps the ingest
+
+
+@pytest.fixture
+def worker():
+    ex.start_worker()
+    yield ex._WORKER
+    ex.stop_worker()
+
+
+def test_the_worker_gives_the_outcomes_validating_here_gives(worker) -> None:
+    assert worker is not None and worker.process.is_alive()
+    for family, defect, *_ in DEFECTS[:: len(DEFECTS) // 6]:
+        frame = defect(stored(family))
+        assert ex.validate_table(family, frame) == ex._validate_here(family, frame)
+    ex.start_worker()  # idempotent: the same process
+    assert ex._WORKER is worker
+
+
+def test_an_error_in_the_worker_is_raised_here(worker) -> None:
+    with pytest.raises(Exception, match="without a dataframe") as raised:
+        ex.validate_table("daily_bars", "not a frame")
+    assert type(raised.value).__module__.startswith("great_expectations")
+    assert worker.process.is_alive()  # and it goes on serving
+    assert failed(ex.validate_table("daily_bars", stored("daily_bars"))) == set()
+
+
+def test_a_dead_worker_falls_back_to_validating_here(worker) -> None:
+    worker.process.kill()
+    worker.process.join()
+    frame = _set(4, "close", 200.0)(stored("daily_bars"))
+    assert failed(ex.validate_table("daily_bars", frame)) == {"close_in_range[^VIX]"}
+    assert ex._WORKER is None

@@ -361,3 +361,54 @@ def test_real_spx_crises_versus_calm_2017():
         assert out.loc["2020-03", col].max() > 0.40
         assert out.loc["2017", col].max() < 0.15
     assert out.loc["1992":, COLS[:-1]].notna().all().all()
+
+
+# (7) remembered fits: a memo changes how often the chain is fitted, never a value
+
+
+@pytest.fixture
+def fit_calls(monkeypatch):
+    """Counts the real fits (the fit itself runs unchanged)."""
+    calls = []
+    real = garch._fit
+
+    def counting(r, start=None):
+        calls.append(len(r))
+        return real(r, start)
+
+    monkeypatch.setattr(garch, "_fit", counting)
+    return calls
+
+
+def test_a_memo_gives_bit_identical_forecasts_and_holds_the_fits_used(close, full, fit_calls):
+    memo: dict = {}
+    pd.testing.assert_frame_equal(garch_forecasts(close, memo=memo), full, check_exact=True)
+    refits = full["garch_fit_date"].nunique()
+    assert len(memo) == len(fit_calls) == refits
+    fit_calls.clear()
+    pd.testing.assert_frame_equal(garch_forecasts(close, memo=memo), full, check_exact=True)
+    assert fit_calls == []  # every fit came from the memo
+    assert len(memo) == refits
+
+
+def test_a_memo_from_data_cut_at_t_refits_only_the_periods_after_t(close, full, fit_calls):
+    t = close.index[700]
+    memo: dict = {}
+    garch_forecasts(close.loc[:t], memo=memo)
+    fit_calls.clear()
+    pd.testing.assert_frame_equal(garch_forecasts(close, memo=memo), full, check_exact=True)
+    # one new fit per period whose fit date is after t: the fit dates are the last sessions before each month
+    assert len(fit_calls) == full.loc[full["garch_fit_date"] >= t, "garch_fit_date"].nunique()
+
+
+def test_a_revised_close_is_never_served_a_remembered_fit(close, fit_calls):
+    memo: dict = {}
+    garch_forecasts(close, memo=memo)
+    revised = close.copy()
+    revised.iloc[300] *= 1.01  # a revision early in history: every later fit must change
+    fit_calls.clear()
+    fresh = garch_forecasts(revised)
+    n_fits = len(fit_calls)
+    fit_calls.clear()
+    pd.testing.assert_frame_equal(garch_forecasts(revised, memo=memo), fresh, check_exact=True)
+    assert len(fit_calls) == n_fits

@@ -10,7 +10,10 @@ from vixshield.sources.base import Fetched, FetchWindow, Source, SourceError
 SOURCE_NAMES = ("sample", "files", "live")
 
 
-def make_source(name: str, settings: Settings, data_dir: str | Path | None = None) -> Source:
+def make_source(
+    name: str, settings: Settings, data_dir: str | Path | None = None, cache_dir: str | Path | None = None
+) -> Source:
+    """The named source. `cache_dir` (optional) keeps the files source's parsed files between runs."""
     if name == "sample":
         from vixshield.sources.sample import SampleSource
 
@@ -20,7 +23,7 @@ def make_source(name: str, settings: Settings, data_dir: str | Path | None = Non
             raise SourceError("--source files needs --data-dir DIR (a folder laid out like the publishers' files)")
         from vixshield.sources.files import FilesSource
 
-        return FilesSource(data_dir)
+        return FilesSource(data_dir, cache_dir)
     if name == "live":
         from vixshield.sources.live import LiveSource
 

@@ -5,22 +5,33 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from vixshield import calendars, schemas
+import pandas as pd
+
+from vixshield import cache, calendars, catalog, schemas
 from vixshield.catalog import MACRO_BY_ID, SYMBOLS_BY_CBOE
 from vixshield.sources import parsers
 from vixshield.sources.base import Fetched, FetchWindow, Source, SourceError
 
 log = logging.getLogger(__name__)
+# what a parsed file depends on besides its bytes and name: this module, the parsers, the schemas
+_PARSE_CODE = cache.code_digest(
+    __file__, parsers.__file__, schemas.__file__, catalog.__file__, packages=("pandas", "numpy")
+)
 
 
 class FilesSource(Source):
-    """Reads cboe/, cboe_futures/, fred/, yahoo/, events/ and breadth/ under one directory."""
+    """Reads cboe/, cboe_futures/, fred/, yahoo/, events/ and breadth/ under one directory.
+
+    With `cache_dir`, each file's parsed rows are kept there, keyed by the file's bytes (and the
+    parsing code): a daily run re-reads every file but parses only those that changed."""
 
     name = "files"
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, cache_dir: str | Path | None = None):
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.root = Path(data_dir).expanduser()
         if not self.root.is_dir():
             raise SourceError(
@@ -31,50 +42,66 @@ class FilesSource(Source):
     def _files(self, sub: str, pattern: str = "*.csv") -> list[Path]:
         return sorted((self.root / sub).glob(pattern))
 
-    def _read(self, path: Path) -> str:
-        return path.read_text(encoding="utf-8-sig")
-
     def fetch(self, family: str, window: FetchWindow) -> Fetched:
-        out = Fetched.empty(family)
-        for part in self._parts(family):
-            out = out.extend(part)
+        parsed = cache.PickleCache(self.cache_dir / family if self.cache_dir is not None else None)
+        parts = []
+        for path, parse in self._parts(family):
+            if path is None:  # not a file: nothing to key a cache entry on
+                parts.append(parse(""))
+                continue
+            raw = path.read_bytes()
+            k = cache.key(_PARSE_CODE, family, path.relative_to(self.root).as_posix(), raw)
+            parts.append(parsed.get_or_make(k, lambda parse=parse, raw=raw: parse(_text(raw))))
+        parsed.prune()  # entries of files that changed or went away
+        frames = [p.frame for p in parts if len(p.frame)]
+        frame = pd.concat(frames, ignore_index=True) if frames else schemas.empty(family)
+        out = Fetched(family, schemas.conform(frame, family), [r for p in parts for r in p.rejects])
         out.frame["source"] = "files:" + out.frame["source"].astype(str)
         return out
 
-    def _parts(self, family: str):
+    def _parts(self, family: str) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
+        """(file, parser of its text) for each file of the family, in a fixed order."""
         if family == "daily_bars":
             for path in self._files("yahoo"):
-                yield parsers.parse_yahoo_csv(self._read(path), path.stem)
+                yield path, lambda text, stem=path.stem: parsers.parse_yahoo_csv(text, stem)
             for path in self._files("cboe", "*_History.csv"):
                 name = path.stem.removesuffix("_History")
                 if name not in SYMBOLS_BY_CBOE:
                     log.warning("files: skipping %s (not a catalogued index)", path.name)
                     continue
-                yield parsers.parse_cboe_index(self._read(path), name)
+                yield path, lambda text, name=name: parsers.parse_cboe_index(text, name)
             for path in self._files("breadth"):
                 if path.name.startswith(("sector_etfs", "sp500_")):
-                    yield parsers.parse_wide_closes(self._read(path), path.name, "breadth")
+                    yield path, lambda text, n=path.name: parsers.parse_wide_closes(text, n, "breadth")
         elif family == "macro_observations":
             for path in self._files("fred"):
                 if path.stem not in MACRO_BY_ID:
                     log.warning("files: skipping fred/%s (no availability rule in the catalog)", path.name)
                     continue
-                yield parsers.parse_fred_csv(self._read(path), path.stem)
+                yield path, lambda text, stem=path.stem: parsers.parse_fred_csv(text, stem)
         elif family == "vx_futures":
             for path in self._files("cboe_futures"):
-                text = self._read(path)
-                expiry = re.fullmatch(r"VX_(\d{4}-\d{2}-\d{2})", path.stem)  # one contract per file, as Cboe serves
-                if expiry:
-                    text = parsers.label_vx_expiry(text, dt.date.fromisoformat(expiry.group(1)))
-                yield parsers.parse_vx_per_contract(text, f"cboe_futures/{path.name}")
+                yield path, lambda text, path=path: _parse_vx_file(text, path)
         elif family == "events":
             fomc = self.root / "events" / "fomc_decisions.csv"
             if fomc.exists():
-                yield parsers.parse_fomc_csv(self._read(fomc), "events/fomc_decisions.csv")
-            yield shipped_release_events(exclude_fomc=fomc.exists())
+                yield fomc, lambda text: parsers.parse_fomc_csv(text, "events/fomc_decisions.csv")
+            yield None, lambda _: shipped_release_events(exclude_fomc=fomc.exists())
         elif family == "breadth_vendor":
             for path in self._files("breadth", "*vendor*.csv"):
-                yield parsers.parse_breadth_vendor(self._read(path), path.name)
+                yield path, lambda text, n=path.name: parsers.parse_breadth_vendor(text, n)
+
+
+def _text(raw: bytes) -> str:
+    """The file's text as text-mode reading gives it: BOM dropped, any newline style as \\n."""
+    return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _parse_vx_file(text: str, path: Path) -> Fetched:
+    expiry = re.fullmatch(r"VX_(\d{4}-\d{2}-\d{2})", path.stem)  # one contract per file, as Cboe serves
+    if expiry:
+        text = parsers.label_vx_expiry(text, dt.date.fromisoformat(expiry.group(1)))
+    return parsers.parse_vx_per_contract(text, f"cboe_futures/{path.name}")
 
 
 def shipped_release_events(exclude_fomc: bool = False) -> Fetched:

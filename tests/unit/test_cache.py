@@ -1,0 +1,151 @@
+"""vixshield.cache and the files source's parse cache: a cached result equals a fresh one, a changed
+input is never served a stale entry, and a damaged or unwritable cache only costs time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from vixshield import cache
+from vixshield.schemas import FAMILIES
+from vixshield.sources import parsers
+from vixshield.sources.base import FetchWindow
+from vixshield.sources.files import FilesSource
+
+OPEN = FetchWindow(None, dt.date(2200, 1, 1))
+
+
+def counted(value):
+    calls = []
+
+    def make():
+        calls.append(1)
+        return value
+
+    return make, calls
+
+
+def test_keys_keep_their_parts_apart():
+    assert cache.key("ab", "c") != cache.key("a", "bc")
+    assert cache.key("ab", "c") == cache.key(b"ab", b"c")
+    assert len(cache.key("x")) == 32
+
+
+def test_an_entry_is_computed_once_and_read_back_by_a_later_instance(tmp_path):
+    make, calls = counted({"rows": [1, 2, 3]})
+    first = cache.PickleCache(tmp_path)
+    assert first.get_or_make("k1", make) == {"rows": [1, 2, 3]}
+    assert first.get_or_make("k1", make) == {"rows": [1, 2, 3]}
+    later = cache.PickleCache(tmp_path)
+    assert later.get_or_make("k1", make) == {"rows": [1, 2, 3]}
+    assert len(calls) == 1
+    assert (later.hits, later.misses) == (1, 0)
+
+
+def test_a_damaged_entry_is_recomputed_and_rewritten(tmp_path):
+    cache.PickleCache(tmp_path).get_or_make("k1", lambda: [1.5])
+    path = tmp_path / "k1.pkl"
+    path.write_bytes(path.read_bytes()[:5])  # truncated, as after a crash mid-copy
+    make, calls = counted([1.5])
+    again = cache.PickleCache(tmp_path)
+    assert again.get_or_make("k1", make) == [1.5]
+    assert calls == [1]
+    assert cache.read_pickle(path) == [1.5]
+
+
+def test_prune_drops_what_the_pass_did_not_use(tmp_path):
+    old = cache.PickleCache(tmp_path)
+    for k in ("a", "b", "c"):
+        old.get_or_make(k, lambda k=k: k)
+    (tmp_path / "left-by-a-crash.tmp").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not ours")
+    new = cache.PickleCache(tmp_path)
+    new.get_or_make("b", lambda: "b")
+    new.get_or_make("d", lambda: "d")
+    new.prune()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.pkl", "d.pkl", "notes.txt"]
+
+
+def test_no_root_computes_every_time_and_an_unusable_root_is_not_an_error(tmp_path):
+    make, calls = counted(7)
+    off = cache.PickleCache(None)
+    assert off.get_or_make("k", make) == off.get_or_make("k", make) == 7
+    assert len(calls) == 2
+    off.prune()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")  # a cache root that cannot be created
+    make, calls = counted(8)
+    assert cache.PickleCache(blocked / "cache").get_or_make("k", make) == 8
+    cache.write_pickle(blocked / "x.pkl", 1)
+    assert cache.read_pickle(blocked / "x.pkl") is None
+
+
+def test_code_digest_follows_the_source(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("X = 1\n")
+    before = cache.code_digest(module, packages=("pandas",))
+    assert cache.code_digest(module, packages=("pandas",)) == before
+    module.write_text("X = 2\n")
+    assert cache.code_digest(module, packages=("pandas",)) != before
+
+
+# the files source's parse cache
+
+
+def fetch_all(source: FilesSource) -> dict[str, tuple[pd.DataFrame, list]]:
+    return {f: (out.frame, out.rejects) for f in FAMILIES for out in [source.fetch(f, OPEN)]}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    for family in FAMILIES:
+        pd.testing.assert_frame_equal(a[family][0], b[family][0], check_exact=True)
+        assert a[family][1] == b[family][1]
+
+
+def test_cached_fetches_equal_uncached_and_parse_nothing_the_second_time(market_dir, tmp_path, monkeypatch):
+    plain = fetch_all(FilesSource(market_dir))
+    cached = FilesSource(market_dir, tmp_path / "cache")
+    assert_same(fetch_all(cached), plain)
+    entries = sorted(p.name for p in (tmp_path / "cache").rglob("*.pkl"))
+    assert len(entries) == sum(1 for p in market_dir.rglob("*.csv"))
+
+    def must_not_parse(*_):
+        raise AssertionError("a cached file was parsed again")
+
+    for name in dir(parsers):
+        if name.startswith("parse_"):
+            monkeypatch.setattr(parsers, name, must_not_parse)
+    assert_same(fetch_all(cached), plain)
+    assert sorted(p.name for p in (tmp_path / "cache").rglob("*.pkl")) == entries
+
+
+def test_an_edited_or_removed_file_is_read_afresh(market_dir: Path, tmp_path):
+    cached = FilesSource(market_dir, tmp_path / "cache")
+    fetch_all(cached)
+    vix = market_dir / "cboe" / "VIX_History.csv"
+    text = vix.read_text().splitlines()
+    date, *_ = text[-1].split(",")
+    text[-1] = f"{date},20.000000,21.000000,19.000000,20.500000"
+    vix.write_text("\n".join(text) + "\n")
+    (market_dir / "cboe" / "SKEW_History.csv").unlink()
+    after = fetch_all(cached)
+    assert_same(after, fetch_all(FilesSource(market_dir)))
+    bars = after["daily_bars"][0]
+    last = bars[(bars["symbol"] == "^VIX") & (bars["date"] == pd.Timestamp(dt.datetime.strptime(date, "%m/%d/%Y")))]
+    assert last["close"].tolist() == [20.5]
+    assert "^SKEW" not in set(bars["symbol"])
+    # the stale entries went with the pass that no longer needed them
+    assert len(list((tmp_path / "cache").rglob("*.pkl"))) == sum(1 for p in market_dir.rglob("*.csv"))
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_a_bom_and_any_newline_style_read_as_the_plain_file_does(market_dir: Path, tmp_path, newline: str):
+    expected = FilesSource(market_dir).fetch("events", OPEN).frame
+    fomc = market_dir / "events" / "fomc_decisions.csv"
+    fomc.write_bytes(("\ufeff" + newline.join(fomc.read_text().splitlines()) + newline).encode())
+    cached = FilesSource(market_dir, tmp_path / "cache").fetch("events", OPEN).frame
+    pd.testing.assert_frame_equal(cached, expected)
+    assert (cached["kind"] == "fomc").sum() == 5
