@@ -51,11 +51,12 @@ def raw_regime(f: pd.DataFrame, s: RegimeSettings) -> pd.DataFrame:
     reasons: list[list[str]] = [[] for _ in range(len(f))]
     decided = np.zeros(len(f), dtype=bool)
     for name in ("CRISIS", "STRESSED", "ELEVATED"):
-        fired = pd.DataFrame({code: hit for code, hit in rules[name]})
-        hit = fired.any(axis=1).to_numpy() & ~decided
+        codes = np.array([f"{name}:{code}" for code, _ in rules[name]], dtype=object)
+        fired = np.column_stack([hit.to_numpy(dtype=bool) for _, hit in rules[name]])
+        hit = fired.any(axis=1) & ~decided
         regime[hit] = name
         for i in np.flatnonzero(hit):
-            reasons[i] = [f"{name}:{code}" for code in fired.columns[fired.iloc[i].to_numpy()]]
+            reasons[i] = codes[fired[i]].tolist()
         decided |= hit
     calm_hit = calm.to_numpy() & ~decided
     regime[calm_hit] = "CALM"
@@ -80,6 +81,7 @@ def with_hysteresis(raw: pd.DataFrame, s: RegimeSettings) -> pd.DataFrame:
     """Apply 'up at once, down after N qualifying sessions'. A downgrade lands on the highest
     regime the last N sessions qualified for (all of them below the current one)."""
     names = raw["raw_regime"].to_numpy()
+    raw_reasons = raw["raw_reasons"].to_list()
     n = s.downgrade_sessions
     regime, held, reasons = [], [], []
     current, streak, days = None, 0, 0
@@ -99,7 +101,7 @@ def with_hysteresis(raw: pd.DataFrame, s: RegimeSettings) -> pd.DataFrame:
         days = 1 if changed else days + 1
         regime.append(current)
         held.append(days)
-        reasons.append(list(raw["raw_reasons"].iloc[i]) + note)
+        reasons.append(list(raw_reasons[i]) + note)
     return pd.DataFrame(
         {"regime": regime, "sessions_in_regime": held, "raw_regime": names, "reasons": reasons}, index=raw.index
     )

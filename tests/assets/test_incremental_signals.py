@@ -73,3 +73,20 @@ def test_a_changed_input_or_engine_replays_the_whole_history(resumed, tmp_path):
         # a replay further back than the stored state cannot resume either
         conn.execute("DELETE FROM features.daily WHERE date > DATE '2024-03-01'")
         assert signals._stored_state(conn, BOOK)[1].startswith("the features end before the stored state")
+
+
+def test_a_book_state_table_of_another_shape_is_replaced_when_written(resumed, tmp_path):
+    """meta.book_state is a cache: a table an earlier release created with other columns (here an
+    extra NOT NULL one) must not make the run fail; it is recreated in the current shape."""
+    db, _, _ = resumed
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(db.read_bytes())
+    with duckdb.connect(str(copy)) as conn:
+        conn.execute("ALTER TABLE meta.book_state ADD COLUMN written_at TIMESTAMP DEFAULT now()")
+        conn.execute("ALTER TABLE meta.book_state ALTER COLUMN written_at SET NOT NULL")
+        conn.execute("ALTER TABLE meta.book_state ALTER COLUMN written_at DROP DEFAULT")
+        conn.execute("UPDATE features.daily SET vix = vix + 0.01 WHERE date = DATE '2023-11-01'")  # forces a write
+        signals.update_signals(conn, BOOK)
+        columns = [r[0] for r in conn.execute("DESCRIBE meta.book_state").fetchall()]
+        assert columns == ["last_date", "engine_digest", "inputs_digest", "state"]
+        assert signals._stored_state(conn, BOOK)[1] == "resumed after 2024-03-28"

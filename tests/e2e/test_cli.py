@@ -56,6 +56,23 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_
     assert csv.stdout.splitlines()[0] == "n"
 
 
+def test_a_file_edited_between_runs_reaches_the_warehouse_through_the_parse_cache(tmp_path, market_dir):
+    home = tmp_path / "home"
+    assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
+    entries = {p.parent.name for p in (home / "cache").rglob("*.pkl")}
+    assert {"daily_bars", "macro_observations", "vx_futures", "events", "breadth_vendor"} <= entries
+    assert (home / "cache" / "garch_fits.pkl").exists()
+    vix = market_dir / "cboe" / "VIX_History.csv"
+    lines = vix.read_text().splitlines()
+    assert lines[-1].startswith("03/28/2024,")
+    lines[-1] = "03/28/2024,13.500000,14.250000,13.250000,14.000000"
+    vix.write_text("\n".join(lines) + "\n")
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT vix FROM core.market_daily WHERE date = '2024-03-28'").fetchone()[0] == 14.0
+
+
 def test_signals_prints_the_plan_and_the_same_content_as_json(tmp_path, market_dir):
     home = tmp_path / "home"
     assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
