@@ -4,6 +4,7 @@ process, the backtest, SQL on the published warehouse and the day's plan."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -379,9 +380,9 @@ def console() -> None:
     written and closed by then; freeing Dagster's, SQLAlchemy's and pandas' modules one by one only
     costs the user ~0.7 s of waiting."""
     rc = main()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for flush in (logging.shutdown, sys.stdout.flush, sys.stderr.flush):
+        with contextlib.suppress(OSError, ValueError):  # the reader left (`| head`) or the stream is closed
+            flush()
     os._exit(rc)
 
 

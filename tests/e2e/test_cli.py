@@ -1,11 +1,13 @@
 """`vixshield run` and `vixshield query` end to end, in subprocesses."""
 
 import json
+import subprocess
+import sys
 
 import duckdb
 import pandas as pd
 
-from tests.e2e.helpers import vixshield
+from tests.e2e.helpers import cli_env, vixshield
 
 
 def raw_counts(home) -> dict[str, int]:
@@ -54,6 +56,17 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_
     assert [r["date"][:10] for r in rows] == ["2024-03-28", "2024-03-27", "2024-03-26"]
     csv = vixshield(home, "query", "SELECT count(*) AS n FROM core.sessions", "--format", "csv")
     assert csv.stdout.splitlines()[0] == "n"
+    # `vixshield query ... | head -1`: the reader leaves early, the CLI ends quietly with 0
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "vixshield.cli", "query", "SELECT * FROM raw.daily_bars", "--format", "csv"],
+        env=cli_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout.readline().startswith(b"symbol,date")
+    reader.stdout.close()
+    assert reader.wait(timeout=60) == 0
+    assert reader.stderr.read() == b""
 
 
 def test_a_file_edited_between_runs_reaches_the_warehouse_through_the_parse_cache(tmp_path, market_dir):
