@@ -74,6 +74,36 @@ def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, mar
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
 
 
+def test_a_rebuild_keeps_rejects_drops_mended_defects_and_corrects_stale_rows(conn, market_dir):
+    """Only the difference is written on a rebuild; the result must be what deriving afresh gives."""
+    vix = pd.read_csv(market_dir / "cboe" / "VIX_History.csv", dtype=str)
+    published_open = vix.loc[vix["DATE"] == "10/04/2023", "OPEN"].item()
+    edit_cboe(market_dir, "VIX", "10/02/2023", OPEN="19.0", HIGH="19.0", LOW="19.0", CLOSE="19.0")
+    edit_cboe(market_dir, "VIX", "10/04/2023", OPEN="99.0")
+    load_all(conn, market_dir)
+    conn.execute(
+        "INSERT INTO meta.quarantine VALUES ('raw.daily_bars', 'bad line 7', 'row', 'unreadable', 'x,y', 'unparsable')"
+    )
+    validation.rebuild_quarantine(conn)
+    conn.execute("UPDATE meta.quarantine SET reason = 'an older wording' WHERE rule = 'close_only_bar'")
+    conn.execute(
+        "INSERT INTO meta.quarantine VALUES ('raw.vx_futures', '2023-10-02|2023-10-18', 'settle', 'zero_settle', "
+        "'0.0', 'settle missing or 0.0: core uses the close')"
+    )  # no longer in raw
+    edit_cboe(market_dir, "VIX", "10/04/2023", OPEN=published_open)  # the publisher mended the open
+    load_all(conn, market_dir)
+    assert validation.rebuild_quarantine(conn) == {"close_only_bar": 1, "unreadable": 1}
+    rows = conn.execute("SELECT rule, row_key, reason FROM meta.quarantine ORDER BY rule").fetchall()
+    assert rows == [
+        (
+            "close_only_bar",
+            "^VIX|2023-10-02",
+            "open = high = low = close: a close-only record, open/high/low set aside",
+        ),
+        ("unreadable", "bad line 7", "unparsable"),
+    ]
+
+
 def test_vx_zero_settle_uses_close_and_m1_rolls_before_expiry(conn, market_dir):
     path = market_dir / "cboe_futures" / "VX_per_contract.csv"
     vx = pd.read_csv(path, dtype=str)
