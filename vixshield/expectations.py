@@ -53,6 +53,7 @@ class _Runtime:
     suites: dict[str, ExpectationSuite]
 
 
+log = logging.getLogger(__name__)
 _RUNTIME: _Runtime | None = None
 _LOCK = threading.Lock()  # one shared GX context: validations must not interleave
 _WORKER: _Worker | None = None
@@ -244,10 +245,12 @@ class _Worker:
         self.process = ctx.Process(target=_serve, args=(child,), name="vixshield-gx", daemon=True)
         self.process.start()
         child.close()
+        self.lock = threading.Lock()  # one request on the pipe at a time
 
     def validate(self, family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]:
-        self.conn.send((family, frame))
-        ok, value = self.conn.recv()  # EOFError / OSError if the process died
+        with self.lock:
+            self.conn.send((family, frame))
+            ok, value = self.conn.recv()  # EOFError / OSError if the process died
         if not ok:
             raise value
         return value
@@ -280,7 +283,10 @@ def start_worker() -> None:
     caller goes on; `validate_table` then validates there. Idempotent; `stop_worker()` ends it."""
     global _WORKER
     if _WORKER is None:
-        _WORKER = _Worker()
+        try:
+            _WORKER = _Worker()
+        except OSError as exc:  # no process could be started: validate in this one, only slower
+            log.warning("Great Expectations worker not started (%s); validating in this process", exc)
 
 
 def stop_worker() -> None:

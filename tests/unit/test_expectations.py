@@ -394,3 +394,15 @@ def test_a_dead_worker_falls_back_to_validating_here(worker) -> None:
     frame = _set(4, "close", 200.0)(stored("daily_bars"))
     assert failed(ex.validate_table("daily_bars", frame)) == {"close_in_range[^VIX]"}
     assert ex._WORKER is None
+
+
+def test_a_worker_that_cannot_start_leaves_validation_here(monkeypatch) -> None:
+    def no_processes():
+        raise OSError("Resource temporarily unavailable")  # what fork/spawn raise at a process limit
+
+    monkeypatch.setattr(ex, "_Worker", no_processes)
+    ex.start_worker()
+    assert ex._WORKER is None
+    assert failed(ex.validate_table("daily_bars", _set(4, "close", 200.0)(stored("daily_bars")))) == {
+        "close_in_range[^VIX]"
+    }
