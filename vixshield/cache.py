@@ -45,16 +45,13 @@ class PickleCache:
     def __init__(self, root: str | Path | None) -> None:
         self.root = Path(root) if root is not None else None
         self.touched: set[str] = set()
-        self.hits = self.misses = 0
 
     def get_or_make(self, k: str, make: Callable[[], T]) -> T:
         self.touched.add(k)
         if self.root is not None:
             value = read_pickle(self.root / f"{k}.pkl")
             if value is not None:
-                self.hits += 1
                 return value
-        self.misses += 1
         value = make()
         if self.root is not None:
             self._store(k, value)

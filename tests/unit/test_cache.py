@@ -42,7 +42,6 @@ def test_an_entry_is_computed_once_and_read_back_by_a_later_instance(tmp_path):
     later = cache.PickleCache(tmp_path)
     assert later.get_or_make("k1", make) == {"rows": [1, 2, 3]}
     assert len(calls) == 1
-    assert (later.hits, later.misses) == (1, 0)
 
 
 def test_a_damaged_entry_is_recomputed_and_rewritten(tmp_path):

@@ -34,10 +34,15 @@ class Fetched:
     def empty(cls, family: str) -> Fetched:
         return cls(family, schemas.empty(family))
 
+    @classmethod
+    def concat(cls, family: str, parts: list[Fetched]) -> Fetched:
+        """The parts' rows in order, and all their rejects, as one Fetched of `family`."""
+        frames = [p.frame for p in parts if len(p.frame)]
+        frame = pd.concat(frames, ignore_index=True) if frames else schemas.empty(family)
+        return cls(family, schemas.conform(frame, family), [r for p in parts for r in p.rejects])
+
     def extend(self, other: Fetched) -> Fetched:
-        frames = [f for f in (self.frame, other.frame) if len(f)]
-        frame = pd.concat(frames, ignore_index=True) if frames else self.frame
-        return Fetched(self.family, schemas.conform(frame, self.family), self.rejects + other.rejects)
+        return Fetched.concat(self.family, [self, other])
 
 
 @dataclass(frozen=True)

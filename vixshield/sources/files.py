@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pandas as pd
-
 from vixshield import cache, calendars, catalog, schemas
 from vixshield.catalog import MACRO_BY_ID, SYMBOLS_BY_CBOE
 from vixshield.sources import parsers
@@ -53,9 +51,7 @@ class FilesSource(Source):
             k = cache.key(_PARSE_CODE, family, path.relative_to(self.root).as_posix(), raw)
             parts.append(parsed.get_or_make(k, lambda parse=parse, raw=raw: parse(_text(raw))))
         parsed.prune()  # entries of files that changed or went away
-        frames = [p.frame for p in parts if len(p.frame)]
-        frame = pd.concat(frames, ignore_index=True) if frames else schemas.empty(family)
-        out = Fetched(family, schemas.conform(frame, family), [r for p in parts for r in p.rejects])
+        out = Fetched.concat(family, parts)
         out.frame["source"] = "files:" + out.frame["source"].astype(str)
         return out
 
