@@ -54,12 +54,8 @@ class PickleCache:
                 return value
         value = make()
         if self.root is not None:
-            self._store(k, value)
+            write_pickle(self.root / f"{k}.pkl", value)
         return value
-
-    def _store(self, k: str, value: Any) -> None:
-        assert self.root is not None
-        write_pickle(self.root / f"{k}.pkl", value)
 
     def prune(self) -> None:
         if self.root is None or not self.root.is_dir():
