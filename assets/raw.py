@@ -9,10 +9,12 @@ from assets.metadata import table_metadata
 from pipelines.resources import VixShieldResource
 from vixshield import cache, calendars, ingest, warehouse
 from vixshield.schemas import FAMILIES
-from vixshield.sources.base import FetchWindow
+from vixshield.sources.base import FetchWindow, Source, SourceError
 
 OPEN_END = dt.date(2200, 1, 1)  # offline sources: no cut unless --as-of says so
-NETWORK_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+# A live source that gave up after its own retries may heal later: the step is retried this many
+# times, this long apart. Nothing else is retried: a bad file or response fails the step at once.
+NETWORK_RETRIES, NETWORK_RETRY_WAIT = 2, 30.0
 
 DESCRIPTIONS = {
     "daily_bars": "Daily bars of SPX, the VIX family, VVIX, SKEW and the breadth universe, as published.",
@@ -40,30 +42,45 @@ def make_raw_asset(family: str) -> dg.AssetsDefinition:
         group_name="raw",
         kinds={"duckdb", "python"},
         description=DESCRIPTIONS[family],
-        retry_policy=NETWORK_RETRY,
         metadata={"primary_key": list(keys)},
     )
     def _raw(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
         source = vixshield.make_source(cache.cache_dir(duckdb.database))
-        if source.live:
-            source.preflight()
-        with duckdb.get_connection() as conn:
-            warehouse.init_schema(conn)
-            window = fetch_window(conn, family, vixshield)
-            context.log.info(f"fetching {family} from {source.name}: {window.start or 'full history'} .. {window.end}")
-            result = ingest.load(conn, source, family, window, context.run.run_id)
-            extra = {
-                "source": source.name,
-                "inserted": result.inserted,
-                "revised": result.revised,
-                "unchanged": result.unchanged,
-                "rejected_to_quarantine": result.rejected,
-                "first_date": str(result.first_date),
-                "last_date": str(result.last_date),
-            }
-            return dg.MaterializeResult(metadata=table_metadata(conn, f"raw.{family}", keys[-1], extra))
+        try:
+            return _materialize(context, duckdb, source, family, keys, vixshield)
+        except SourceError as exc:
+            if exc.transient:
+                raise dg.RetryRequested(max_retries=NETWORK_RETRIES, seconds_to_wait=NETWORK_RETRY_WAIT) from exc
+            raise
 
     return _raw
+
+
+def _materialize(
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    source: Source,
+    family: str,
+    keys: tuple[str, ...],
+    vixshield: VixShieldResource,
+) -> dg.MaterializeResult:
+    if source.live:
+        source.preflight()
+    with duckdb.get_connection() as conn:
+        warehouse.init_schema(conn)
+        window = fetch_window(conn, family, vixshield)
+        context.log.info(f"fetching {family} from {source.name}: {window.start or 'full history'} .. {window.end}")
+        result = ingest.load(conn, source, family, window, context.run.run_id)
+        extra = {
+            "source": source.name,
+            "inserted": result.inserted,
+            "revised": result.revised,
+            "unchanged": result.unchanged,
+            "rejected_to_quarantine": result.rejected,
+            "first_date": str(result.first_date),
+            "last_date": str(result.last_date),
+        }
+        return dg.MaterializeResult(metadata=table_metadata(conn, f"raw.{family}", keys[-1], extra))
 
 
 raw_assets = [make_raw_asset(family) for family in FAMILIES]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -138,9 +141,60 @@ def write_market_dir(root: Path, start: str = "2023-09-01", end: str = "2024-03-
     return root
 
 
+@pytest.fixture(scope="session")
+def market_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small market folder, written once per session. Read it, never change it: a test that
+    edits files gets its own copy (`market_dir`)."""
+    return write_market_dir(tmp_path_factory.mktemp("template") / "market")
+
+
 @pytest.fixture
-def market_dir(tmp_path: Path) -> Path:
-    return write_market_dir(tmp_path / "market")
+def market_dir(tmp_path: Path, market_template: Path) -> Path:
+    return Path(shutil.copytree(market_template, tmp_path / "market"))
+
+
+@dataclass(frozen=True)
+class BuiltHome:
+    home: Path
+    log: str  # what `vixshield run` printed on stderr
+
+
+def cli_built_once(tmp_path_factory: pytest.TempPathFactory, name: str, data_dir: Path, *args: str) -> BuiltHome:
+    """`vixshield run --source files --data-dir DATA_DIR ARGS` into a home named `name`, built once
+    for the whole test session even when pytest-xdist runs several workers: the first worker to
+    get here builds it under a lock, in the folder the workers share; the others wait and reuse it."""
+    from tests.e2e.helpers import vixshield
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base temps are siblings under one session folder
+    folder = root / f"built-{name}"
+    folder.mkdir(exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the holder dies
+        log = folder / "run.log"
+        if not log.exists():
+            out = vixshield(folder / "home", "run", "--source", "files", "--data-dir", str(data_dir), *args)
+            assert out.returncode == 0, out.stderr[-3000:]
+            log.write_text(out.stderr)  # written last: its presence means the home is complete
+    return BuiltHome(folder / "home", log.read_text())
+
+
+@pytest.fixture(scope="session")
+def cli_built(tmp_path_factory: pytest.TempPathFactory, market_template: Path) -> BuiltHome:
+    """A home built once per session by `vixshield run --source files` on the small market folder.
+    Read it, never write it: a test that changes the warehouse works on a copy (`cli_home`)."""
+    return cli_built_once(tmp_path_factory, "small", market_template)
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, cli_built: BuiltHome) -> Path:
+    """A copy of the session's built home (warehouse, cache, snapshot, Dagster runs) for one test."""
+    return copy_home(cli_built.home, tmp_path / "home")
+
+
+def copy_home(src: Path, dst: Path) -> Path:
+    return Path(shutil.copytree(src, dst))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pandas as pd
 
 from vixshield import schemas
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parent / "sql"  # shipped in the wheel as package data
 
 
 def sql_text(relative: str) -> str:

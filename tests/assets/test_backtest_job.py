@@ -8,18 +8,18 @@ import pytest
 
 from pipelines.definitions import defs
 from pipelines.resources import VixShieldResource, WarehouseResource
-from tests.assets.test_job import run_daily
 from vixshield import backtest, backtest_job
 from vixshield.config import Settings
 
+pytestmark = pytest.mark.slow  # runs the whole pipeline
+
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    from tests.conftest import write_market_dir
-
-    root = tmp_path_factory.mktemp("bt")
-    db = root / "home" / "warehouse.duckdb"
-    assert run_daily(db, write_market_dir(root / "market")).success
+def built(tmp_path_factory, daily_built):
+    """The backtest job on a copy of the warehouse the daily job built."""
+    db = tmp_path_factory.mktemp("bt") / "home" / "warehouse.duckdb"
+    db.parent.mkdir()
+    db.write_bytes(daily_built[0].read_bytes())
     result = defs.resolve_job_def("backtest").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         resources={"duckdb": WarehouseResource(database=str(db)), "vixshield": VixShieldResource(source="files")},

@@ -7,9 +7,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.assets.test_job import run_daily
 from vixshield import signals
 from vixshield.config import Settings
+
+pytestmark = pytest.mark.slow  # runs the whole pipeline
 
 BOOK = Settings().book
 
@@ -25,18 +26,6 @@ def stored_vs_replayed(conn: duckdb.DuckDBPyConnection) -> None:
             if col in expected:
                 expected[col], stored[col] = pd.to_datetime(expected[col]), pd.to_datetime(stored[col])
         pd.testing.assert_frame_equal(stored, expected, check_dtype=False)
-
-
-@pytest.fixture(scope="module")
-def resumed(tmp_path_factory):
-    from tests.conftest import write_market_dir
-
-    root = tmp_path_factory.mktemp("inc")
-    data, db = write_market_dir(root / "market"), root / "w.duckdb"
-    first = run_daily(db, data, as_of="2024-03-22")
-    second = run_daily(db, data)  # five more sessions, through 2024-03-28
-    assert first.success and second.success
-    return db, first, second
 
 
 def book_note(result) -> str:

@@ -1,11 +1,9 @@
 """The Dagster code location: the asset graph, the daily job on a temp DuckDB, checks, schedule."""
 
 import datetime as dt
-import hashlib
 import os
 import subprocess
 import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -14,7 +12,8 @@ import pytest
 
 from assets.checks import expectation_checks, sql_checks
 from pipelines.definitions import daily_after_close, defs
-from pipelines.resources import VixShieldResource, WarehouseResource
+from pipelines.resources import VixShieldResource
+from tests.assets.helpers import run_daily, table_digests
 from tests.conftest import REPO
 
 CHECK_SPECS = [spec for d in (*expectation_checks, *sql_checks) for spec in d.check_specs]
@@ -49,35 +48,6 @@ EXPECTED_ASSETS = {
 }
 
 
-def run_daily(db: Path, data_dir: Path, as_of: str | None = None, validate_all: bool = False):
-    return defs.resolve_job_def("daily").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "duckdb": WarehouseResource(database=str(db)),
-            "vixshield": VixShieldResource(
-                source="files", data_dir=str(data_dir), as_of=as_of, validate_all=validate_all
-            ),
-        },
-        raise_on_error=False,
-    )
-
-
-def table_digests(db: Path, stamps: bool = True) -> dict[str, str]:
-    """A content hash per table (rows in key order), without per-run bookkeeping (meta.runs,
-    meta.check_results); `stamps=False` also leaves out raw's fetched_at/run_id columns."""
-    with duckdb.connect(str(db), read_only=True) as conn:
-        tables = conn.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('raw', 'core', 'meta') "
-            "AND table_name NOT IN ('runs', 'check_results')"
-        ).fetchall()
-        out = {}
-        for schema, table in tables:
-            cols = "* EXCLUDE (fetched_at, run_id)" if schema == "raw" and not stamps else "*"
-            frame = conn.execute(f"SELECT {cols} FROM {schema}.{table} ORDER BY ALL").df()
-            out[f"{schema}.{table}"] = hashlib.sha256(frame.to_csv().encode()).hexdigest()
-        return out
-
-
 def test_asset_graph_is_the_contract():
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
@@ -89,16 +59,15 @@ def test_asset_graph_is_the_contract():
     core = graph.get(dg.AssetKey(["core", "market_daily"]))
     assert dg.AssetKey(["meta", "quarantine"]) in core.parent_keys
     raw = defs.resolve_assets_def(dg.AssetKey(["raw", "daily_bars"]))
-    assert raw.op.retry_policy is not None and raw.op.retry_policy.max_retries >= 1
+    assert raw.op.retry_policy is None  # only a transient network failure asks for a retry (tested below)
     assert {s.key for s in CHECK_SPECS} == set(graph.asset_check_keys)
     blocking = {s.name for s in CHECK_SPECS if s.blocking}
     assert {"expectations_blocking", "core_required_fresh", "macro_point_in_time"} <= blocking
 
 
-def test_daily_job_builds_the_warehouse_and_records_every_check(tmp_path, market_dir):
-    db = tmp_path / "w.duckdb"
-    result = run_daily(db, market_dir)
-    assert result.success
+@pytest.mark.slow
+def test_daily_job_builds_the_warehouse_and_records_every_check(daily_built):
+    db, result = daily_built
     with duckdb.connect(str(db), read_only=True) as conn:
         checks = conn.execute("SELECT asset, check_name, passed, severity FROM meta.check_results").fetchall()
         assert len(checks) == len(DAILY_CHECK_SPECS)
@@ -110,11 +79,9 @@ def test_daily_job_builds_the_warehouse_and_records_every_check(tmp_path, market
     assert md["dagster/row_count"].value > 100 and "dagster/column_schema" in md and "preview" in md
 
 
-def test_checks_validate_what_the_run_wrote(tmp_path, market_dir):
-    db = tmp_path / "w.duckdb"
-    assert run_daily(db, market_dir, as_of="2024-03-27").success
-    result = run_daily(db, market_dir)
-    assert result.success
+@pytest.mark.slow
+def test_checks_validate_what_the_run_wrote(resumed):
+    db, _, result = resumed
     with duckdb.connect(str(db), read_only=True) as conn:
         details = dict(
             conn.execute(
@@ -123,26 +90,25 @@ def test_checks_validate_what_the_run_wrote(tmp_path, market_dir):
                 [result.run_id],
             ).fetchall()
         )
-    # one new session: 7 index bars, 11 sector ETFs and 3 VX contracts; nothing new elsewhere
-    assert details["raw.daily_bars"] == "18" and details["raw.vx_futures"] == "3"
-    assert details["raw.breadth_vendor"] == "2" and details["raw.events"] == "0"  # NYAD and NYMO
+    # four new sessions, each with 7 index bars, 11 sector ETFs and 3 VX contracts; nothing new elsewhere
+    assert details["raw.daily_bars"] == str(4 * 18) and details["raw.vx_futures"] == str(4 * 3)
+    assert details["raw.breadth_vendor"] == str(4 * 2) and details["raw.events"] == "0"  # NYAD and NYMO
 
 
-def test_a_rerun_adds_no_rows_and_leaves_tables_identical(tmp_path, market_dir):
-    db = tmp_path / "w.duckdb"
-    assert run_daily(db, market_dir).success
-    before = table_digests(db)
-    assert run_daily(db, market_dir).success
-    assert table_digests(db) == before
+@pytest.mark.slow
+def test_a_rerun_adds_no_rows_and_leaves_tables_identical(daily_db, market_template):
+    before = table_digests(daily_db)
+    assert run_daily(daily_db, market_template).success
+    assert table_digests(daily_db) == before
 
 
-def test_a_blocking_check_failure_stops_everything_downstream(tmp_path, market_dir):
-    db = tmp_path / "w.duckdb"
-    assert run_daily(db, market_dir).success
+@pytest.mark.slow
+def test_a_blocking_check_failure_stops_everything_downstream(daily_db, market_template):
+    db = daily_db
     with duckdb.connect(str(db)) as conn:  # a row no source writes: an unknown event kind
         conn.execute("INSERT INTO raw.events VALUES ('2024-01-05', 'nfp', true, 'test', now(), 'x')")
         conn.execute("DELETE FROM core.market_daily")
-    result = run_daily(db, market_dir, validate_all=True)  # the bad row predates this run
+    result = run_daily(db, market_template, validate_all=True)  # the bad row predates this run
     assert not result.success
     with duckdb.connect(str(db), read_only=True) as conn:
         run_id = result.run_id
@@ -157,9 +123,58 @@ def test_a_blocking_check_failure_stops_everything_downstream(tmp_path, market_d
     assert not {"meta/quarantine", "core/market_daily"} & materialized
 
 
-def test_as_of_replay_holds_nothing_later(tmp_path, market_dir):
+def _step_retries(result: dg.ExecuteInProcessResult, step: str) -> int:
+    return sum(1 for e in result.all_events if e.step_key == step and e.event_type_value == "STEP_UP_FOR_RETRY")
+
+
+@pytest.mark.slow
+def test_a_malformed_file_fails_its_step_at_once_naming_the_file(tmp_path, market_dir):
+    (market_dir / "cboe" / "VIX_History.csv").write_bytes(b"\xff\xfe not a csv \x00\x01\n" * 3)
+    result = run_daily(tmp_path / "w.duckdb", market_dir)
+    assert not result.success
+    failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert [e.step_key for e in failed] == ["raw__daily_bars"]
+    chain, error = [], failed[0].event_specific_data.error
+    while error is not None:
+        chain.append(f"{error.cls_name}: {error.message}")
+        error = error.cause or error.context
+    assert any(line.startswith("SourceError") and "cboe/VIX_History.csv" in line for line in chain), chain
+    assert _step_retries(result, "raw__daily_bars") == 0  # no retry, no backoff wait
+
+
+@pytest.mark.slow
+def test_a_transient_network_failure_retries_the_step(tmp_path, market_template, monkeypatch):
+    """A live source that gave up after its own retries gets the step retried; the run then heals."""
+    from assets import raw
+    from vixshield.sources import SourceError
+
+    monkeypatch.setattr(raw, "NETWORK_RETRY_WAIT", 0.0)
+    real = VixShieldResource.make_source
+    failures = {"events": 1}
+
+    def flaky(self, cache_dir=None):
+        source = real(self, cache_dir)
+        fetch = source.fetch
+
+        def fetch_or_drop(family, window):
+            if failures.get(family, 0):
+                failures[family] -= 1
+                raise SourceError("Cboe: gave up after 5 attempts; last error: ConnectionError", transient=True)
+            return fetch(family, window)
+
+        source.fetch = fetch_or_drop
+        return source
+
+    monkeypatch.setattr(VixShieldResource, "make_source", flaky)
+    result = run_daily(tmp_path / "w.duckdb", market_template, as_of="2023-12-15")
+    assert result.success
+    assert _step_retries(result, "raw__events") == 1 and _step_retries(result, "raw__daily_bars") == 0
+
+
+@pytest.mark.slow
+def test_as_of_replay_holds_nothing_later(tmp_path, market_template):
     db = tmp_path / "w.duckdb"
-    assert run_daily(db, market_dir, as_of="2023-12-15").success
+    assert run_daily(db, market_template, as_of="2023-12-15").success
     with duckdb.connect(str(db), read_only=True) as conn:
         assert conn.execute("SELECT max(date) FROM core.market_daily").fetchone()[0] == dt.date(2023, 12, 15)
         assert conn.execute("SELECT max(date) FROM raw.daily_bars").fetchone()[0] == dt.date(2023, 12, 15)
@@ -188,6 +203,7 @@ def test_schedule_runs_on_nyse_sessions_only(when, runs):
     assert isinstance(result, dg.RunRequest) is runs
 
 
+@pytest.mark.slow
 def test_dagster_cli_validates_the_code_location(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -203,9 +219,9 @@ def test_dagster_cli_validates_the_code_location(tmp_path):
     assert "All code locations passed validation" in out.stderr + out.stdout
 
 
-def test_feature_columns_carry_the_dictionary_as_comments(tmp_path, market_dir):
-    db = tmp_path / "w.duckdb"
-    assert run_daily(db, market_dir).success
+@pytest.mark.slow
+def test_feature_columns_carry_the_dictionary_as_comments(daily_built):
+    db, _ = daily_built
     with duckdb.connect(str(db), read_only=True) as conn:
         comments = dict(
             conn.execute(
@@ -217,9 +233,9 @@ def test_feature_columns_carry_the_dictionary_as_comments(tmp_path, market_dir):
     assert all(comments.values())
 
 
-def test_latest_plan_view_is_the_last_session_in_one_row(tmp_path, market_dir):
-    db = tmp_path / "w.duckdb"
-    assert run_daily(db, market_dir).success
+@pytest.mark.slow
+def test_latest_plan_view_is_the_last_session_in_one_row(daily_built):
+    db, _ = daily_built
     with duckdb.connect(str(db), read_only=True) as conn:
         rows = conn.execute(
             "SELECT date, enter, regime_after_hysteresis, hedge_layers, actions FROM signals.latest_plan"

@@ -3,18 +3,16 @@
 import duckdb
 import pytest
 
+from tests.conftest import copy_home
 from tests.e2e.helpers import vixshield
+
+pytestmark = pytest.mark.slow  # runs the whole pipeline
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    from tests.conftest import write_market_dir
-
-    root = tmp_path_factory.mktemp("btcli")
-    data = write_market_dir(root / "market")
-    out = vixshield(root / "home", "run", "--source", "files", "--data-dir", str(data))
-    assert out.returncode == 0, out.stderr[-2000:]
-    return root / "home"
+def home(tmp_path_factory, cli_built):
+    """A copy of the session's built home: the backtests here write into it."""
+    return copy_home(cli_built.home, tmp_path_factory.mktemp("btcli") / "home")
 
 
 def test_backtest_writes_tables_and_a_report_and_republishes(home):

@@ -3,6 +3,7 @@ strategy runs from its first session with data, the accounting holds, the replic
 published Cboe figures, and the stress windows show what the rules did."""
 
 import datetime as dt
+import shutil
 
 import duckdb
 import pytest
@@ -11,16 +12,16 @@ from tests.conftest import SHARED_MARKET
 from tests.e2e.helpers import vixshield
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.market_data,
     pytest.mark.skipif(not (SHARED_MARKET / "MANIFEST.md").exists(), reason="shared real-data bundle absent"),
 ]
 
 
 @pytest.fixture(scope="module")
-def metrics(tmp_path_factory):
-    home = tmp_path_factory.mktemp("bt_real")
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET))
-    assert out.returncode == 0, out.stderr[-2000:]
+def metrics(tmp_path_factory, real_built):
+    home = tmp_path_factory.mktemp("bt_real")  # the session's warehouse, copied: the backtest writes
+    shutil.copyfile(real_built.home / "warehouse.duckdb", home / "warehouse.duckdb")
     out = vixshield(home, "backtest", "--no-report")
     assert out.returncode == 0, out.stderr[-2000:]
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:

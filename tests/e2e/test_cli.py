@@ -6,8 +6,12 @@ import sys
 
 import duckdb
 import pandas as pd
+import pytest
 
+from tests.conftest import REPO
 from tests.e2e.helpers import cli_env, vixshield
+
+pytestmark = pytest.mark.slow  # runs the whole pipeline
 
 
 def raw_counts(home) -> dict[str, int]:
@@ -38,12 +42,10 @@ def test_sample_builds_from_nothing_and_a_rerun_adds_no_rows(tmp_path):
         )  # the first row of arch.data.vix
 
 
-def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_dir):
-    home = tmp_path / "home"
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir))
-    assert out.returncode == 0, out.stderr
-    assert "rows per table:" in out.stderr and "core.market_daily" in out.stderr
-    assert "checks 25 passed, 0 warned, 0 failed" in out.stderr
+def test_files_run_prints_a_summary_and_query_reads_the_result(cli_built):
+    home = cli_built.home
+    assert "rows per table:" in cli_built.log and "core.market_daily" in cli_built.log
+    assert "checks 25 passed, 0 warned, 0 failed" in cli_built.log
     q = vixshield(
         home,
         "query",
@@ -69,9 +71,8 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(tmp_path, market_
     assert reader.stderr.read() == b""
 
 
-def test_a_file_edited_between_runs_reaches_the_warehouse_through_the_parse_cache(tmp_path, market_dir):
-    home = tmp_path / "home"
-    assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
+def test_a_file_edited_between_runs_reaches_the_warehouse_through_the_parse_cache(cli_home, market_dir):
+    home = cli_home  # a files run on a copy of market_dir's content left its cache here
     entries = {p.parent.name for p in (home / "cache").rglob("*.pkl")}
     assert {"daily_bars", "macro_observations", "vx_futures", "events", "breadth_vendor"} <= entries
     assert (home / "cache" / "garch_fits.pkl").exists()
@@ -86,9 +87,8 @@ def test_a_file_edited_between_runs_reaches_the_warehouse_through_the_parse_cach
         assert conn.execute("SELECT vix FROM core.market_daily WHERE date = '2024-03-28'").fetchone()[0] == 14.0
 
 
-def test_signals_prints_the_plan_and_the_same_content_as_json(tmp_path, market_dir):
-    home = tmp_path / "home"
-    assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
+def test_signals_prints_the_plan_and_the_same_content_as_json(cli_built):
+    home = cli_built.home
     table = vixshield(home, "signals")
     assert table.returncode == 0, table.stderr
     assert "VixShield plan for 2024-03-28" in table.stdout
@@ -105,9 +105,8 @@ def test_signals_prints_the_plan_and_the_same_content_as_json(tmp_path, market_d
     assert missing.returncode == 2 and "no plan for 2024-03-30" in missing.stderr
 
 
-def test_query_cannot_change_the_warehouse(tmp_path, market_dir):
-    home = tmp_path / "home"
-    assert vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir)).returncode == 0
+def test_query_cannot_change_the_warehouse(cli_home):
+    home = cli_home
     out = vixshield(home, "query", "DELETE FROM core.market_daily")
     assert out.returncode == 2 and "read-only" in out.stderr.lower()
     assert vixshield(home, "query", "SELECT count(*) AS n FROM core.market_daily").stdout.split()[-1] != "0"
@@ -143,3 +142,19 @@ def test_bad_arguments_get_clear_errors(tmp_path):
     assert out.returncode == 2 and "not a directory" in out.stderr
     out = vixshield(home, "query", "SELECT 1")
     assert out.returncode == 2 and "vixshield run" in out.stderr
+
+
+def test_the_readme_reader_snippet_runs_as_written(cli_built, tmp_path, monkeypatch):
+    """The README's "Reading the tables from an app" code, run verbatim from a folder whose
+    data/ is a built home: it reads the plan with DuckDB and the Parquet file with pandas."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("```python\nimport duckdb, json, pathlib")
+    code = readme[start + len("```python\n") : readme.index("```", start + 3)]
+    (tmp_path / "data").symlink_to(cli_built.home)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["plan"][0].isoformat() == scope["manifest"]["as_of"] == "2024-03-28"
+    last = scope["condor_plan"].sort_values("date").iloc[-1]
+    assert len(scope["condor_plan"]) > 100 and last["date"] == scope["plan"][0]  # a DATE column, read as dates
+    scope["conn"].close()

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from tests.assets.test_job import table_digests
-from tests.conftest import write_market_dir
+from tests.assets.helpers import table_digests
 from tests.e2e.helpers import cli_env, kill_at_marker, start, vixshield
+
+pytestmark = pytest.mark.slow  # runs the whole pipeline
 
 CHILD = textwrap.dedent(
     """
@@ -50,12 +51,9 @@ def test_kill_mid_write_leaves_the_warehouse_unchanged(tmp_path, market_dir):
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> tuple:
-    """One uninterrupted run to compare against, and its input folder."""
-    root = tmp_path_factory.mktemp("reference")
-    data = write_market_dir(root / "market")
-    assert vixshield(root / "home", "run", "--source", "files", "--data-dir", str(data)).returncode == 0
-    return data, table_digests(root / "home" / "warehouse.duckdb", stamps=False)
+def reference(cli_built, market_template) -> tuple:
+    """One uninterrupted run to compare against (the session's), and its input folder."""
+    return market_template, table_digests(cli_built.home / "warehouse.duckdb", stamps=False)
 
 
 @pytest.mark.parametrize("kill_after", [2.0, 5.0, 8.0])  # ingest, checks, core build (about)

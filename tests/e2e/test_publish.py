@@ -21,9 +21,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import write_market_dir
-from tests.e2e.helpers import cli_env, kill_at_marker, vixshield
+from tests.e2e.helpers import cli_env, kill_at_marker
 from vixshield import METHODOLOGY_VERSION, publish
+
+pytestmark = pytest.mark.slow  # runs the whole pipeline
 
 TABLES = ("features.daily", "features.regime")
 READER = textwrap.dedent(
@@ -75,16 +76,12 @@ KILLED_PUBLISHER = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A working warehouse built from the small market folder by `vixshield run`."""
-    root = tmp_path_factory.mktemp("built")
-    data = write_market_dir(root / "market")
-    out = vixshield(root / "home", "run", "--source", "files", "--data-dir", str(data))
-    db = root / "home" / "warehouse.duckdb"
+@pytest.fixture
+def built(cli_built) -> Path:
+    """A working warehouse built from the small market folder by `vixshield run` (the session's)."""
+    db = cli_built.home / "warehouse.duckdb"
     with duckdb.connect(str(db), read_only=True) as conn:
-        rows = conn.execute("SELECT count(*) FROM features.regime").fetchone()[0]
-    assert rows > 100, out.stderr[-3000:]
+        assert conn.execute("SELECT count(*) FROM features.regime").fetchone()[0] > 100
     return db
 
 

@@ -5,38 +5,36 @@ import json
 import pathlib
 
 import duckdb
-import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_MARKET
+from tests.conftest import SHARED_MARKET, BuiltHome
+from tests.e2e.conftest import real_bundle_built
 from tests.e2e.helpers import vixshield
+from tests.floats import assert_frame_close
 from vixshield import publish
 from vixshield.catalog import MACRO_BY_ID
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.market_data,
     pytest.mark.skipif(not (SHARED_MARKET / "MANIFEST.md").exists(), reason="shared real-data bundle absent"),
 ]
 
 
-def run_bundle(tmp_path_factory, name: str, *extra: str):
-    """`vixshield run --source files` on the whole bundle into its own home; (connection, log)."""
-    home = tmp_path_factory.mktemp(name)
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(SHARED_MARKET), *extra)
-    assert out.returncode == 0, out.stderr
-    return duckdb.connect(str(home / "warehouse.duckdb"), read_only=True), out.stderr
+def connect(built: BuiltHome) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(built.home / "warehouse.duckdb"), read_only=True)
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory):
-    conn, log = run_bundle(tmp_path_factory, "full")
-    yield conn, log
+def full(real_built):
+    conn = connect(real_built)
+    yield conn, real_built.log
     conn.close()
 
 
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory):
-    conn, _ = run_bundle(tmp_path_factory, "replay", "--as-of", "2020-03-16")
+    conn = connect(real_bundle_built(tmp_path_factory, "replay", "--as-of", "2020-03-16"))
     yield conn
     conn.close()
 
@@ -113,7 +111,7 @@ def test_replayed_core_equals_the_full_run_up_to_the_cut(full, replay):
 @pytest.fixture(scope="module")
 def replay_before_cpi(tmp_path_factory):
     """As of 2020-03-10: February has ended, its CPI comes out on 2020-03-11."""
-    conn, _ = run_bundle(tmp_path_factory, "replay_cpi", "--as-of", "2020-03-10")
+    conn = connect(real_bundle_built(tmp_path_factory, "replay_cpi", "--as-of", "2020-03-10"))
     yield conn
     conn.close()
 
@@ -126,7 +124,7 @@ def test_replayed_features_equal_the_full_run_up_to_the_cut(full, replay, replay
         q = f"SELECT * FROM {table} WHERE date <= '{cut}' ORDER BY ALL"
         got, want = other.execute(q).df(), conn.execute(q).df()
         assert len(got) == len(want) > 4000
-        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert_frame_close(got, want)
     assert other.execute("SELECT max(date) FROM features.daily").fetchone()[0] == dt.date.fromisoformat(cut)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SHARED_MARKET
+from tests.floats import assert_array_close, assert_frame_close, assert_series_close
 from vixshield import breadth
 
 T = pd.Timestamp
@@ -16,7 +17,7 @@ NAN = np.nan
 
 
 def assert_arr(actual, expected):
-    np.testing.assert_array_equal(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float))
+    assert_array_close(actual, expected, equal_nan=True)
 
 
 # --- a hand-computed universe ----------------------------------------------------------------------
@@ -291,11 +292,9 @@ def test_universe_breadth_is_causal():
     for i in CUTS:
         t = sess[i]
         cut = breadth.universe_breadth(closes.loc[:t], sess[: i + 1])
-        pd.testing.assert_frame_equal(cut, full.loc[:t], check_exact=True, check_freq=False)
+        assert_frame_close(cut, full.loc[:t], check_freq=False)
         # future closes present but sessions cut: same
-        pd.testing.assert_frame_equal(
-            breadth.universe_breadth(closes, sess[: i + 1]), full.loc[:t], check_exact=True, check_freq=False
-        )
+        assert_frame_close(breadth.universe_breadth(closes, sess[: i + 1]), full.loc[:t], check_freq=False)
 
 
 def test_vendor_divergence_choose_are_causal():
@@ -313,14 +312,14 @@ def test_vendor_divergence_choose_are_causal():
         t = sess[i]
         s = sess[: i + 1]
         v_cut = breadth.vendor_breadth(nyad.loc[:t], nymo.loc[:t], s)
-        pd.testing.assert_frame_equal(v_cut, ven.loc[:t], check_exact=True, check_freq=False)
+        assert_frame_close(v_cut, ven.loc[:t], check_freq=False)
         d_cut = breadth.breadth_divergence(spx.loc[:t], uni["ad_line"].loc[:t])
-        pd.testing.assert_series_equal(d_cut, div.loc[:t], check_exact=True, check_freq=False)
+        assert_series_close(d_cut, div.loc[:t], check_freq=False)
         u_cut = breadth.universe_breadth(closes.loc[:t], s)
         c_cut = breadth.choose_breadth(
             u_cut.assign(div=d_cut), v_cut.assign(div=breadth.breadth_divergence(spx.loc[:t], nyad.loc[:t])), 0.9
         )
-        pd.testing.assert_frame_equal(c_cut, both.loc[:t], check_exact=True, check_freq=False)
+        assert_frame_close(c_cut, both.loc[:t], check_freq=False)
 
 
 # --- speed -----------------------------------------------------------------------------------------

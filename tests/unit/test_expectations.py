@@ -364,13 +364,15 @@ def test_unknown_family_is_rejected() -> None:
 # the worker process a run starts so that GX's import overlaps the ingest
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def worker():
+    """One worker for the module (spawning one imports GX again, ~8 s); the last test kills it."""
     ex.start_worker()
     yield ex._WORKER
     ex.stop_worker()
 
 
+@pytest.mark.slow  # spawns the GX worker (imports GX again, ~8 s)
 def test_the_worker_gives_the_outcomes_validating_here_gives(worker) -> None:
     assert worker is not None and worker.process.is_alive()
     for family, defect, *_ in DEFECTS[:: len(DEFECTS) // 6]:
@@ -380,6 +382,7 @@ def test_the_worker_gives_the_outcomes_validating_here_gives(worker) -> None:
     assert ex._WORKER is worker
 
 
+@pytest.mark.slow  # spawns the GX worker (imports GX again, ~8 s)
 def test_an_error_in_the_worker_is_raised_here(worker) -> None:
     with pytest.raises(Exception, match="without a dataframe") as raised:
         ex.validate_table("daily_bars", "not a frame")
@@ -388,6 +391,7 @@ def test_an_error_in_the_worker_is_raised_here(worker) -> None:
     assert failed(ex.validate_table("daily_bars", stored("daily_bars"))) == set()
 
 
+@pytest.mark.slow  # spawns the GX worker (imports GX again, ~8 s)
 def test_a_dead_worker_falls_back_to_validating_here(worker) -> None:
     worker.process.kill()
     worker.process.join()

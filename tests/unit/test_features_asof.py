@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_market_dir
+from tests.floats import assert_frame_close
 from tests.unit.test_quarantine_core import load_all
 from vixshield import dictionary, features, signals, validation, warehouse
 from vixshield.config import Settings
@@ -90,11 +91,11 @@ def test_features_cut_at_t_equal_the_full_run(tmp_path, market, full, cut):
     daily, regime, book = build(tmp_path / "cut.duckdb", market, dt.date.fromisoformat(cut))
     full_daily, full_regime, full_book = full
     assert daily.index[-1] == pd.Timestamp(cut)
-    pd.testing.assert_frame_equal(daily, full_daily.loc[:cut], check_exact=True)
-    pd.testing.assert_frame_equal(regime, full_regime.loc[:cut], check_exact=True)
+    assert_frame_close(daily, full_daily.loc[:cut])
+    assert_frame_close(regime, full_regime.loc[:cut])
     for name, frame in book.items():  # the signal tables too: the book never looks ahead
         want = full_book[name][pd.to_datetime(full_book[name]["date"]) <= pd.Timestamp(cut)].reset_index(drop=True)
-        pd.testing.assert_frame_equal(frame.reset_index(drop=True), want, check_exact=True, obj=name)
+        assert_frame_close(frame.reset_index(drop=True), want, obj=name)
 
 
 def test_cpi_changes_on_its_release_day_not_at_month_end(full):

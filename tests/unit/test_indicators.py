@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.floats import assert_array_close
 from vixshield import indicators as ind
 
 SQ252 = math.sqrt(252)
@@ -248,7 +249,7 @@ def test_sma_drawdown_percentile_zscore_by_hand():
     np.testing.assert_allclose(ind.sma(x, 2), [math.nan, 105, 104.5, 109.5, 90], equal_nan=True)
     np.testing.assert_allclose(ind.drawdown(x, 3), [math.nan, math.nan, 99 / 110 - 1, 0.0, -0.5], equal_nan=True)
     p = _s([3.0, 1.0, 2.0, 2.0, 5.0, 4.0, 3.0])
-    np.testing.assert_array_equal(ind.rolling_percentile(p, 3), [np.nan, np.nan, 2 / 3, 1.0, 1.0, 2 / 3, 1 / 3])
+    assert_array_close(ind.rolling_percentile(p, 3), [np.nan, np.nan, 2 / 3, 1.0, 1.0, 2 / 3, 1 / 3])
     z = ind.rolling_zscore(x, 3).to_numpy()
     for t in (2, 3, 4):
         w = x.iloc[t - 2 : t + 1].tolist()
@@ -371,7 +372,7 @@ def test_causal_prefix_gives_identical_values(ohlc, name):
         cols = part.columns if isinstance(part, pd.DataFrame) else [None]
         for col in cols:
             a, b = (part, full.iloc[:t]) if col is None else (part[col], full[col].iloc[:t])
-            np.testing.assert_array_equal(a.to_numpy(), b.to_numpy(), err_msg=f"{name}[{col}] t={t}")
+            assert_array_close(a.to_numpy(), b.to_numpy(), err_msg=f"{name}[{col}] t={t}")
 
 
 def test_divergences_found_on_random_walk_are_causal_events(ohlc):

@@ -15,11 +15,13 @@ FAMILY_NAMES = tuple(schemas.FAMILIES)
 
 class SourceError(RuntimeError):
     """A source could not deliver what was asked; the message says what to do.
-    `status` is the HTTP status where one was received."""
+    `status` is the HTTP status where one was received; `transient` marks a network failure that
+    may heal by itself (worth retrying the step later), as opposed to a bad file or response."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, transient: bool = False):
         super().__init__(message)
         self.status = status
+        self.transient = transient
 
 
 @dataclass

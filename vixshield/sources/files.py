@@ -47,13 +47,30 @@ class FilesSource(Source):
             if path is None:  # not a file: nothing to key a cache entry on
                 parts.append(parse(""))
                 continue
-            raw = path.read_bytes()
-            k = cache.key(_PARSE_CODE, family, path.relative_to(self.root).as_posix(), raw)
-            parts.append(parsed.get_or_make(k, lambda parse=parse, raw=raw: parse(_text(raw))))
+            parts.append(self._parse_file(path, parse, family, parsed))
         parsed.prune()  # entries of files that changed or went away
         out = Fetched.concat(family, parts)
         out.frame["source"] = "files:" + out.frame["source"].astype(str)
         return out
+
+    def _parse_file(
+        self, path: Path, parse: Callable[[str], Fetched], family: str, parsed: cache.PickleCache
+    ) -> Fetched:
+        """One file's rows; any failure to read or parse it is a SourceError naming the file."""
+        name = path.relative_to(self.root).as_posix()
+        try:
+            raw = path.read_bytes()
+            k = cache.key(_PARSE_CODE, family, name, raw)
+            return parsed.get_or_make(k, lambda: parse(_text(raw)))
+        except SourceError as exc:
+            if name in str(exc):
+                raise
+            raise SourceError(f"{path}: {exc}") from exc
+        except Exception as exc:  # undecodable bytes, a truncated or garbled CSV, an unreadable file
+            raise SourceError(
+                f"{path}: cannot be read as the publisher's {family} file ({type(exc).__name__}: {exc}). "
+                "Replace it with a fresh download (see the README's data layout) and run again."
+            ) from exc
 
     def _parts(self, family: str) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
         """(file, parser of its text) for each file of the family, in a fixed order."""

@@ -128,13 +128,13 @@ def fetch_observations(
                 )
             client = _RetryingFred(api_key, api_url, settings, session)
         for series_id in series_ids:
-            failure = None
+            failure, status, transient = None, None, False
             try:
                 part = _fetch_one(series_id, start, end, client, settings, session, fredgraph_url)
             except SourceError as exc:
-                failure = _redact(_hinted(exc), api_key)
+                failure, status, transient = _redact(_hinted(exc), api_key), exc.status, exc.transient
             if failure is not None:  # raised outside `except` so no unredacted __context__ is kept
-                raise SourceError(failure)
+                raise SourceError(failure, status, transient=transient)
             dates = part.frame["observation_date"]
             part.frame = part.frame[(dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))]
             log.info("FRED %s: %d observations", series_id, len(part.frame))

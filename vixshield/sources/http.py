@@ -81,4 +81,6 @@ def get(
             delay = backoff_delay(attempt, settings)
             log.warning("%s failed (%s); retry %d in %.1fs", what, scrub(last), attempt + 1, delay)
             time.sleep(delay)
-    raise SourceError(scrub(f"{what}: gave up after {settings.max_retries + 1} attempts; last error: {last}"), status)
+    raise SourceError(
+        scrub(f"{what}: gave up after {settings.max_retries + 1} attempts; last error: {last}"), status, transient=True
+    )

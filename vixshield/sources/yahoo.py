@@ -127,7 +127,9 @@ def _history(symbol: str, start: dt.date, end: dt.date, session: _YahooSession) 
             log.warning("Yahoo %s failed (%s); retry %d in %.2fs", symbol, scrub(last), attempt + 1, delay)
             time.sleep(delay)
     attempts = settings.max_retries + 1
-    raise SourceError(scrub(f"Yahoo daily bars for {symbol}: gave up after {attempts} attempts; last error: {last}"))
+    raise SourceError(
+        scrub(f"Yahoo daily bars for {symbol}: gave up after {attempts} attempts; last error: {last}"), transient=True
+    )
 
 
 def _bars(symbol: str, raw: pd.DataFrame) -> pd.DataFrame:
