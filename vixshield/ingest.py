@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -11,6 +12,8 @@ import pandas as pd
 from vixshield import schemas, warehouse
 from vixshield.sources.availability import with_availability
 from vixshield.sources.base import Fetched, FetchWindow, Source
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True)
@@ -34,32 +37,45 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
 
     - macro rows get `available_date` and are kept only if available by the window's end;
       everything else is kept only up to the window's end (no row dated after the as-of);
-    - identical duplicate rows collapse; rows that share a key but disagree keep the last one
-      the publisher wrote and send the others to quarantine with the reason.
+    - identical duplicate rows collapse; rows that share a key but disagree are all set aside with
+      the reason: which one is right cannot be known, so none replaces a stored value;
+    - a row dated after today (New York) is impossible: a bad delivery or a misread date format.
+      It is set aside with the reason (events excepted: calendars are known ahead by design).
     """
     family = fetched.family
     frame = fetched.frame
     if family == "macro_observations" and len(frame):
         frame = with_availability(frame)
+    rejects = list(fetched.rejects)
+    keys = list(schemas.FAMILIES[family][0])
+    if family != "events":  # scheduled events are calendars: known ahead by design
+        future = frame[_date_column(family)] > pd.Timestamp(today())
+        rejects += _rejects(frame[future], keys, "future_dated", f"dated after today ({today()}): not a real print")
+        frame = frame[~future]
     end = pd.Timestamp(window.end)
     if family == "macro_observations":
         frame = frame[frame["available_date"] <= end]
-    elif family != "events":  # scheduled events are calendars: known ahead by design
+    elif family != "events":
         frame = frame[frame[_date_column(family)] <= end]
     frame = frame.drop_duplicates()
-    keys, _ = schemas.FAMILIES[family]
-    clash = frame.duplicated(subset=list(keys), keep="last")
-    rejects = list(fetched.rejects)
-    for _, row in frame[clash].iterrows():
-        key = "|".join(v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v) for v in row[list(keys)])
-        rejects.append(
-            {
-                "key": key,
-                "reason": "conflicting duplicate key in the source; the last row was kept",
-                "raw": ",".join(map(str, row.to_numpy())),
-            }
-        )
+    clash = frame.duplicated(subset=keys, keep=False)
+    reason = "rows with this key disagree in the source; none is loaded (a stored value, if any, stays)"
+    rejects += _rejects(frame[clash], keys, "conflicting_duplicate", reason)
     return Fetched(family, schemas.conform(frame[~clash], family), rejects)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(NEW_YORK).date()
+
+
+def _rejects(rows: pd.DataFrame, keys: list[str], rule: str, reason: str) -> list[dict]:
+    def text(v: object) -> str:
+        return v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v)
+
+    return [
+        {"key": "|".join(text(v) for v in row[keys]), "rule": rule, "reason": reason, "raw": ",".join(map(text, row))}
+        for _, row in rows.iterrows()
+    ]
 
 
 def load(
@@ -74,7 +90,9 @@ def load(
     frame = fetched.frame
     with warehouse.transaction(conn):
         counts = warehouse.upsert(conn, family, frame, run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        rejected = warehouse.record_rejects(conn, family, fetched.rejects)
+        # a whole-history fetch says everything the input rejects today: yesterday's rejects of a
+        # since-corrected file go; an incremental (live) fetch only adds to what is stored
+        rejected = warehouse.record_rejects(conn, family, fetched.rejects, replace=window.start is None)
     dates = frame[_date_column(family)]
     return LoadResult(
         family=family,

@@ -51,7 +51,10 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("core_history_gaps", "core.market_daily", False, "sessions missing inside each series' history"),
     SqlCheck("core_optional_fresh", "core.market_daily", False, "optional series at most 5 sessions behind"),
     SqlCheck("core_outlier_jumps", "core.market_daily", False, "one-session moves beyond the configured limits"),
-    SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 exists wherever futures traded"),
+    SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
+    SqlCheck(
+        "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
+    ),
     SqlCheck("macro_point_in_time", "core.macro_observations", True, "no macro value known after the as-of"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),

@@ -18,6 +18,7 @@ import pandas as pd
 from vixshield import schemas
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"  # shipped in the wheel as package data
+INPUT_COLUMN = "input"  # meta.quarantine.column_name of input rows that were never loaded
 
 
 def sql_text(relative: str) -> str:
@@ -101,16 +102,23 @@ def upsert(
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
 
 
-def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[dict]) -> int:
-    """Keep rows a parser could not read in meta.quarantine (insert-if-absent: never lost)."""
+def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[dict], replace: bool = False) -> int:
+    """Keep input rows that were not loaded (unreadable, incomplete, conflicting, future-dated) in
+    meta.quarantine under column 'input': they never reached raw, so they flag no raw or core cell.
+    `replace` (a whole-history fetch): the family's stored input rejects are replaced by these, so a
+    corrected file heals the next run; otherwise insert-if-absent (an incremental fetch)."""
+    if replace:
+        conn.execute(
+            "DELETE FROM meta.quarantine WHERE table_name = ? AND column_name = ?", [f"raw.{family}", INPUT_COLUMN]
+        )
     if not rejects:
         return 0
     frame = pd.DataFrame(
         {
             "table_name": f"raw.{family}",
             "row_key": [r["key"] for r in rejects],
-            "column_name": "row",
-            "rule": "unreadable",
+            "column_name": INPUT_COLUMN,
+            "rule": [r.get("rule", "unreadable") for r in rejects],
             "value": [r.get("raw", "")[:500] for r in rejects],
             "reason": [r["reason"] for r in rejects],
         }

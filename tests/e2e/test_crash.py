@@ -24,8 +24,8 @@ CHILD = textwrap.dedent(
     db, data_dir, marker = sys.argv[1:4]
     real = warehouse.record_rejects
 
-    def pause_inside_the_transaction(conn, family, rejects):
-        real(conn, family, rejects)          # the upsert has written; the transaction is still open
+    def pause_inside_the_transaction(conn, family, rejects, **kwargs):
+        real(conn, family, rejects, **kwargs)  # the upsert has written; the transaction is still open
         Path(marker).write_text("writing")
         time.sleep(60)
 

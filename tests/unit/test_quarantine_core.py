@@ -76,14 +76,12 @@ def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, mar
 
 def test_a_rebuild_keeps_rejects_drops_mended_defects_and_corrects_stale_rows(conn, market_dir):
     """Only the difference is written on a rebuild; the result must be what deriving afresh gives."""
-    vix = pd.read_csv(market_dir / "cboe" / "VIX_History.csv", dtype=str)
+    vix_file = market_dir / "cboe" / "VIX_History.csv"
+    vix = pd.read_csv(vix_file, dtype=str)
     published_open = vix.loc[vix["DATE"] == "10/04/2023", "OPEN"].item()
     edit_cboe(market_dir, "VIX", "10/02/2023", OPEN="19.0", HIGH="19.0", LOW="19.0", CLOSE="19.0")
     edit_cboe(market_dir, "VIX", "10/04/2023", OPEN="99.0")
     load_all(conn, market_dir)
-    conn.execute(
-        "INSERT INTO meta.quarantine VALUES ('raw.daily_bars', 'bad line 7', 'row', 'unreadable', 'x,y', 'unparsable')"
-    )
     validation.rebuild_quarantine(conn)
     conn.execute("UPDATE meta.quarantine SET reason = 'an older wording' WHERE rule = 'close_only_bar'")
     conn.execute(
@@ -91,17 +89,18 @@ def test_a_rebuild_keeps_rejects_drops_mended_defects_and_corrects_stale_rows(co
         "'0.0', 'settle missing or 0.0: core uses the close')"
     )  # no longer in raw
     edit_cboe(market_dir, "VIX", "10/04/2023", OPEN=published_open)  # the publisher mended the open
+    with open(vix_file, "a") as f:
+        f.write("03/29/2024,14.0,14.5\n")  # a row cut short: an input reject, which a rebuild keeps
     load_all(conn, market_dir)
-    assert validation.rebuild_quarantine(conn) == {"close_only_bar": 1, "unreadable": 1}
-    rows = conn.execute("SELECT rule, row_key, reason FROM meta.quarantine ORDER BY rule").fetchall()
-    assert rows == [
-        (
-            "close_only_bar",
-            "^VIX|2023-10-02",
-            "open = high = low = close: a close-only record, open/high/low set aside",
-        ),
-        ("unreadable", "bad line 7", "unparsable"),
-    ]
+    assert validation.rebuild_quarantine(conn) == {"close_only_bar": 1, "incomplete_row": 1}
+    rows = conn.execute("SELECT rule, row_key, column_name, reason FROM meta.quarantine ORDER BY rule").fetchall()
+    assert rows[0] == (
+        "close_only_bar",
+        "^VIX|2023-10-02",
+        "range",
+        "open = high = low = close: a close-only record, open/high/low set aside",
+    )
+    assert rows[1][:3] == ("incomplete_row", "^VIX|03/29/2024", "input") and "VIX_History.csv line" in rows[1][3]
 
 
 def test_vx_zero_settle_uses_close_and_m1_rolls_before_expiry(conn, market_dir):
@@ -156,6 +155,33 @@ def test_each_check_fails_on_purpose_built_damage(conn, market_dir, check, damag
     assert outcomes[check].passed
     conn.execute(damage)
     assert validation.run_check(conn, outcomes[check].check).failures >= 1
+
+
+def test_a_missing_vx_contract_month_blocks_recent_sessions_and_warns_in_history(conn, market_dir):
+    """Without the April 2024 contract, M1 on the last sessions would silently be May and M2 June."""
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(path, dtype=str)
+    assert (vx["Futures"] == "2024-04-17").any()
+    vx[vx["Futures"] != "2024-04-17"].to_csv(path, index=False)
+    load_all(conn, market_dir)
+    out = build(conn)
+    recent = out["vx_months_complete_recent"]
+    assert not recent.passed and recent.check.blocking
+    # every one of the last 20 sessions: M2 would be May after March, or (from 2024-03-21) M1 May's
+    assert recent.failures == 20
+    assert not out["vx_curve_sane"].passed and not out["vx_curve_sane"].check.blocking
+
+
+def test_a_vx_contract_month_missing_in_history_warns(conn, market_dir):
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(path, dtype=str)
+    vx[vx["Futures"] != "2023-12-20"].to_csv(path, index=False)
+    load_all(conn, market_dir)
+    out = build(conn)
+    assert out["vx_months_complete_recent"].passed
+    sane = out["vx_curve_sane"]
+    assert not sane.passed and not sane.check.blocking
+    assert all("2023-10" <= row["date"][:7] <= "2023-12" for row in sane.sample)
 
 
 def test_optional_series_falling_behind_warns(conn, market_dir):

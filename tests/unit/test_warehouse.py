@@ -6,7 +6,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from vixshield import ingest, schemas, warehouse
+from vixshield import ingest, schemas, validation, warehouse
+from vixshield.config import ValidationSettings
 from vixshield.sources.base import Fetched, FetchWindow, Source
 
 T0 = dt.datetime(2026, 1, 5, 23, 0)
@@ -75,11 +76,38 @@ def test_duplicates_collapse_and_conflicts_are_quarantined_with_a_reason(conn):
     result = ingest.load(
         conn, OneShot(Fetched("daily_bars", frame)), "daily_bars", FetchWindow(None, dt.date(2024, 12, 31)), "r1"
     )
-    assert (result.inserted, result.rejected) == (2, 1)
-    # the publisher's last row wins; the earlier conflicting one is kept in quarantine
-    assert conn.execute("SELECT close FROM raw.daily_bars WHERE date = '2024-01-03'").fetchone()[0] == 99.0
-    key, reason = conn.execute("SELECT row_key, reason FROM meta.quarantine").fetchone()
-    assert key == "^VIX|2024-01-03" and "conflicting duplicate" in reason
+    # which of two disagreeing rows is right cannot be known: neither is loaded, both are kept aside
+    assert (result.inserted, result.rejected) == (1, 1)
+    assert conn.execute("SELECT count(*) FROM raw.daily_bars WHERE date = '2024-01-03'").fetchone()[0] == 0
+    rows = conn.execute("SELECT row_key, column_name, rule, reason FROM meta.quarantine").fetchall()
+    assert [r[:3] for r in rows] == [("^VIX|2024-01-03", "input", "conflicting_duplicate")]
+    assert "disagree" in rows[0][3]
+
+
+def test_a_conflicting_duplicate_never_replaces_or_hides_a_stored_value(conn):
+    window = FetchWindow(None, dt.date(2024, 12, 31))
+    good = bars({"2024-01-02": 13.2, "2024-01-03": 14.04})
+    ingest.load(conn, OneShot(Fetched("daily_bars", good)), "daily_bars", window, "r1")
+    again = pd.concat([good, bars({"2024-01-03": 99.0})])
+    ingest.load(conn, OneShot(Fetched("daily_bars", again)), "daily_bars", window, "r2")
+    assert conn.execute("SELECT close FROM raw.daily_bars WHERE date = '2024-01-03'").fetchall() == [(14.04,)]
+    validation.rebuild_quarantine(conn)
+    validation.build_core(conn, dt.date(2024, 1, 3), ValidationSettings())
+    assert conn.execute("SELECT vix FROM core.market_daily WHERE date = '2024-01-03'").fetchone()[0] == 14.04
+    # the corrected delivery heals: the reject derived from the bad one goes
+    ingest.load(conn, OneShot(Fetched("daily_bars", good)), "daily_bars", window, "r3")
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+
+
+def test_rows_dated_after_today_are_set_aside_and_a_corrected_file_heals(conn):
+    window = FetchWindow(None, dt.date(2200, 1, 1))  # an offline run without --as-of
+    bad = bars({"2024-01-02": 13.2, "2099-01-02": 14.0})  # e.g. a two-digit year read wrongly
+    result = ingest.load(conn, OneShot(Fetched("daily_bars", bad)), "daily_bars", window, "r1")
+    assert (result.inserted, result.rejected) == (1, 1)
+    assert conn.execute("SELECT max(date)::VARCHAR FROM raw.daily_bars").fetchone()[0] == "2024-01-02"
+    assert conn.execute("SELECT rule FROM meta.quarantine").fetchall() == [("future_dated",)]
+    ingest.load(conn, OneShot(Fetched("daily_bars", bars({"2024-01-02": 13.2}))), "daily_bars", window, "r2")
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
 
 
 def test_load_cuts_at_the_window_end_and_fills_macro_availability(conn):

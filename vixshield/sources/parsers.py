@@ -17,6 +17,10 @@ from vixshield import schemas
 from vixshield.catalog import SYMBOLS_BY_CBOE
 from vixshield.sources.base import Fetched, SourceError
 
+# hidden columns _read_csv adds and _split_dates consumes: each row's line in the file, and how
+# many fields it had (a row cut short, e.g. the last line of a truncated download, has fewer)
+_LINE, _FIELDS = "__line", "__fields"
+
 
 def _read_csv(text: str, what: str) -> pd.DataFrame:
     try:
@@ -24,6 +28,11 @@ def _read_csv(text: str, what: str) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"{what}: not a readable CSV ({exc})") from exc
     frame.columns = [c.strip() for c in frame.columns]
+    # pandas pads a short row with blanks; count the fields of each record to tell them apart
+    records = [(n, len(r)) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1) if r and any(r)][1:]
+    if len(records) == len(frame):
+        frame[_LINE] = [n for n, _ in records]
+        frame[_FIELDS] = [k for _, k in records]
     return frame
 
 
@@ -41,13 +50,24 @@ def _numbers(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
 def _split_dates(
     frame: pd.DataFrame, col: str, fmt: str | None, key_of, what: str
 ) -> tuple[pd.DataFrame, pd.Series, list[dict]]:
-    """Parse a date column; unreadable dates become rejects."""
+    """Parse a date column; unreadable dates and rows with fewer fields than the header become rejects
+    (a row cut short must never stand in for, or overwrite, the publisher's complete row)."""
+    hidden = [c for c in (_LINE, _FIELDS) if c in frame.columns]
+    width = len(frame.columns) - len(hidden)
+    lines = frame[_LINE] if _LINE in frame else pd.Series(range(2, len(frame) + 2), index=frame.index)
+    short = frame[_FIELDS] < width if _FIELDS in frame else pd.Series(False, index=frame.index)
+    frame = frame.drop(columns=hidden)
     dates = pd.to_datetime(frame[col].str.strip(), format=fmt, errors="coerce")
-    bad = dates.isna()
-    rejects = [
-        {"key": key_of(row), "reason": f"{what}: unreadable date {row[col]!r}", "raw": ",".join(row.astype(str))}
-        for _, row in frame[bad].iterrows()
-    ]
+    bad = dates.isna() | short
+    rejects = []
+    for i, row in frame[bad].iterrows():
+        raw = ",".join(v for v in row.astype(str) if v) if short[i] else ",".join(row.astype(str))
+        if short[i]:
+            reason = f"{what} line {lines[i]}: an incomplete row ({raw!r}, fewer fields than the header)"
+            rejects.append({"key": key_of(row), "reason": reason, "raw": raw, "rule": "incomplete_row"})
+        else:
+            reason = f"{what} line {lines[i]}: unreadable date {row[col]!r}"
+            rejects.append({"key": key_of(row), "reason": reason, "raw": raw})
     return frame[~bad], dates[~bad], rejects
 
 

@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS meta.quarantine (
     reason      VARCHAR NOT NULL,
     PRIMARY KEY (table_name, row_key, column_name, rule)
 );
+-- Upgrade: input rows that were never loaded once sat under column 'row' (which nulls core cells of
+-- a good stored row with the same key); they belong under 'input'. A no-op once done.
+INSERT OR IGNORE INTO meta.quarantine
+SELECT table_name, row_key, 'input', rule, value, reason FROM meta.quarantine
+WHERE column_name = 'row' AND rule = 'unreadable';
+DELETE FROM meta.quarantine WHERE column_name = 'row' AND rule = 'unreadable';
 
 -- The daily book's state after its last session, so the next run resumes there instead of replaying
 -- 1990 onwards. Used only while the engine (code + settings) and every input up to last_date are

@@ -1,4 +1,4 @@
--- Re-derive the rule-based quarantine from raw (ingest rejects, rule 'unreadable', are kept).
+-- Re-derive the rule-based quarantine from raw (ingest rejects, column_name 'input', are kept).
 -- Expects a temp table `symbol_rules(symbol, lo, hi, ohlc, term_index)` from the catalog.
 -- The derived rows are compared with the stored ones and only the difference is deleted and
 -- inserted: the result is the same as replacing them all, and a day's run touches a few rows
@@ -67,7 +67,7 @@ SELECT 'raw.macro_observations', series_id || '|' || strftime(observation_date, 
 FROM raw.macro_observations WHERE NOT isfinite(value);
 
 DELETE FROM meta.quarantine q
-WHERE q.rule <> 'unreadable' AND NOT EXISTS (
+WHERE q.column_name <> 'input' AND NOT EXISTS (
     SELECT 1 FROM quarantine_derived d
     WHERE d.table_name = q.table_name AND d.row_key = q.row_key AND d.column_name = q.column_name
       AND d.rule = q.rule AND d.value IS NOT DISTINCT FROM q.value AND d.reason = q.reason
