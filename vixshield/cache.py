@@ -2,14 +2,17 @@
 
 A cache entry is the result of a pure function of its key (a digest of everything the result depends
 on, code included), so an entry is either right or absent: it never needs invalidating, only pruning.
-Losing or corrupting the directory costs time, never correctness: an unreadable entry is recomputed.
+Every entry carries a sha256 of its pickled bytes, checked on read: an entry that is damaged, truncated,
+of an older format or otherwise unreadable is deleted, logged and recomputed, never trusted and never fatal.
 Nothing in the warehouse depends on it, and a run that crashes leaves at worst an unused entry behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
+import logging
 import os
 import pickle
 import tempfile
@@ -18,6 +21,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# An entry is MAGIC + sha256(payload) + payload, payload being the pickle. Without the checksum a flipped
+# bit in a pickled float unpickles fine and publishes a wrong number; with it, any damage is a miss. The
+# checksum guards against accidents (disk, copies, crashes), not against someone who can write the folder.
+_MAGIC = b"vixshield-cache 1\n"  # a file without it (an old bare pickle, an empty file) is not an entry
+_HEADER = len(_MAGIC) + hashlib.sha256().digest_size
 
 
 def key(*parts: bytes | str) -> str:
@@ -38,18 +48,19 @@ def code_digest(*files: str | Path, packages: Iterable[str] = ()) -> str:
 
 
 class PickleCache:
-    """One pickle per key under `root`. `get_or_make` reads an entry or computes and stores it;
+    """One entry per key under `root`. `get_or_make` reads an entry or computes and stores it;
     `prune` removes the entries this instance did not touch (what the last pass no longer needs).
-    A root of None disables the cache: every call computes."""
+    A root of None disables the cache: every call computes. An entry that is not a `kind` is bad."""
 
-    def __init__(self, root: str | Path | None) -> None:
+    def __init__(self, root: str | Path | None, kind: type | tuple[type, ...] = object) -> None:
         self.root = Path(root) if root is not None else None
+        self.kind = kind
         self.touched: set[str] = set()
 
     def get_or_make(self, k: str, make: Callable[[], T]) -> T:
         self.touched.add(k)
         if self.root is not None:
-            value = read_pickle(self.root / f"{k}.pkl")
+            value = read_pickle(self.root / f"{k}.pkl", self.kind)
             if value is not None:
                 return value
         value = make()
@@ -65,26 +76,57 @@ class PickleCache:
                 path.unlink(missing_ok=True)
 
 
-def read_pickle(path: Path) -> Any:
-    """The pickled value at `path`, or None when it is absent or unreadable (then it is recomputed)."""
+def read_pickle(path: Path, kind: type | tuple[type, ...] = object) -> Any:
+    """The value stored at `path`, or None when it is absent or bad (then the caller recomputes it).
+    A bad entry is deleted and logged with the reason."""
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
-        return None
+        blob = Path(path).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # never written (or no cache folder): an ordinary miss, nothing to report
+    except OSError as exc:
+        return _discard(path, f"cannot be read ({exc})")
+    if not blob:
+        return _discard(path, "empty file")
+    if not blob.startswith(_MAGIC):
+        return _discard(path, "no checksum header (garbage, or written by an older version)")
+    payload = blob[_HEADER:]
+    if hashlib.sha256(payload).digest() != blob[len(_MAGIC) : _HEADER]:
+        return _discard(path, "checksum mismatch (truncated or corrupted)")
+    try:
+        value = pickle.loads(payload)
+    # intact bytes that no longer load, e.g. a class since renamed: any error means "recompute"
+    except Exception as exc:
+        return _discard(path, f"cannot be unpickled ({type(exc).__name__}: {exc})")
+    if not isinstance(value, kind):
+        return _discard(path, f"holds a {type(value).__name__}, not the expected type")
+    return value
 
 
 def write_pickle(path: Path, value: Any) -> None:
     """Atomically (temp file, then rename): a reader never sees half an entry. A read-only or full
     disk is not an error: the run goes on uncached."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(_MAGIC + hashlib.sha256(payload).digest())
+            fh.write(payload)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _discard(path: Path, reason: str) -> None:
+    # Deleted rather than left: a bad entry would otherwise be re-read (and re-reported) by every run
+    # until the folder is cleared by hand; the caller's rewrite replaces it.
+    log.warning("cache: discarding bad entry %s: %s; it is recomputed", path, reason)
+    with contextlib.suppress(OSError):
+        Path(path).unlink(missing_ok=True)
+    return None
 
 
 def cache_dir(warehouse_path: str | Path) -> Path:

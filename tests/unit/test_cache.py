@@ -4,12 +4,17 @@ input is never served a stale entry, and a damaged or unwritable cache only cost
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
+import struct
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from vixshield import cache
+from vixshield.garch import garch_forecasts
 from vixshield.schemas import FAMILIES
 from vixshield.sources import parsers
 from vixshield.sources.base import FetchWindow
@@ -148,3 +153,143 @@ def test_a_bom_and_any_newline_style_read_as_the_plain_file_does(market_dir: Pat
     cached = FilesSource(market_dir, tmp_path / "cache").fetch("events", OPEN).frame
     pd.testing.assert_frame_equal(cached, expected)
     assert (cached["kind"] == "fomc").sum() == 5
+
+
+# damaged entries: every kind of damage is detected, the entry recomputed, and the warning names its path
+
+
+def flip_a_payload_bit(blob: bytes) -> bytes:
+    i = cache._HEADER + (len(blob) - cache._HEADER) // 2
+    return blob[:i] + bytes([blob[i] ^ 0x10]) + blob[i + 1 :]
+
+
+def bare_pickle(blob: bytes) -> bytes:
+    """What the code before checksums wrote: the pickle alone, no header."""
+    return blob[cache._HEADER :]
+
+
+DAMAGE = {
+    "flipped bit": flip_a_payload_bit,
+    "truncated": lambda blob: blob[: len(blob) * 2 // 3],
+    "zero length": lambda blob: b"",
+    "garbage": lambda blob: bytes(range(256)) * (len(blob) // 256 + 1),
+    "old format": bare_pickle,
+}
+
+
+def warned_about(caplog: pytest.LogCaptureFixture, path: Path) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "vixshield.cache" and str(path) in r.getMessage()]
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_bad_entry_is_deleted_logged_and_recomputed(tmp_path, caplog, damage):
+    cache.PickleCache(tmp_path).get_or_make("k1", lambda: {"vix": 15.84})
+    path = tmp_path / "k1.pkl"
+    path.write_bytes(DAMAGE[damage](path.read_bytes()))
+    make, calls = counted({"vix": 15.84})
+    with caplog.at_level("WARNING", logger="vixshield.cache"):
+        assert cache.PickleCache(tmp_path).get_or_make("k1", make) == {"vix": 15.84}
+    assert calls == [1]
+    assert len(warned_about(caplog, path)) == 1
+    caplog.clear()
+    assert cache.read_pickle(path) == {"vix": 15.84}  # rewritten whole
+    assert not caplog.records
+
+
+def test_the_reason_is_logged_and_a_bad_entry_is_gone_even_when_nothing_rewrites_it(tmp_path, caplog):
+    path = tmp_path / "e.pkl"
+    cache.write_pickle(path, [1.0, 2.0])
+    reasons = {
+        "empty file": b"",
+        "no checksum header": pickle.dumps([1.0, 2.0]),
+        "checksum mismatch": flip_a_payload_bit(path.read_bytes()),
+    }
+    for reason, blob in reasons.items():
+        path.write_bytes(blob)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="vixshield.cache"):
+            assert cache.read_pickle(path) is None
+        assert reason in caplog.text and str(path) in caplog.text
+        assert not path.exists()  # not left to fail (and be reported by) every later run
+
+
+def test_an_intact_entry_that_cannot_be_unpickled_or_is_of_the_wrong_type_is_bad(tmp_path, caplog):
+    path = tmp_path / "e.pkl"
+    payload = b"cno_such_module\nNoSuchClass\n)R."  # a class since removed: the bytes are fine, loading is not
+    path.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
+    with caplog.at_level("WARNING", logger="vixshield.cache"):
+        assert cache.read_pickle(path) is None
+    assert "cannot be unpickled" in caplog.text and str(path) in caplog.text
+    caplog.clear()
+    cache.write_pickle(path, [1, 2])
+    with caplog.at_level("WARNING", logger="vixshield.cache"):
+        assert cache.PickleCache(tmp_path, kind=dict).get_or_make("e", lambda: {"a": 1}) == {"a": 1}
+    assert "not the expected type" in caplog.text
+    assert cache.read_pickle(path, dict) == {"a": 1}
+
+
+def vix_entry(cache_dir: Path) -> Path:
+    """The parse-cache entry of cboe/VIX_History.csv."""
+    for path in (cache_dir / "daily_bars").glob("*.pkl"):
+        if set(cache.read_pickle(path).frame["symbol"]) == {"^VIX"}:
+            return path
+    raise AssertionError("no VIX entry")
+
+
+def with_vix_close(blob: bytes, old: float, new: float) -> bytes:
+    """The entry with one VIX close changed in place: a single flipped bit when `new` is `old` +- 2^k."""
+    at = blob.index(struct.pack("<d", old), cache._HEADER)
+    return blob[:at] + struct.pack("<d", new) + blob[at + 8 :]
+
+
+@pytest.mark.parametrize("damage", [*DAMAGE, "old format, wrong value"])
+def test_a_damaged_parse_cache_entry_reads_as_the_fresh_parse(market_dir, tmp_path, caplog, damage):
+    fresh = fetch_all(FilesSource(market_dir))
+    cache_dir = tmp_path / "cache"
+    fetch_all(FilesSource(market_dir, cache_dir))
+    path = vix_entry(cache_dir)
+    blob = path.read_bytes()
+    vix = fresh["daily_bars"][0].query("symbol == '^VIX'")["close"].reset_index(drop=True)
+    close = float(vix.max())  # a value stored once, so the damage lands on it
+    if damage == "flipped bit":
+        # the fault campaign's case (VIX 15.84 read back as 11.84): one flipped bit in a close, which the
+        # bare pickle loads without complaint, so only the checksum can tell
+        wrong = struct.unpack(
+            "<d", (struct.unpack("<Q", struct.pack("<d", close))[0] ^ (1 << 50)).to_bytes(8, "little")
+        )[0]
+        damaged = with_vix_close(blob, close, wrong)
+        loaded = pickle.loads(bare_pickle(damaged)).frame["close"].reset_index(drop=True)
+        assert (loaded != vix).sum() == 1 and wrong in set(loaded)
+    elif damage == "old format, wrong value":
+        damaged = bare_pickle(with_vix_close(blob, close, close + 1.0))
+    else:
+        damaged = DAMAGE[damage](blob)
+    path.write_bytes(damaged)
+    with caplog.at_level("WARNING", logger="vixshield.cache"):
+        assert_same(fetch_all(FilesSource(market_dir, cache_dir)), fresh)
+    assert len(warned_about(caplog, path)) == 1
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="vixshield.cache"):
+        assert_same(fetch_all(FilesSource(market_dir, cache_dir)), fresh)  # rewritten: read back silently
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_garch_memo_is_refitted(tmp_path, caplog, damage):
+    # read and written as assets/features.py does: `read_pickle(path) or {}`, fits, `write_pickle(path, memo)`
+    rng = np.random.default_rng(5)
+    close = pd.Series(
+        3000 * np.exp(np.cumsum(rng.normal(0, 0.01, 620))), index=pd.bdate_range("2019-01-01", periods=620)
+    )
+    memo: dict = {}
+    fresh = garch_forecasts(close, refit="quarterly", memo=memo)
+    assert len(memo) >= 2
+    path = tmp_path / "garch_fits.pkl"
+    cache.write_pickle(path, memo)
+    path.write_bytes(DAMAGE[damage](path.read_bytes()))
+    with caplog.at_level("WARNING", logger="vixshield.cache"):
+        loaded = cache.read_pickle(path) or {}
+    assert loaded == {}
+    assert len(warned_about(caplog, path)) == 1
+    pd.testing.assert_frame_equal(garch_forecasts(close, refit="quarterly", memo=loaded), fresh, check_exact=True)
+    assert loaded.keys() == memo.keys()
