@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -132,23 +133,100 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     return 0 if result.success else 1
 
 
-def _on_snapshot(args, work):
-    """Run `work(conn)` on the published read-only snapshot (never the working file a run may be
-    writing). Errors a user can act on (no snapshot yet, bad SQL, no such date) print and give 2."""
+QUERY_TIMEOUT = 60.0  # seconds a `vixshield query` may run by default (`--timeout`; 0: no limit)
+EXIT_TIMEOUT = 124  # the query ran past --timeout (the exit code of coreutils `timeout`)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as a shell reports it
+
+
+class _QueryTimeout(Exception):
+    """The timer interrupted the query."""
+
+
+def _interruptible(open_conn, work, timeout: float | None):
+    """`work(conn)` on `open_conn()`, both in a worker thread, stopped by conn.interrupt() when
+    `timeout` seconds pass (a timer thread) or on Ctrl-C.
+
+    While a query runs, DuckDB holds the thread that called it, so Ctrl-C would wait for the query;
+    the main thread only waits here, on an Event (KeyboardInterrupt inside Thread.join leaves the
+    Thread object wrong on Python 3.11), and so stays interruptible. The connection is opened and
+    closed in the worker: DuckDB refuses to close a connection another thread is using."""
+    import duckdb
+
+    outcome: dict = {}
+    done, expired, cancelled = threading.Event(), threading.Event(), threading.Event()
+
+    def run() -> None:
+        try:
+            with open_conn() as conn:
+                outcome["conn"] = conn
+                if not cancelled.is_set():
+                    outcome["value"] = work(conn)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    def stop(flag: threading.Event) -> None:
+        flag.set()
+        if (conn := outcome.get("conn")) is not None and not done.is_set():
+            with contextlib.suppress(duckdb.Error):  # the query ended meanwhile
+                conn.interrupt()
+
+    timer = threading.Timer(timeout, stop, [expired]) if timeout else None
+    threading.Thread(target=run, name="vixshield-query", daemon=True).start()
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        while not done.wait(0.1):  # bounded waits: SIGINT is seen at once on every platform
+            pass
+    except KeyboardInterrupt:
+        stop(cancelled)
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: leave without waiting
+            done.wait(5)  # an interrupted query returns within milliseconds
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if "error" in outcome:
+        if expired.is_set() and isinstance(outcome["error"], duckdb.InterruptException):
+            raise _QueryTimeout from outcome["error"]
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _on_snapshot(args, work, timeout: float | None = None):
+    """Run `work(conn)` on the published snapshot (never the working file a run may be writing),
+    through a connection locked down by open_snapshot; Ctrl-C and `timeout` stop it. Errors a user
+    can act on (no snapshot yet, bad or refused SQL, no such date) print one line and give 2; a
+    timeout gives EXIT_TIMEOUT, Ctrl-C EXIT_INTERRUPTED. Returns (result or None, exit code)."""
     import duckdb
 
     from vixshield import publish
 
     try:
-        with publish.open_snapshot(_home(args)) as conn:
-            return work(conn), 0
+        return _interruptible(lambda: publish.open_snapshot(_home(args)), work, timeout), 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return None, EXIT_INTERRUPTED
+    except _QueryTimeout:
+        print(
+            f"error: query interrupted after {timeout:g} s: it ran past the time limit; "
+            "raise --timeout SECONDS (0: no limit) or narrow the query",
+            file=sys.stderr,
+        )
+        return None, EXIT_TIMEOUT
     except (publish.NoSnapshotError, LookupError, duckdb.Error) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if publish.refused(exc):
+            said = str(exc).splitlines()[0]
+            print(f"error: refused: {publish.READER_LIMITS}. DuckDB said: {said}", file=sys.stderr)
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         return None, 2
 
 
 def cmd_query(args) -> int:
-    frame, rc = _on_snapshot(args, lambda conn: conn.execute(args.sql).df())
+    frame, rc = _on_snapshot(args, lambda conn: conn.execute(args.sql).df(), timeout=args.timeout)
     if rc:
         return rc
     if args.format == "csv":
@@ -158,6 +236,17 @@ def cmd_query(args) -> int:
     else:
         print(frame.to_string(index=False, max_rows=args.max_rows))
     return 0
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a non-negative number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
 
 
 def cmd_signals(args) -> int:
@@ -318,10 +407,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", help="YYYY-MM-DD: run as if that session's close were the latest data")
     run.set_defaults(func=cmd_run)
 
-    query = sub.add_parser("query", help="run SQL on the warehouse (read-only)")
+    query = sub.add_parser(
+        "query", help="run SQL on the published snapshot (read-only, no file/network access; Ctrl-C stops it)"
+    )
     query.add_argument("sql")
     query.add_argument("--format", choices=("table", "csv", "json"), default="table")
     query.add_argument("--max-rows", type=int, default=60)
+    query.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=QUERY_TIMEOUT,
+        metavar="SECONDS",
+        help=f"interrupt the query after this long (default {QUERY_TIMEOUT:g}; 0: no limit)",
+    )
     query.set_defaults(func=cmd_query)
     sig = sub.add_parser("signals", help="print the day's plan (regime, iron condor, open positions, hedge layers)")
     sig.add_argument("--date", help="YYYY-MM-DD (default: the latest session)")

@@ -86,28 +86,109 @@ def read_manifest(home: str | Path) -> dict | None:
         raise PublishError(f"cannot read the snapshot manifest {path}: {exc}") from exc
 
 
+# Readers get the snapshot's tables and nothing else: SQL typed into `vixshield query` (or passed on by
+# an app) must not write files, read other files, reach the network or install code. A plain open
+# passes these at connect (DuckDB still opens the file it is asked for); an isolated one sets them
+# after its ATTACH.
+_READER_CONFIG: dict[str, bool] = {
+    "enable_external_access": False,  # no ATTACH of other files, COPY TO, read_csv/read_parquet, INSTALL
+    "autoinstall_known_extensions": False,  # no download triggered by a query
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+}
+# Then, with the file open (DuckDB takes disabled_filesystems only once started): with the local file system
+# disabled, no statement can open any file, not even the snapshot again in read-write mode after a
+# DETACH (enable_external_access alone allows the attached file's own path); the lock keeps SQL
+# from SETting any of this back. Order matters: external access goes off while the file system works.
+_READER_LOCKS: tuple[tuple[str, str], ...] = (
+    *((name, str(value).lower()) for name, value in _READER_CONFIG.items()),
+    ("disabled_filesystems", "LocalFileSystem"),
+    ("lock_configuration", "true"),
+)
+READER_LIMITS = (
+    "the published snapshot is read-only, and readers have no file, network or extension access "
+    "(no ATTACH, COPY, EXPORT, read_csv/read_parquet/read_json of a path, INSTALL/LOAD or SET)"
+)
+_REFUSALS = (
+    "read-only",
+    "disabled by configuration",
+    "disabled through configuration",
+    "configuration has been locked",
+    "already attached",
+    "Cannot detach",
+    "autoload_known_extensions",  # "... exists in the httpfs extension; enable autoload": it is off for readers
+)
+
+
+class ReaderLockdownError(RuntimeError):
+    """A reader connection could not be locked down; it is closed rather than handed out."""
+
+
 def open_snapshot(home: str | Path, isolated: bool = False) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot; it never blocks, nor is blocked by, a run.
+
+    The connection is locked down (see READER_LIMITS): it can read the snapshot's tables and views
+    and nothing else, whatever SQL it is given, and cannot SET its way back.
 
     DuckDB caches open databases per process by path: while any connection from `duckdb.connect`
     to the snapshot is open in this process, another `duckdb.connect` returns that same (possibly
     replaced) snapshot. One-shot readers (`vixshield query`) do not care; a long-lived process that
     keeps a connection open should pass `isolated=True`, which attaches the file read-only to a new
-    in-memory database (about 7 ms more per open) and so always sees the current snapshot.
+    in-memory database (about 7 ms more per open) and so always sees the current snapshot. Within a
+    process, open the snapshot only through this function: DuckDB refuses a second `duckdb.connect`
+    of the same path with a different configuration while the first is open.
     """
     path = snapshot_path(home)
     if not path.exists():
         raise NoSnapshotError(f"no published snapshot at {path}; run `vixshield run` first")
     if not isolated:
-        return duckdb.connect(str(path), read_only=True)
-    conn = duckdb.connect()
+        conn = duckdb.connect(str(path), read_only=True, config=dict(_READER_CONFIG))
+    else:  # external access stays on until the ATTACH is done: it is what lets the file be opened
+        conn = duckdb.connect(config={k: v for k, v in _READER_CONFIG.items() if k != "enable_external_access"})
     try:
-        conn.execute(f"ATTACH '{_sql_str(path)}' AS snapshot (READ_ONLY)")
-        conn.execute("USE snapshot")
-    except duckdb.Error:
+        if isolated:
+            conn.execute(f"ATTACH '{_sql_str(path)}' AS snapshot (READ_ONLY)")
+            conn.execute("USE snapshot")
+        _lock_down(conn, path)
+    except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _lock_down(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Apply _READER_LOCKS, then check them: a connection that is not locked down is never returned.
+
+    A plain open can join a database this process already opened and locked (DuckDB's per-path
+    cache); its settings are then only checked, since a locked configuration refuses any SET.
+    DuckDB does not report disabled_filesystems, so a glob of the snapshot's own path (which
+    external access alone would allow) proves the local file system is off."""
+    want = {name: value for name, value in _READER_LOCKS if name != "disabled_filesystems"}
+
+    def current() -> dict[str, str]:
+        rows = conn.execute("SELECT name, value FROM duckdb_settings() WHERE list_contains(?, name)", [list(want)])
+        return dict(rows.fetchall())
+
+    if current().get("lock_configuration") != "true":
+        for name, value in _READER_LOCKS:
+            conn.execute(f"SET {name} = '{value}'")
+    if (got := current()) != want:
+        raise ReaderLockdownError(f"the snapshot connection is not locked down: {got} instead of {want}")
+    try:
+        conn.execute("SELECT count(*) FROM glob(?)", [str(path)]).fetchall()
+    except duckdb.PermissionException as exc:
+        if "LocalFileSystem" in str(exc):
+            return
+        raise
+    raise ReaderLockdownError("the snapshot connection can still open local files")
+
+
+def refused(exc: BaseException) -> bool:
+    """Whether DuckDB refused a statement because of the reader lockdown (rather than bad SQL), so
+    that a caller can say what readers may not do instead of echoing DuckDB's message alone."""
+    return isinstance(exc, duckdb.PermissionException) or (
+        isinstance(exc, duckdb.Error) and any(marker in str(exc) for marker in _REFUSALS)
+    )
 
 
 def sha256_file(path: Path) -> str:

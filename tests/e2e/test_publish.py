@@ -133,13 +133,15 @@ def test_publish_writes_snapshot_parquet_and_manifest(home):
         want_counts = publish.table_counts(working)
         want = {t: working.execute(f"SELECT * FROM {t} ORDER BY date").df() for t in TABLES}
     assert manifest["row_counts"] == want_counts
-    with publish.open_snapshot(home) as snap:
+    with publish.open_snapshot(home) as snap, duckdb.connect() as files:  # readers open no files: another connection
         assert publish.table_counts(snap) == want_counts
         with pytest.raises(duckdb.Error, match="read-only"):
             snap.execute("DELETE FROM features.regime")
         for table in TABLES:
             snap_rows = snap.execute(f"SELECT * FROM {table} ORDER BY date").df()
-            parquet = snap.execute(f"SELECT * FROM read_parquet('{folder}/parquet/{table}.parquet') ORDER BY date").df()
+            parquet = files.execute(
+                f"SELECT * FROM read_parquet('{folder}/parquet/{table}.parquet') ORDER BY date"
+            ).df()
             assert len(parquet) == manifest["files"][f"parquet/{table}.parquet"]["rows"] == len(want[table])
             assert parquet.equals(want[table]), table
             assert snap_rows.equals(want[table]), table
