@@ -24,6 +24,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to stall before answering (for timeout tests)
     truncate: bool = False  # announce the full length but close after half the body
+    trickle: float = 0.0  # > 0: after the headers (no Content-Length), one body byte every `trickle` s, forever
+    hang: bool = False  # announce the full length, send the headers, then nothing until the server closes
 
 
 @dataclass
@@ -43,6 +45,7 @@ class FakeServer:
         self.requests: list[Hit] = []
         self.default = Reply(404, b"not found")
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # ends trickling and hanging replies when the server shuts down
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -65,6 +68,7 @@ class FakeServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._closing.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -98,12 +102,28 @@ class FakeServer:
                     self.send_response(reply.status)
                     for k, v in reply.headers.items():
                         self.send_header(k, v)
+                    if reply.trickle:  # HTTP/1.0 without a length: the body ends when the connection does
+                        self.end_headers()
+                        self._trickle(body or b" ", reply.trickle)
+                        return
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
+                    if reply.hang:
+                        self.wfile.flush()
+                        server._closing.wait()
+                        return
                     self.wfile.write(body[: len(body) // 2] if reply.truncate else body)
                     if reply.truncate:
                         self.close_connection = True
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _trickle(self, body: bytes, interval: float) -> None:
+                """`body` one byte at a time, round and round, until the client or the server leaves."""
+                i = 0
+                while not server._closing.wait(interval):
+                    self.wfile.write(body[i % len(body) : i % len(body) + 1])
+                    self.wfile.flush()
+                    i += 1
 
         return Handler

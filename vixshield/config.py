@@ -15,6 +15,8 @@ import yaml
 if TYPE_CHECKING:
     from vixshield.book import BookSettings
 
+MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: a settings file is a few hundred bytes; anything near this is a mistake
+MAX_CONFIG_DEPTH = 20  # settings nest three levels deep; this only stops a "[[[[..." file exhausting the stack
 DEFAULT_UNIVERSE = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY", "XLRE", "XLC")
 
 
@@ -24,9 +26,11 @@ class LiveSettings:
     fred_api_url: str = "https://api.stlouisfed.org/fred"
     fredgraph_url: str = "https://fred.stlouisfed.org/graph/fredgraph.csv"
     cboe_url: str = "https://cdn.cboe.com"
-    timeout: float = 20.0  # seconds per request
+    timeout: float = 20.0  # seconds to connect, and per read: a silent server fails after this
     max_retries: int = 4
     backoff: float = 1.0  # first retry delay, seconds (doubles, full jitter)
+    attempt_deadline: float = 60.0  # seconds for one whole attempt (connect + every read of the body)
+    request_budget: float = 150.0  # seconds for one request's attempts and backoff together; see HttpSettings
     overlap_sessions: int = 10  # re-read this many sessions on incremental fetches, for revisions
     macro_overlap_days: int = 400  # monthly series get revised for about a year
 
@@ -132,12 +136,61 @@ def _merge(obj, overrides: dict):
     return dataclasses.replace(obj, **changes)
 
 
+class ConfigError(ValueError, yaml.YAMLError):
+    """A settings file that cannot be used, naming the file and why. A ValueError (and a YAMLError,
+    as the raw parse errors were) so the CLI reports it as an argument error with exit code 2."""
+
+
+class _SettingsLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases and caps nesting. Settings files have no use for
+    aliases, and they are what makes a few hundred bytes expand into gigabytes ("billion laughs"):
+    the expansion happens later, when the settings are merged, hashed and stored."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name, <<: *name) are not allowed", event.start_mark
+            )
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_CONFIG_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_CONFIG_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_config_file(path: str | Path) -> dict:
+    """The YAML mapping in `path`, parsed without aliases and only if the file is at most
+    MAX_CONFIG_BYTES; every refusal is a ConfigError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_CONFIG_BYTES + 1)  # never more, even if the file grows after a size check
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes; refused")
+    loader = _SettingsLoader(raw)
+    loader.name = str(path)  # error marks then say `in "my.yaml", line 3` rather than "<byte string>"
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} refused: {exc}") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of settings, got a {type(data).__name__}")
+    return data
+
+
 def load_settings(path: str | Path | None = None, **overrides) -> Settings:
     """Defaults, then the YAML file (if any), then keyword overrides."""
     settings = Settings()
     if path is not None:
-        if not Path(path).is_file():
-            raise ValueError(f"config file {path} does not exist")
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        settings = _merge(settings, data)
+        settings = _merge(settings, read_config_file(path))
     return _merge(settings, {k: v for k, v in overrides.items() if v is not None})

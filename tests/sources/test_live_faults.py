@@ -131,14 +131,14 @@ def _yahoo_hits(server: FakeServer) -> int:
     return sum(1 for h in server.requests if h.path == GSPC and "period1" in h.query)
 
 
-def fetch_dgs10(url: str, api_key: str | None):
+def fetch_dgs10(url: str, api_key: str | None, settings: HttpSettings = FAST):
     """FRED's DGS10 through the API (with a key) or fredgraph.csv (without), both served at `url`."""
     return fred.fetch_observations(
         ["DGS10"],
         dt.date(2024, 1, 2),
         dt.date(2024, 1, 16),
         api_key=api_key,
-        settings=FAST,
+        settings=settings,
         api_url=url + "/fred",
         fredgraph_url=url + GRAPH,
     )

@@ -34,7 +34,13 @@ class LiveSource(Source):
     def __init__(self, settings: Settings):
         self.settings = settings
         s = settings.live
-        self.http = HttpSettings(timeout=s.timeout, max_retries=s.max_retries, backoff=s.backoff)
+        self.http = HttpSettings(
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff=s.backoff,
+            attempt_deadline=s.attempt_deadline,
+            request_budget=s.request_budget,
+        )
         self.api_key = os.environ.get("FRED_API_KEY") or None
 
     def preflight(self, timeout: float = 3.0) -> None:

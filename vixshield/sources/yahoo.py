@@ -5,8 +5,12 @@ but it is built to never fail: it logs errors and returns empty frames, caches r
 process, and keeps one process-wide session. This module adds what a warehouse needs on top:
 
 * All traffic goes through `_YahooSession`, a curl_cffi session subclass handed to yfinance
-  through its public `session=` argument. It puts `settings.timeout` on every request and, when
-  `base_url` is set, rewrites every URL (chart API, fc.yahoo.com cookie, getcrumb, consent pages)
+  through its public `session=` argument. It puts a total timeout on every request (curl_cffi
+  turns a numeric `timeout` into CURLOPT_TIMEOUT_MS, a limit on the whole transfer, so a
+  trickling server cannot stretch it): `settings.timeout`, or less when that is what is left of
+  the attempt's deadline (`attempt_deadline`; one yfinance call makes several requests: cookie,
+  crumb, timezone, chart) or of the symbol's `request_budget` (all attempts and backoff). When
+  `base_url` is set, it rewrites every URL (chart API, fc.yahoo.com cookie, getcrumb, consent pages)
   to that host, so tests drive the real yfinance code path against a local server.
 * yfinance swallows every exception except `YFRateLimitError`, so the session reports 429, 5xx,
   timeouts and dropped connections of the chart API as `_Retryable` (a `YFRateLimitError`);
@@ -70,15 +74,27 @@ class _YahooSession(curl_requests.Session):
         self.base: SplitResult | None = None
         if base_url and not (urlsplit(base_url).hostname or "").endswith("yahoo.com"):
             self.base = urlsplit(base_url.rstrip("/"))
+        self.attempt_end: float | None = None  # time.monotonic() deadline of the current attempt (`_history`)
+
+    def _timeout(self) -> float:
+        """Total seconds the next request may take: `timeout`, capped by what is left of the attempt."""
+        if self.attempt_end is None:
+            return self.settings.timeout
+        return min(self.settings.timeout, self.attempt_end - time.monotonic())
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
         if self.base is not None:
             parts = urlsplit(url)
             url = urlunsplit((self.base.scheme, self.base.netloc, self.base.path + parts.path, parts.query, ""))
-        kwargs["timeout"] = self.settings.timeout
+        timeout = self._timeout()
+        kwargs["timeout"] = max(timeout, 0.01)  # never 0: curl reads a zero timeout as "no limit"
         if CHART_PATH not in url:
+            if timeout <= 0:  # yfinance carries on without a cookie or crumb after a timeout
+                raise curl_requests.exceptions.Timeout("Yahoo attempt deadline passed")
             return super().request(method, url, *args, **kwargs)
         try:
+            if timeout <= 0:
+                raise curl_requests.exceptions.Timeout("Yahoo attempt deadline passed")
             resp = super().request(method, url, *args, **kwargs)
         except (
             curl_requests.exceptions.Timeout,
@@ -101,10 +117,15 @@ def _session(settings: HttpSettings, base_url: str | None) -> _YahooSession:
 
 def _history(symbol: str, start: dt.date, end: dt.date, session: _YahooSession) -> tuple[pd.DataFrame, str]:
     """One symbol's bars in [start, end] and, when there are none, why (if yfinance said).
-    Transient failures are retried with jittered backoff, then raise SourceError."""
+    Transient failures are retried with jittered backoff, then raise SourceError; each attempt
+    ends by `attempt_deadline` and all of them, with backoff, by `request_budget`."""
     settings = session.settings
-    last = ""
+    started = time.monotonic()
+    budget_end = started + settings.request_budget
+    last, attempts = "", 0
     for attempt in range(settings.max_retries + 1):
+        attempts += 1
+        session.attempt_end = min(time.monotonic() + settings.attempt_deadline, budget_end)
         try:
             ticker = yf.Ticker(symbol, session=session)
             frame = ticker.history(
@@ -122,13 +143,21 @@ def _history(symbol: str, start: dt.date, end: dt.date, session: _YahooSession) 
             # When the timezone lookup fails (unknown symbol), yfinance falls back to `.info`,
             # whose errors (JSONDecodeError, HTTPError, ...) escape `history()` unwrapped.
             return pd.DataFrame(), scrub(f"{type(exc).__name__}: {exc}")
+        finally:
+            session.attempt_end = None
         if attempt < settings.max_retries:
             delay = backoff_delay(attempt, settings)
+            if time.monotonic() + delay >= budget_end:
+                last += f" (request budget of {settings.request_budget:g} s spent)"
+                break
             log.warning("Yahoo %s failed (%s); retry %d in %.2fs", symbol, scrub(last), attempt + 1, delay)
             time.sleep(delay)
-    attempts = settings.max_retries + 1
+    elapsed = time.monotonic() - started
     raise SourceError(
-        scrub(f"Yahoo daily bars for {symbol}: gave up after {attempts} attempts; last error: {last}"), transient=True
+        scrub(
+            f"Yahoo daily bars for {symbol}: gave up after {attempts} attempts in {elapsed:.1f} s; last error: {last}"
+        ),
+        transient=True,
     )
 
 
