@@ -33,6 +33,8 @@ def _home(args) -> Path:
 
 
 def cmd_run(args) -> int:
+    import duckdb
+
     home = _home(args)
     settings = load_settings(args.config, home=home)
     try:
@@ -43,9 +45,10 @@ def cmd_run(args) -> int:
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.as_of:
-        dt.date.fromisoformat(args.as_of)  # fail on a malformed date before starting Dagster
-    home.mkdir(parents=True, exist_ok=True)
+    problem = _as_of_problem(args.as_of) or _home_problem(home)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     os.environ.setdefault("DAGSTER_HOME", str((home / "dagster").resolve()))
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -56,12 +59,68 @@ def cmd_run(args) -> int:
     expectations.start_worker()  # GX's 2-4 s import, on the other core while Dagster starts and ingests
     # Held for the whole run: every step's connection then joins this open database instead of
     # reopening (and checkpointing) the file, ~40 ms a step, and no other process can write between steps.
-    conn = warehouse.connect(settings.warehouse_path)
+    try:
+        conn = warehouse.connect(settings.warehouse_path)
+    except duckdb.Error as exc:
+        expectations.stop_worker()
+        print(f"error: {_warehouse_problem(settings.warehouse_path, exc)}", file=sys.stderr)
+        return 2
     try:
         return _execute(args, home, settings, conn)
     finally:
         conn.close()
         expectations.stop_worker()
+
+
+def _as_of_problem(as_of: str | None) -> str | None:
+    """Why `--as-of` cannot be used (checked before Dagster starts), or None."""
+    if not as_of:
+        return None
+    try:
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        return f"--as-of {as_of!r} is not a date; write it as YYYY-MM-DD"
+    from vixshield import calendars
+
+    last = calendars.last_completed_session().date()
+    if day > last:
+        return f"--as-of {day} is after the last completed NYSE session ({last}); no close is known for it yet"
+    return None
+
+
+def _home_problem(home: Path) -> str | None:
+    """Why the run cannot write under `home`, or None (creating it if needed)."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the home folder {home} ({exc.strerror}); set VIXSHIELD_HOME to a writable folder"
+    if not os.access(home, os.W_OK | os.X_OK):
+        return f"the home folder {home} is not writable; set VIXSHIELD_HOME to a writable folder"
+    return None
+
+
+def _warehouse_problem(path: Path, exc: Exception) -> str:
+    """What to do about a warehouse file DuckDB would not open for writing."""
+    text = str(exc)
+    if "lock" in text.lower():
+        return f"the warehouse {path} is in use by another process (another `vixshield run`?); wait for it, then rerun"
+    if "permission" in text.lower() or "read-only" in text.lower():
+        return f"the warehouse {path} cannot be opened for writing ({text}); fix its permissions or set VIXSHIELD_HOME"
+    return (
+        f"the warehouse {path} cannot be opened ({type(exc).__name__}: {text}). If it is damaged, move it aside: "
+        "the next run rebuilds it from the sources (readers keep the last published snapshot meanwhile)"
+    )
+
+
+def _close_stale_runs(conn: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs still 'running' as 'killed': this process holds the only write connection to the
+    warehouse, so any such row belongs to a run that died (SIGKILL, power loss) before recording its end."""
+    (n,) = conn.execute(
+        "UPDATE meta.runs SET status = 'killed', finished_at = ?, message = 'the process ended before the run did' "
+        "WHERE status = 'running'",
+        [dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+    ).fetchone()
+    return int(n)
 
 
 def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnection) -> int:
@@ -76,6 +135,8 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     db_path = settings.warehouse_path
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     warehouse.init_schema(conn)
+    if stale := _close_stale_runs(conn):
+        print(f"closed {stale} earlier run(s) left 'running' by a killed process as 'killed'", file=sys.stderr)
     conn.execute(
         "INSERT INTO meta.runs (run_id, started_at, status, source, as_of, config_hash, methodology_version) "
         "VALUES (?, ?, 'running', ?, ?, ?, ?)",

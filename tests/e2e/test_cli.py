@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import duckdb
-import pandas as pd
 import pytest
 
 from tests.conftest import REPO
@@ -110,38 +109,6 @@ def test_query_cannot_change_the_warehouse(cli_home):
     out = vixshield(home, "query", "DELETE FROM core.market_daily")
     assert out.returncode == 2 and "read-only" in out.stderr.lower()
     assert vixshield(home, "query", "SELECT count(*) AS n FROM core.market_daily").stdout.split()[-1] != "0"
-
-
-def test_live_without_network_fails_fast_and_names_the_offline_options(tmp_path):
-    home = tmp_path / "home"
-    config = tmp_path / "offline.yaml"
-    closed = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused at once
-    config.write_text(
-        f"live:\n  yahoo_url: {closed}\n  fred_api_url: {closed}\n  fredgraph_url: {closed}\n  cboe_url: {closed}\n"
-    )
-    out = vixshield(home, "--config", str(config), "run", "--source", "live")
-    assert out.returncode == 2
-    assert "--source sample" in out.stderr and "--source files" in out.stderr
-    assert not (home / "warehouse.duckdb").exists()  # nothing written, nothing replaced by offline data
-
-
-def test_missing_recent_spx_sessions_fail_the_run_with_the_check_named(tmp_path, market_dir):
-    spx = pd.read_csv(market_dir / "yahoo" / "^GSPC.csv")
-    spx.iloc[:-3].to_csv(market_dir / "yahoo" / "^GSPC.csv", index=False)
-    home = tmp_path / "home"
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir), "--as-of", "2024-03-28")
-    assert out.returncode == 1
-    assert "core_required_fresh" in out.stderr and "FAILURE" in out.stderr
-
-
-def test_bad_arguments_get_clear_errors(tmp_path):
-    home = tmp_path / "home"
-    out = vixshield(home, "run", "--source", "files")
-    assert out.returncode == 2 and "--data-dir" in out.stderr
-    out = vixshield(home, "run", "--source", "files", "--data-dir", str(tmp_path / "nowhere"))
-    assert out.returncode == 2 and "not a directory" in out.stderr
-    out = vixshield(home, "query", "SELECT 1")
-    assert out.returncode == 2 and "vixshield run" in out.stderr
 
 
 def test_the_readme_reader_snippet_runs_as_written(cli_built, tmp_path, monkeypatch):

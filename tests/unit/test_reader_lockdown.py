@@ -109,9 +109,6 @@ REFUSED = [
     "DELETE FROM features.regime",
     "UPDATE signals.condor_plan SET enter = false",
     "DROP VIEW signals.latest_plan",
-    "PRAGMA enable_checkpoint_on_shutdown",
-    "PRAGMA force_checkpoint",
-    "PRAGMA enable_profiling",
     "SET profiling_output = '{out}/profile.json'",
     "CREATE PERSISTENT SECRET s (TYPE s3, KEY_ID 'a', SECRET 'b')",
 ]
@@ -125,6 +122,26 @@ def test_a_reader_cannot_write_open_other_files_or_unlock(home, untouched, isola
             conn.execute(sql.format(**paths(home, untouched))).fetchall()
         assert publish.refused(err.value), err.value
         assert conn.execute("SELECT count(*) FROM features.regime").fetchone() == (3,)  # still usable
+
+
+# Pragmas that newer DuckDB refuses under the lock and older DuckDB (1.3) accepts: either way they
+# must change nothing (the `untouched` fixture compares the home byte for byte after the connection closed).
+REFUSED_OR_INERT = [
+    "PRAGMA enable_checkpoint_on_shutdown",
+    "PRAGMA force_checkpoint",
+    "PRAGMA enable_profiling",
+]
+
+
+@pytest.mark.parametrize("isolated", [False, True], ids=["plain", "isolated"])
+@pytest.mark.parametrize("sql", REFUSED_OR_INERT)
+def test_a_writing_pragma_is_refused_or_changes_nothing(home, untouched, isolated, sql):
+    with publish.open_snapshot(home, isolated=isolated) as conn:
+        try:
+            conn.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            assert publish.refused(exc), exc
+        assert conn.execute("SELECT count(*) FROM features.regime").fetchone() == (3,)
 
 
 @pytest.mark.parametrize("isolated", [False, True], ids=["plain", "isolated"])

@@ -20,6 +20,14 @@ _PARSE_CODE = cache.code_digest(
 )
 
 
+# the publishers' files of the catalog's required series
+REQUIRED_FILES = tuple(
+    f"cboe/{s.cboe_name}_History.csv" if s.cboe_name else f"yahoo/{s.symbol}.csv"
+    for s in catalog.DAILY_SYMBOLS
+    if s.required
+)
+
+
 class FilesSource(Source):
     """Reads cboe/, cboe_futures/, fred/, yahoo/, events/ and breadth/ under one directory.
 
@@ -39,6 +47,15 @@ class FilesSource(Source):
 
     def _files(self, sub: str, pattern: str = "*.csv") -> list[Path]:
         return sorted((self.root / sub).glob(pattern))
+
+    def _require(self, *relative: str) -> None:
+        """The files without which no plan can be made (SPX and VIX, catalog `required`)."""
+        missing = [r for r in relative if not (self.root / r).is_file()]
+        if missing:
+            raise SourceError(
+                f"--data-dir {self.root}: required file(s) missing: {', '.join(missing)}. "
+                "SPX and VIX histories are needed for every run (see the README's data layout)."
+            )
 
     def fetch(self, family: str, window: FetchWindow) -> Fetched:
         parsed = cache.PickleCache(self.cache_dir / family if self.cache_dir is not None else None)
@@ -61,20 +78,26 @@ class FilesSource(Source):
         try:
             raw = path.read_bytes()
             k = cache.key(_PARSE_CODE, family, name, raw)
-            return parsed.get_or_make(k, lambda: parse(_text(raw)))
+            part = parsed.get_or_make(k, lambda: parse(_text(raw)))
         except SourceError as exc:
-            if name in str(exc):
-                raise
-            raise SourceError(f"{path}: {exc}") from exc
+            raise SourceError(f"{path}: {exc}. Replace it with a fresh download and run again.") from exc
         except Exception as exc:  # undecodable bytes, a truncated or garbled CSV, an unreadable file
             raise SourceError(
                 f"{path}: cannot be read as the publisher's {family} file ({type(exc).__name__}: {exc}). "
                 "Replace it with a fresh download (see the README's data layout) and run again."
             ) from exc
+        # a publisher's download always has rows: an empty file, a header alone or rows none of which
+        # can be read is a broken delivery or a changed format, never "nothing new"
+        if part.frame.empty:
+            first = f"; first: {part.rejects[0]['reason']}" if part.rejects else ""
+            what = f"none of its {len(part.rejects)} rows could be read{first}" if part.rejects else "no rows at all"
+            raise SourceError(f"{path}: {what}. Replace it with a fresh download and run again.")
+        return part
 
     def _parts(self, family: str) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
         """(file, parser of its text) for each file of the family, in a fixed order."""
         if family == "daily_bars":
+            self._require(*REQUIRED_FILES)
             for path in self._files("yahoo"):
                 yield path, lambda text, stem=path.stem: parsers.parse_yahoo_csv(text, stem)
             for path in self._files("cboe", "*_History.csv"):

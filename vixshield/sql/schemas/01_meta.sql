@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS meta.runs (
     run_id              VARCHAR PRIMARY KEY,
     started_at          TIMESTAMP NOT NULL,
     finished_at         TIMESTAMP,
-    status              VARCHAR NOT NULL,     -- running | success | failure
+    status              VARCHAR NOT NULL,     -- running | success | failure | killed (closed by the next run)
     source              VARCHAR,
     as_of               DATE,
     config_hash         VARCHAR,

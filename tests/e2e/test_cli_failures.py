@@ -1,0 +1,108 @@
+"""`vixshield run` when something is wrong: bad arguments, a broken delivery, a warehouse in use or
+damaged, a run killed earlier. Each fails with a message naming what and what to do, and changes
+nothing a reader sees; correcting the input heals the next run."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.assets.helpers import table_digests
+from tests.e2e.helpers import vixshield
+
+pytestmark = pytest.mark.slow  # runs the whole pipeline
+
+
+def test_live_without_network_fails_fast_and_names_the_offline_options(tmp_path):
+    home = tmp_path / "home"
+    config = tmp_path / "offline.yaml"
+    closed = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused at once
+    config.write_text(
+        f"live:\n  yahoo_url: {closed}\n  fred_api_url: {closed}\n  fredgraph_url: {closed}\n  cboe_url: {closed}\n"
+    )
+    out = vixshield(home, "--config", str(config), "run", "--source", "live")
+    assert out.returncode == 2
+    assert "--source sample" in out.stderr and "--source files" in out.stderr
+    assert not (home / "warehouse.duckdb").exists()  # nothing written, nothing replaced by offline data
+
+
+def test_missing_recent_spx_sessions_fail_the_run_with_the_check_named(tmp_path, market_dir):
+    spx = pd.read_csv(market_dir / "yahoo" / "^GSPC.csv")
+    spx.iloc[:-3].to_csv(market_dir / "yahoo" / "^GSPC.csv", index=False)
+    home = tmp_path / "home"
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_dir), "--as-of", "2024-03-28")
+    assert out.returncode == 1
+    assert "core_required_fresh" in out.stderr and "FAILURE" in out.stderr
+
+
+def test_bad_arguments_get_clear_errors(tmp_path):
+    home = tmp_path / "home"
+    out = vixshield(home, "run", "--source", "files")
+    assert out.returncode == 2 and "--data-dir" in out.stderr
+    out = vixshield(home, "run", "--source", "files", "--data-dir", str(tmp_path / "nowhere"))
+    assert out.returncode == 2 and "not a directory" in out.stderr
+    out = vixshield(home, "query", "SELECT 1")
+    assert out.returncode == 2 and "vixshield run" in out.stderr
+    out = vixshield(home, "run", "--source", "sample", "--as-of", "2020-13-01")
+    assert out.returncode == 2 and "'2020-13-01' is not a date" in out.stderr and "Traceback" not in out.stderr
+    out = vixshield(home, "run", "--source", "sample", "--as-of", "2099-01-01")  # never clamped silently
+    assert out.returncode == 2 and "after the last completed NYSE session" in out.stderr
+    assert not (home / "warehouse.duckdb").exists()
+
+
+def test_a_warehouse_that_cannot_be_opened_is_named_with_what_to_do(tmp_path, cli_home, market_template):
+    in_use = duckdb.connect(str(cli_home / "warehouse.duckdb"))  # as a second `vixshield run` would find it
+    try:
+        out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_template))
+    finally:
+        in_use.close()
+    assert out.returncode == 2 and "in use by another process" in out.stderr and "Traceback" not in out.stderr
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "warehouse.duckdb").write_bytes(b"\x00not a duckdb file\xff" * 512)
+    out = vixshield(damaged, "run", "--source", "files", "--data-dir", str(market_template))
+    assert out.returncode == 2 and str(damaged / "warehouse.duckdb") in out.stderr and "move it aside" in out.stderr
+
+
+def test_a_run_left_running_by_a_killed_process_is_closed_by_the_next_run(cli_home, market_template):
+    with duckdb.connect(str(cli_home / "warehouse.duckdb")) as conn:
+        conn.execute(
+            "INSERT INTO meta.runs (run_id, started_at, status, source) "
+            "VALUES ('dead', now()::TIMESTAMP, 'running', 'files')"
+        )
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_template))
+    assert out.returncode == 0, out.stderr
+    assert "closed 1 earlier run(s)" in out.stderr
+    with duckdb.connect(str(cli_home / "warehouse.duckdb"), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT run_id, status, finished_at IS NOT NULL FROM meta.runs ORDER BY started_at"
+        ).fetchall()
+    assert ("dead", "killed", True) in rows and not [r for r in rows if r[1] == "running"]
+
+
+BREAKAGES = {
+    "header-only": lambda f: f.write_text(f.read_text().splitlines()[0] + "\n"),
+    "dates in another format": lambda f: f.write_text(f.read_text().replace("/", "-")),
+    "missing": lambda f: f.unlink(),
+}
+
+
+def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_heals(cli_built, cli_home, market_dir):
+    vix = market_dir / "cboe" / "VIX_History.csv"
+    good = vix.read_bytes()
+    snapshot = published(cli_home)
+    for name, break_it in BREAKAGES.items():
+        vix.write_bytes(good)
+        break_it(vix)
+        out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+        assert out.returncode == 1 and "VIX_History.csv" in out.stderr and "FAILURE" in out.stderr, name
+        assert published(cli_home) == snapshot, name
+    vix.write_bytes(good)
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
+        cli_built.home / "warehouse.duckdb", stamps=False
+    )
+
+
+def published(home) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (home / "published").iterdir() if p.is_file()}
