@@ -32,9 +32,14 @@ class ProgressHandler(logging.Handler):
             self._say(f"  ok    {step:<45} {took:6.2f}s")
         elif kind == "STEP_FAILURE":
             err = event.event_specific_data.error
-            while err is not None and err.cause is not None:  # the root cause says what to do
-                err = err.cause
+            # the first error past Dagster's wrappers is what the step raised: ours name the file,
+            # source or path and what to do, and keep the low-level error they wrap as their cause
+            while err is not None and err.cls_name.startswith("Dagster") and (err.cause or err.context):
+                err = err.cause or err.context
             message = err.message.strip().splitlines()[-1] if err else "failed"
+            head, _, rest = message.partition(": ")
+            if err and head.endswith(err.cls_name) and rest:  # "pkg.mod.SourceError: text" -> "text"
+                message = rest if err.cls_name in ("SourceError", "ConfigError") else f"{err.cls_name}: {rest}"
             self._say(f"  FAIL  {step:<45} {message}")
         elif kind == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data

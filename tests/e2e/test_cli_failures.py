@@ -79,10 +79,12 @@ def test_a_run_left_running_by_a_killed_process_is_closed_by_the_next_run(cli_ho
     assert ("dead", "killed", True) in rows and not [r for r in rows if r[1] == "running"]
 
 
+# breakage -> (how, what the step's FAIL line must say besides naming the file)
 BREAKAGES = {
-    "header-only": lambda f: f.write_text(f.read_text().splitlines()[0] + "\n"),
-    "dates in another format": lambda f: f.write_text(f.read_text().replace("/", "-")),
-    "missing": lambda f: f.unlink(),
+    "header-only": (lambda f: f.write_text(f.read_text().splitlines()[0] + "\n"), "no rows at all"),
+    "dates in another format": (lambda f: f.write_text(f.read_text().replace("/", "-")), "none of its"),
+    "undecodable bytes": (lambda f: f.write_bytes(b"\xff\xfe\x00garbage\n"), "cannot be read"),
+    "missing": (lambda f: f.unlink(), "required file(s) missing"),
 }
 
 
@@ -90,11 +92,13 @@ def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_hea
     vix = market_dir / "cboe" / "VIX_History.csv"
     good = vix.read_bytes()
     snapshot = published(cli_home)
-    for name, break_it in BREAKAGES.items():
+    for name, (break_it, says) in BREAKAGES.items():
         vix.write_bytes(good)
         break_it(vix)
         out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
-        assert out.returncode == 1 and "VIX_History.csv" in out.stderr and "FAILURE" in out.stderr, name
+        assert out.returncode == 1 and "FAILURE" in out.stderr, name
+        fail = next(line for line in out.stderr.splitlines() if line.startswith("  FAIL  raw__daily_bars"))
+        assert "VIX_History.csv" in fail and says in fail, fail  # the file and the cause, not a bare decode error
         assert published(cli_home) == snapshot, name
     vix.write_bytes(good)
     out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
