@@ -70,7 +70,8 @@ def _materialize(
         warehouse.init_schema(conn)
         window = fetch_window(conn, family, vixshield)
         context.log.info(f"fetching {family} from {source.name}: {window.start or 'full history'} .. {window.end}")
-        result = ingest.load(conn, source, family, window, context.run.run_id)
+        limit = vixshield.settings().validation.max_revised_share
+        result = ingest.load(conn, source, family, window, context.run.run_id, limit)
         extra = {
             "source": source.name,
             "inserted": result.inserted,

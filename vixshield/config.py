@@ -40,6 +40,7 @@ class ValidationSettings:
     max_stale_sessions: int = 3  # a required series this far behind the as-of session blocks the run
     max_jump_spx: float = 0.25  # |log return| above this is an outlier (1987 was -0.229)
     max_jump_vol_index: float = 1.0  # |log change| of a volatility index above this is an outlier
+    max_revised_share: float = 0.25  # a delivery changing more of one series' stored rows is refused
 
 
 @dataclass(frozen=True)

@@ -84,12 +84,15 @@ def load(
     family: str,
     window: FetchWindow,
     run_id: str,
+    max_revised_share: float = 1.0,
 ) -> LoadResult:
-    """Fetch, prepare and upsert one family in a single transaction (all or nothing)."""
+    """Fetch, prepare and upsert one family in a single transaction (all or nothing); see
+    `warehouse.upsert` for `max_revised_share`."""
     fetched = prepare(source.fetch(family, window), window)
     frame = fetched.frame
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with warehouse.transaction(conn):
-        counts = warehouse.upsert(conn, family, frame, run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        counts = warehouse.upsert(conn, family, frame, run_id, now, max_revised_share)
         # a whole-history fetch says everything the input rejects today: yesterday's rejects of a
         # since-corrected file go; an incremental (live) fetch only adds to what is stored
         rejected = warehouse.record_rejects(conn, family, fetched.rejects, replace=window.start is None)

@@ -65,18 +65,28 @@ def _key_match(keys: tuple[str, ...], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} = {right}.{k}" for k in keys)
 
 
+class MassRevisionError(ValueError):
+    """A delivery would rewrite a large share of one series' stored history."""
+
+
+MIN_MASS_REVISION = 20  # rows: below this a revision is never "mass", whatever the share
+
+
 def upsert(
     conn: duckdb.DuckDBPyConnection,
     family: str,
     frame: pd.DataFrame,
     run_id: str,
     fetched_at: dt.datetime,
+    max_revised_share: float = 1.0,
 ) -> dict[str, int]:
     """Insert new keys and overwrite changed values of raw.<family>; never deletes.
 
     Rows whose values equal what is stored are left untouched (their fetched_at and run_id too),
     so a rerun on the same inputs changes nothing. Returns counts of inserted/revised/unchanged.
-    Runs inside the caller's transaction.
+    Runs inside the caller's transaction. Raises MassRevisionError, writing nothing, when the values
+    of more than `max_revised_share` of one series' stored rows would change: publishers revise a
+    few rows; a file with swapped or renamed columns, or another series' data, changes them all.
     """
     keys, values = schemas.FAMILIES[family]
     cols = schemas.columns(family)
@@ -93,6 +103,8 @@ def upsert(
         inserted, revised = conn.execute(
             "SELECT count(*) FILTER (NOT _exists), count(*) FILTER (_exists) FROM _changed"
         ).fetchone()
+        if revised >= MIN_MASS_REVISION:
+            _refuse_mass_revisions(conn, family, max_revised_share)
         conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
             f"SELECT {', '.join(cols)}, ?, ? FROM _changed",
@@ -100,6 +112,31 @@ def upsert(
         )
         conn.execute("DROP TABLE _changed")
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
+
+
+def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_share: float) -> None:
+    keys, values = schemas.FAMILIES[family]
+    series = next((k for k in keys if k not in schemas.DATE_COLUMNS), keys[-1])  # symbol, series_id, expiry...
+    differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)  # a new source label alone is no revision
+    table = f"raw.{family}"
+    rows = conn.execute(
+        f"""SELECT s.{series}, count(*) AS revised,
+                   (SELECT count(*) FROM {table} a WHERE a.{series} = s.{series}) AS stored
+            FROM _changed s JOIN {table} t ON {_key_match(keys, "t", "s")}
+            WHERE {differs}
+            GROUP BY s.{series}
+            HAVING count(*) >= ? AND count(*) > ? * stored
+            ORDER BY revised DESC""",
+        [MIN_MASS_REVISION, max_share],
+    ).fetchall()
+    if rows:
+        what = ", ".join(f"{s}: {n:,} of {m:,} stored rows" for s, n, m in rows)
+        raise MassRevisionError(
+            f"raw.{family}: this delivery would change the values of more than {max_share:.0%} of the stored "
+            f"history of {what}. Publishers revise a few rows; a file with swapped or renamed columns, or "
+            "another series' data, changes them all. Nothing was written. Check the file; if the publisher "
+            "really revised that much, raise validation.max_revised_share in the settings file and rerun."
+        )
 
 
 def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[dict], replace: bool = False) -> int:

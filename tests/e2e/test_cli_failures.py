@@ -79,12 +79,19 @@ def test_a_run_left_running_by_a_killed_process_is_closed_by_the_next_run(cli_ho
     assert ("dead", "killed", True) in rows and not [r for r in rows if r[1] == "running"]
 
 
-# breakage -> (how, what the step's FAIL line must say besides naming the file)
+def _swap_open_and_close(f) -> None:
+    frame = pd.read_csv(f, dtype=str)
+    frame[["OPEN", "CLOSE"]] = frame[["CLOSE", "OPEN"]].to_numpy()
+    frame.to_csv(f, index=False)
+
+
+# breakage -> (how, what the step's FAIL line must say: the file or series, and the cause). An empty,
+# header-only or misdated file takes the same path as undecodable bytes (tests/unit/test_files_source.py).
 BREAKAGES = {
-    "header-only": (lambda f: f.write_text(f.read_text().splitlines()[0] + "\n"), "no rows at all"),
-    "dates in another format": (lambda f: f.write_text(f.read_text().replace("/", "-")), "none of its"),
-    "undecodable bytes": (lambda f: f.write_bytes(b"\xff\xfe\x00garbage\n"), "cannot be read"),
-    "missing": (lambda f: f.unlink(), "required file(s) missing"),
+    "undecodable bytes": (lambda f: f.write_bytes(b"\xff\xfe\x00garbage\n"), ("VIX_History.csv", "cannot be read")),
+    "missing": (lambda f: f.unlink(), ("VIX_History.csv", "required file(s) missing")),
+    # every row still passes the range rules: only the size of the revision gives it away
+    "open and close swapped": (_swap_open_and_close, ("^VIX", "max_revised_share")),
 }
 
 
@@ -98,7 +105,7 @@ def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_hea
         out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
         assert out.returncode == 1 and "FAILURE" in out.stderr, name
         fail = next(line for line in out.stderr.splitlines() if line.startswith("  FAIL  raw__daily_bars"))
-        assert "VIX_History.csv" in fail and says in fail, fail  # the file and the cause, not a bare decode error
+        assert all(text in fail for text in says), fail  # the file and the cause, not a bare decode error
         assert published(cli_home) == snapshot, name
     vix.write_bytes(good)
     out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))

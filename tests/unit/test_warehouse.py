@@ -134,3 +134,29 @@ def test_load_cuts_at_the_window_end_and_fills_macro_availability(conn):
         "SELECT observation_date::VARCHAR, available_date::VARCHAR FROM raw.macro_observations ORDER BY 1"
     ).fetchall()
     assert rows == [("2020-03-12", "2020-03-13"), ("2020-03-13", "2020-03-16")]
+
+
+def test_a_delivery_rewriting_a_series_history_is_refused_and_writes_nothing(conn):
+    """OPEN and CLOSE swapped in a Cboe file: every close changes, yet every row still passes the
+    range rules (both lie between low and high). No publisher revises a whole history at once."""
+    window = FetchWindow(None, dt.date(2024, 12, 31))
+    days = pd.bdate_range("2024-01-02", periods=60)
+    good = schemas.conform(
+        pd.DataFrame(
+            {"symbol": "^VIX", "date": days, "open": 13.0, "high": 15.0, "low": 12.0, "close": 14.0, "source": "cboe"}
+        ),
+        "daily_bars",
+    )
+    ingest.load(conn, OneShot(Fetched("daily_bars", good)), "daily_bars", window, "r1", max_revised_share=0.25)
+    swapped = good.assign(open=good["close"], close=good["open"])
+    with pytest.raises(warehouse.MassRevisionError, match=r"\^VIX: 60 of 60 stored rows") as raised:
+        ingest.load(conn, OneShot(Fetched("daily_bars", swapped)), "daily_bars", window, "r2", max_revised_share=0.25)
+    assert "max_revised_share" in str(raised.value)
+    assert conn.execute("SELECT DISTINCT close FROM raw.daily_bars").fetchall() == [(14.0,)]  # nothing written
+    # a publisher's few revisions go through; so does a mass revision the settings allow
+    revised = good.assign(close=[14.0] * 50 + [14.5] * 10)
+    assert ingest.load(conn, OneShot(Fetched("daily_bars", revised)), "daily_bars", window, "r3", 0.25).revised == 10
+    result = ingest.load(
+        conn, OneShot(Fetched("daily_bars", swapped)), "daily_bars", window, "r4", max_revised_share=1.0
+    )
+    assert result.revised == 60
