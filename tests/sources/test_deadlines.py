@@ -1,7 +1,7 @@
-"""Every live download ends: a server that sends its headers and then trickles a byte every 0.2 s
+"""Every live download ends: a server that sends its headers and then trickles a byte every 0.1 s
 forever, or sends nothing more at all, fails within the attempt deadline and request budget.
 
-The per-read timeout is set far above the deadline here (5 s against 1 s), so what stops a trickle
+The per-read timeout is set far above the deadline here (5 s against 0.5 s), so what stops a trickle
 is the deadline itself. Elapsed times are checked only against a generous bound (TERMINATES): the
 behaviour under test is that the call returns at all, not how fast it does.
 """
@@ -28,9 +28,9 @@ from vixshield.sources.http import HttpSettings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 KEY = "SENTINELKEY123"
-DEADLINE = HttpSettings(timeout=5.0, max_retries=1, backoff=0.01, attempt_deadline=1.0, request_budget=30.0)
-BUDGET = HttpSettings(timeout=5.0, max_retries=50, backoff=0.01, attempt_deadline=1.0, request_budget=2.5)
-TERMINATES = 10.0  # seconds; a safety net against a hang, far above 2 attempts x 1 s or a 2.5 s budget
+DEADLINE = HttpSettings(timeout=5.0, max_retries=1, backoff=0.01, attempt_deadline=0.5, request_budget=30.0)
+BUDGET = HttpSettings(timeout=5.0, max_retries=50, backoff=0.01, attempt_deadline=0.5, request_budget=1.25)
+TERMINATES = 10.0  # seconds; a safety net against a hang, far above 2 attempts x 0.5 s or a 1.25 s budget
 GSPC = "/v8/finance/chart/%5EGSPC"
 FRED_API = "/fred/series/observations"
 GRAPH = "/graph/fredgraph.csv"
@@ -108,7 +108,7 @@ DOWNLOADS = [
 
 # how the server misbehaves after its headers
 BEHAVIOURS: dict[str, Callable[[str], Reply]] = {
-    "trickle": lambda body: Reply(200, body, trickle=0.2),
+    "trickle": lambda body: Reply(200, body, trickle=0.1),
     "stall-after-headers": lambda body: Reply(200, body, hang=True),
 }
 
@@ -144,7 +144,7 @@ def run(download: Download, reply: Reply, settings: HttpSettings) -> tuple[Sourc
 @pytest.mark.parametrize("download", DOWNLOADS, ids=lambda d: d.name)
 def test_a_download_that_never_completes_fails_at_its_deadline(download: Download, behaviour: str):
     error, elapsed, hits = run(download, BEHAVIOURS[behaviour](download.body), DEADLINE)
-    assert elapsed < TERMINATES  # it terminates: 2 attempts of 1 s, where the 5 s read timeout alone never would
+    assert elapsed < TERMINATES  # it terminates: 2 attempts of 0.5 s, where the 5 s read timeout alone never would
     message = str(error)
     assert re.search(download.names, message), message
     assert re.search(r"gave up after 2 attempts.*(deadline|[Tt]ime(d )?out)", message, re.DOTALL), message
@@ -154,8 +154,8 @@ def test_a_download_that_never_completes_fails_at_its_deadline(download: Downloa
 
 @pytest.mark.parametrize("download", [d for d in DOWNLOADS if d.name in ("cboe-index", "yahoo")], ids=lambda d: d.name)
 def test_the_request_budget_bounds_all_attempts_and_backoff(download: Download):
-    """50 retries allowed, yet a trickling source stops once the 2.5 s budget is spent."""
-    error, elapsed, hits = run(download, Reply(200, download.body, trickle=0.2), BUDGET)
+    """50 retries allowed, yet a trickling source stops once the 1.25 s budget is spent."""
+    error, elapsed, hits = run(download, Reply(200, download.body, trickle=0.1), BUDGET)
     assert elapsed < TERMINATES
     assert re.search(download.names, str(error)), str(error)
     assert error.transient and 2 <= hits <= 4
@@ -164,7 +164,7 @@ def test_the_request_budget_bounds_all_attempts_and_backoff(download: Download):
 def test_a_404_with_a_trickling_body_is_not_retried():
     """What cannot heal is not retried, even when its body is slow: the status decides."""
     download = next(d for d in DOWNLOADS if d.name == "cboe-index")
-    error, elapsed, hits = run(download, Reply(404, "Not Found", trickle=0.2), DEADLINE)
+    error, elapsed, hits = run(download, Reply(404, "Not Found", trickle=0.1), DEADLINE)
     assert elapsed < TERMINATES
     assert error.status == 404 and not error.transient and hits == 1
     assert re.search(r"Cboe VIX_History\.csv: HTTP 404", str(error)), str(error)
