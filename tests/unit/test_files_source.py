@@ -47,3 +47,18 @@ def test_an_optional_file_may_be_absent(market_dir):
     (market_dir / "cboe" / "VIX9D_History.csv").unlink()
     symbols = set(FilesSource(market_dir).fetch("daily_bars", ALL).frame["symbol"])
     assert "^VIX9D" not in symbols and {"^GSPC", "^VIX"} <= symbols
+
+
+def test_a_file_cut_short_mid_row_fails_rather_than_ending_the_history_early(market_dir):
+    """Truncated inside the row of 2023-12-15: loading the rows before it would publish a history that
+    silently ends there (an empty home would report success as of that date)."""
+    spx = market_dir / "yahoo" / "^GSPC.csv"
+    text = spx.read_text()
+    cut = text.index("2023-12-15") + len("2023-12-15,4")
+    spx.write_text(text[:cut])
+    with pytest.raises(SourceError, match="cut short") as raised:
+        FilesSource(market_dir).fetch("daily_bars", ALL)
+    assert "^GSPC.csv" in str(raised.value) and "'2023-12-15,4'" in str(raised.value)
+    spx.write_text(text[: text.index("2023-12-15")])  # cut at a row boundary: a shorter history, no sign of damage
+    bars = FilesSource(market_dir).fetch("daily_bars", ALL).frame
+    assert bars.loc[bars["symbol"] == "^GSPC", "date"].max() < dt.datetime(2023, 12, 15)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import logging
 import re
@@ -86,6 +87,11 @@ class FilesSource(Source):
                 f"{path}: cannot be read as the publisher's {family} file ({type(exc).__name__}: {exc}). "
                 "Replace it with a fresh download (see the README's data layout) and run again."
             ) from exc
+        if cut := _cut_short(raw):
+            raise SourceError(
+                f"{path}: ends in an incomplete row ({cut!r}): the download was cut short, and the rows it "
+                "lacks would silently end the history early. Download it again and run again."
+            )
         # a publisher's download always has rows: an empty file, a header alone or rows none of which
         # can be read is a broken delivery or a changed format, never "nothing new"
         if part.frame.empty:
@@ -126,6 +132,18 @@ class FilesSource(Source):
         elif family == "breadth_vendor":
             for path in self._files("breadth", "*vendor*.csv"):
                 yield path, lambda text, n=path.name: parsers.parse_breadth_vendor(text, n)
+
+
+def _cut_short(raw: bytes) -> str | None:
+    """The last line, when the file stops inside a row: no final newline and fewer fields than the
+    header (publishers end their files with a newline; a download cut off mid-transfer does not)."""
+    if not raw or raw.endswith((b"\n", b"\r")):
+        return None
+    lines = _text(raw).split("\n")
+    if len(lines) < 2:
+        return None
+    header, last = next(csv.reader([lines[0]]), []), next(csv.reader([lines[-1]]), [])
+    return lines[-1] if 0 < len(last) < len(header) else None
 
 
 def _text(raw: bytes) -> str:
