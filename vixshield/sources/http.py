@@ -129,6 +129,20 @@ def _excerpt(resp: requests.Response, deadline: float) -> str:
     return resp.text[:200]
 
 
+def pause_before_retry(attempt: int, settings: HttpSettings, budget_end: float, what: str, last: str) -> str | None:
+    """Sleep the jittered backoff before attempt `attempt + 1` and return None; or, when no attempt
+    is left or the wait would pass the request budget (`budget_end`, time.monotonic()), return what
+    to add to the last error and do not wait."""
+    if attempt >= settings.max_retries:
+        return ""
+    delay = backoff_delay(attempt, settings)
+    if time.monotonic() + delay >= budget_end:
+        return f" (request budget of {settings.request_budget:g} s spent)"
+    log.warning("%s failed (%s); retry %d in %.2fs", what, scrub(last), attempt + 1, delay)
+    time.sleep(delay)
+    return None
+
+
 def get(
     url: str,
     params: dict | None = None,
@@ -143,9 +157,8 @@ def get(
     http = session or requests
     started = time.monotonic()
     budget_end = started + settings.request_budget
-    last, status, attempts = "", None, 0
-    for attempt in range(settings.max_retries + 1):
-        attempts += 1
+    last, status = "", None
+    for attempt in range(settings.max_retries + 1):  # after it, `attempt + 1` attempts were made
         attempt_start = time.monotonic()
         deadline = min(attempt_start + settings.attempt_deadline, budget_end)
         read_timeout = max(0.001, min(settings.timeout, deadline - attempt_start))
@@ -170,16 +183,12 @@ def get(
         finally:
             if resp is not None:
                 resp.close()  # after a full read this only returns the connection to the pool
-        if attempt < settings.max_retries:
-            delay = backoff_delay(attempt, settings)
-            if time.monotonic() + delay >= budget_end:
-                last += f" (request budget of {settings.request_budget:g} s spent)"
-                break
-            log.warning("%s failed (%s); retry %d in %.1fs", what, scrub(last), attempt + 1, delay)
-            time.sleep(delay)
+        if (stop := pause_before_retry(attempt, settings, budget_end, what, last)) is not None:
+            last += stop
+            break
     elapsed = time.monotonic() - started
     raise SourceError(
-        scrub(f"{what}: gave up after {attempts} attempts in {elapsed:.1f} s; last error: {last}"),
+        scrub(f"{what}: gave up after {attempt + 1} attempts in {elapsed:.1f} s; last error: {last}"),
         status,
         transient=True,
     )

@@ -39,7 +39,7 @@ from yfinance.exceptions import YFException, YFRateLimitError
 from vixshield import schemas
 from vixshield.calendars import last_completed_session, sessions
 from vixshield.sources.base import Fetched, SourceError
-from vixshield.sources.http import RETRY_STATUS, HttpSettings, backoff_delay, scrub
+from vixshield.sources.http import RETRY_STATUS, HttpSettings, pause_before_retry, scrub
 
 log = logging.getLogger(__name__)
 CHART_PATH = "/v8/finance/chart/"
@@ -122,9 +122,8 @@ def _history(symbol: str, start: dt.date, end: dt.date, session: _YahooSession) 
     settings = session.settings
     started = time.monotonic()
     budget_end = started + settings.request_budget
-    last, attempts = "", 0
-    for attempt in range(settings.max_retries + 1):
-        attempts += 1
+    last = ""
+    for attempt in range(settings.max_retries + 1):  # after it, `attempt + 1` attempts were made
         session.attempt_end = min(time.monotonic() + settings.attempt_deadline, budget_end)
         try:
             ticker = yf.Ticker(symbol, session=session)
@@ -145,17 +144,14 @@ def _history(symbol: str, start: dt.date, end: dt.date, session: _YahooSession) 
             return pd.DataFrame(), scrub(f"{type(exc).__name__}: {exc}")
         finally:
             session.attempt_end = None
-        if attempt < settings.max_retries:
-            delay = backoff_delay(attempt, settings)
-            if time.monotonic() + delay >= budget_end:
-                last += f" (request budget of {settings.request_budget:g} s spent)"
-                break
-            log.warning("Yahoo %s failed (%s); retry %d in %.2fs", symbol, scrub(last), attempt + 1, delay)
-            time.sleep(delay)
+        if (stop := pause_before_retry(attempt, settings, budget_end, f"Yahoo {symbol}", last)) is not None:
+            last += stop
+            break
     elapsed = time.monotonic() - started
     raise SourceError(
         scrub(
-            f"Yahoo daily bars for {symbol}: gave up after {attempts} attempts in {elapsed:.1f} s; last error: {last}"
+            f"Yahoo daily bars for {symbol}: gave up after {attempt + 1} attempts in {elapsed:.1f} s; "
+            f"last error: {last}"
         ),
         transient=True,
     )
