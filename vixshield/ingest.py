@@ -49,8 +49,9 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
     rejects = list(fetched.rejects)
     keys = list(schemas.FAMILIES[family][0])
     if family != "events":  # scheduled events are calendars: known ahead by design
-        future = frame[_date_column(family)] > pd.Timestamp(today())
-        rejects += _rejects(frame[future], keys, "future_dated", f"dated after today ({today()}): not a real print")
+        now = today()
+        future = frame[_date_column(family)] > pd.Timestamp(now)
+        rejects += _rejects(frame[future], keys, "future_dated", f"dated after today ({now}): not a real print")
         frame = frame[~future]
     end = pd.Timestamp(window.end)
     if family == "macro_observations":

@@ -25,7 +25,12 @@ ALL = FetchWindow(None, dt.date(2200, 1, 1))
             "no rows",
         ),
         # ISO dates where Cboe writes MM/DD/YYYY: every row unreadable, so the format changed
-        ("daily_bars", "cboe/VIX_History.csv", "DATE,OPEN,HIGH,LOW,CLOSE\n2024-03-28,13,14,12,13.5\n", "none of its 1"),
+        (
+            "daily_bars",
+            "cboe/VIX_History.csv",
+            "DATE,OPEN,HIGH,LOW,CLOSE\n2024-03-28,13,14,12,13.5\n",
+            "none of 1 rows could be read",
+        ),
     ],
 )
 def test_an_empty_or_unreadable_file_fails_the_family_naming_it(market_dir, family, relative, text, says):

@@ -41,13 +41,6 @@ def _within(part: Fetched, col: str, start: dt.date, end: dt.date) -> Fetched:
     return Fetched(part.family, part.frame[keep].reset_index(drop=True), part.rejects)
 
 
-def _require_rows(part: Fetched, what: str) -> None:
-    """A file whose every row is unreadable means the format changed: fail rather than load nothing."""
-    if part.frame.empty and part.rejects:
-        first = part.rejects[0]["reason"]
-        raise SourceError(f"{what}: none of {len(part.rejects)} rows could be read (first: {first})")
-
-
 def fetch_index_history(
     names: Sequence[str], start: dt.date, end: dt.date, *, settings: HttpSettings, base_url: str
 ) -> Fetched:
@@ -59,7 +52,7 @@ def fetch_index_history(
             what = f"Cboe {name}_History.csv"
             text = _download(base_url.rstrip("/") + INDEX_PATH.format(name=name), settings, session, what)
             part = parsers.parse_cboe_index(text, name)
-            _require_rows(part, what)
+            parsers.require_readable_rows(part, what)
             if part.frame.empty:
                 raise SourceError(f"{what}: no rows at all; Cboe publishes the full history in this file")
             part = _within(part, "date", start, end)
@@ -104,7 +97,7 @@ def fetch_vx_futures(
                     continue
                 raise
             part = parsers.parse_vx_per_contract(parsers.label_vx_expiry(text, expiry), what)
-            _require_rows(part, what)
+            parsers.require_readable_rows(part, what)
             part = _within(_only_expiry(part, expiry, what), "trade_date", start, end)
             log.info("%s: %d rows in window, %d rejects", what, len(part.frame), len(part.rejects))
             out = out.extend(part)

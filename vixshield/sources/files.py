@@ -21,6 +21,7 @@ _PARSE_CODE = cache.code_digest(
 )
 
 
+_REPLACE = ". Replace it with a fresh download (see the README's data layout) and run again."
 # the publishers' files of the catalog's required series
 REQUIRED_FILES = tuple(
     f"cboe/{s.cboe_name}_History.csv" if s.cboe_name else f"yahoo/{s.symbol}.csv"
@@ -81,23 +82,21 @@ class FilesSource(Source):
             k = cache.key(_PARSE_CODE, family, name, raw)
             part = parsed.get_or_make(k, lambda: parse(_text(raw)))
         except SourceError as exc:
-            raise SourceError(f"{path}: {exc}. Replace it with a fresh download and run again.") from exc
+            raise SourceError(f"{path}: {exc}{_REPLACE}") from exc
         except Exception as exc:  # undecodable bytes, a truncated or garbled CSV, an unreadable file
             raise SourceError(
-                f"{path}: cannot be read as the publisher's {family} file ({type(exc).__name__}: {exc}). "
-                "Replace it with a fresh download (see the README's data layout) and run again."
+                f"{path}: cannot be read as the publisher's {family} file ({type(exc).__name__}: {exc}){_REPLACE}"
             ) from exc
         if cut := _cut_short(raw):
             raise SourceError(
                 f"{path}: ends in an incomplete row ({cut!r}): the download was cut short, and the rows it "
-                "lacks would silently end the history early. Download it again and run again."
+                f"lacks would silently end the history early{_REPLACE}"
             )
         # a publisher's download always has rows: an empty file, a header alone or rows none of which
         # can be read is a broken delivery or a changed format, never "nothing new"
+        parsers.require_readable_rows(part, str(path), _REPLACE)
         if part.frame.empty:
-            first = f"; first: {part.rejects[0]['reason']}" if part.rejects else ""
-            what = f"none of its {len(part.rejects)} rows could be read{first}" if part.rejects else "no rows at all"
-            raise SourceError(f"{path}: {what}. Replace it with a fresh download and run again.")
+            raise SourceError(f"{path}: no rows at all{_REPLACE}")
         return part
 
     def _parts(self, family: str) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:

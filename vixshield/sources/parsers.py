@@ -42,6 +42,13 @@ def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
         raise SourceError(f"{what}: expected columns {cols}, missing {missing}; got {list(frame.columns)}")
 
 
+def require_readable_rows(part: Fetched, what: str, hint: str = "") -> None:
+    """A file whose every row is unreadable means the format changed: fail rather than load nothing."""
+    if part.frame.empty and part.rejects:
+        first = part.rejects[0]["reason"]
+        raise SourceError(f"{what}: none of {len(part.rejects)} rows could be read (first: {first}){hint}")
+
+
 def _numbers(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     # FRED writes '.' for no value; Cboe and Yahoo write blanks or 'null'.
     return frame[cols].apply(lambda s: pd.to_numeric(s.str.strip().replace({".": None, "null": None}), errors="coerce"))
