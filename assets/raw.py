@@ -78,6 +78,7 @@ def _materialize(
             "revised": result.revised,
             "unchanged": result.unchanged,
             "rejected_to_quarantine": result.rejected,
+            "withdrawn": result.withdrawn,
             "first_date": str(result.first_date),
             "last_date": str(result.last_date),
         }

@@ -24,6 +24,7 @@ class LoadResult:
     revised: int
     unchanged: int
     rejected: int
+    withdrawn: int
     first_date: dt.date | None
     last_date: dt.date | None
 
@@ -92,16 +93,22 @@ def load(
     fetched = prepare(source.fetch(family, window), window)
     frame = fetched.frame
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    whole = window.start is None
     with warehouse.transaction(conn):
+        withdrawn = 0
+        if whole and not source.live:  # files on disk are the whole truth of what they deliver
+            keys = [r["key"] for r in fetched.rejects]
+            withdrawn = warehouse.withdraw_absent(conn, family, frame, keys, max_revised_share)
         counts = warehouse.upsert(conn, family, frame, run_id, now, max_revised_share)
         # a whole-history fetch says everything the input rejects today: yesterday's rejects of a
         # since-corrected file go; an incremental (live) fetch only adds to what is stored
-        rejected = warehouse.record_rejects(conn, family, fetched.rejects, replace=window.start is None)
+        rejected = warehouse.record_rejects(conn, family, fetched.rejects, replace=whole)
     dates = frame[_date_column(family)]
     return LoadResult(
         family=family,
         fetched=len(frame),
         rejected=rejected,
+        withdrawn=withdrawn,
         first_date=dates.min().date() if len(dates) else None,
         last_date=dates.max().date() if len(dates) else None,
         **counts,

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from vixshield import schemas
+from vixshield import calendars, schemas
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"  # shipped in the wheel as package data
 INPUT_COLUMN = "input"  # meta.quarantine.column_name of input rows that were never loaded
@@ -116,27 +116,107 @@ def upsert(
 
 def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_share: float) -> None:
     keys, values = schemas.FAMILIES[family]
-    series = next((k for k in keys if k not in schemas.DATE_COLUMNS), keys[-1])  # symbol, series_id, expiry...
+    series = _series_column(family)
     differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)  # a new source label alone is no revision
-    table = f"raw.{family}"
     rows = conn.execute(
-        f"""SELECT s.{series}, count(*) AS revised,
-                   (SELECT count(*) FROM {table} a WHERE a.{series} = s.{series}) AS stored
-            FROM _changed s JOIN {table} t ON {_key_match(keys, "t", "s")}
-            WHERE {differs}
-            GROUP BY s.{series}
-            HAVING count(*) >= ? AND count(*) > ? * stored
-            ORDER BY revised DESC""",
-        [MIN_MASS_REVISION, max_share],
+        f"""SELECT s.{series}, count(*) FROM _changed s JOIN raw.{family} t ON {_key_match(keys, "t", "s")}
+            WHERE {differs} GROUP BY s.{series}"""
     ).fetchall()
-    if rows:
-        what = ", ".join(f"{s}: {n:,} of {m:,} stored rows" for s, n, m in rows)
+    _refuse_if_mass(conn, family, rows, max_share, "change the values of")
+
+
+def _series_column(family: str) -> str:
+    """The key column that names one series of a family (symbol, series_id, expiry, kind...)."""
+    keys = schemas.FAMILIES[family][0]
+    return next((k for k in keys if k not in schemas.DATE_COLUMNS), keys[-1])
+
+
+def _refuse_if_mass(
+    conn: duckdb.DuckDBPyConnection, family: str, counts: list[tuple], max_share: float, verb: str
+) -> None:
+    """Raise MassRevisionError when, for some series, `counts` (series, rows touched) reaches the
+    minimum and exceeds `max_share` of the rows stored for it."""
+    series = _series_column(family)
+    mass = []
+    for name, touched in counts:
+        stored = conn.execute(f"SELECT count(*) FROM raw.{family} WHERE {series} = ?", [name]).fetchall()[0][0]
+        if touched >= MIN_MASS_REVISION and touched > max_share * stored:
+            mass.append((touched, name, stored))
+    if mass:
+        what = ", ".join(f"{s}: {n:,} of {m:,} stored rows" for n, s, m in sorted(mass, reverse=True))
         raise MassRevisionError(
-            f"raw.{family}: this delivery would change the values of more than {max_share:.0%} of the stored "
-            f"history of {what}. Publishers revise a few rows; a file with swapped or renamed columns, or "
-            "another series' data, changes them all. Nothing was written. Check the file; if the publisher "
-            "really revised that much, raise validation.max_revised_share in the settings file and rerun."
+            f"raw.{family}: this delivery would {verb} more than {max_share:.0%} of the stored "
+            f"history of {what}. Publishers revise a few rows; a file with swapped or renamed columns, cut "
+            "short, or holding another series' data, changes them all. Nothing was written. Check the file; if "
+            "the publisher really changed that much, raise validation.max_revised_share in the settings file "
+            "and rerun."
         )
+
+
+SESSION_FAMILIES = {"daily_bars", "vx_futures", "breadth_vendor"}  # one row per NYSE session per series
+
+
+def withdraw_absent(
+    conn: duckdb.DuckDBPyConnection,
+    family: str,
+    frame: pd.DataFrame,
+    rejected_keys: list[str],
+    max_share: float = 1.0,
+) -> int:
+    """Delete stored rows that a whole-history file delivery no longer holds; returns how many.
+
+    The files on disk are the truth for the series they deliver: a row stored from an earlier, bad
+    delivery (a misdated row, say) and absent from the corrected one goes, so fixing the file heals
+    the warehouse. Only rows stored under the source label the delivery uses for that series are
+    candidates, and these stay: every row of a series the delivery lacks; keys it rejected (as with
+    revisions, a stored value is never replaced by nothing); stored sessions that continue a file
+    session by session, with no gap, past its end (a file cut at a row boundary looks like an older
+    file: its newer rows are real); macro and event rows outside the delivered dates (FRED serves
+    some series for a rolling window). Runs inside the caller's transaction and refuses, like a mass revision,
+    to withdraw a large share of a series.
+    """
+    keys = schemas.FAMILIES[family][0]
+    series = _series_column(family)
+    date = next(k for k in keys if k in schemas.DATE_COLUMNS and k != series)
+    key_text = " || '|' || ".join(
+        f"strftime(t.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"t.{k}" for k in keys
+    )
+    rejected = pd.DataFrame({"row_key": pd.Series(rejected_keys, dtype="string")})
+    with registered(conn, "_delivered", schemas.conform(frame, family)), registered(conn, "_rejected", rejected):
+        absent = conn.execute(
+            f"""WITH spans AS (
+                    SELECT {series}, source, min({date}) AS first_date, max({date}) AS last_date
+                    FROM _delivered GROUP BY ALL
+                )
+                SELECT {", ".join(f"t.{k}" for k in keys)}, d.first_date, d.last_date
+                FROM raw.{family} t JOIN spans d ON t.{series} = d.{series} AND t.source = d.source
+                WHERE NOT EXISTS (SELECT 1 FROM _delivered s WHERE {_key_match(keys, "t", "s")})
+                  AND ({key_text}) NOT IN (SELECT row_key FROM _rejected)"""
+        ).df()
+    gone = absent[_stray(absent, family, date, series)]
+    counts = list(gone.groupby(series).size().items())
+    _refuse_if_mass(conn, family, counts, max_share, "withdraw")
+    with registered(conn, "_withdrawn", gone[list(keys)]):
+        conn.execute(
+            f"DELETE FROM raw.{family} WHERE EXISTS (SELECT 1 FROM _withdrawn w WHERE {_key_match(keys, family, 'w')})"
+        )
+    return len(gone)
+
+
+def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Series:
+    """Which absent stored rows no delivered row vouches for (see `withdraw_absent`)."""
+    inside = absent[date].between(absent["first_date"], absent["last_date"])
+    if family not in SESSION_FAMILIES:
+        return inside
+    before = absent[date] < absent["first_date"]
+    after = absent[date] > absent["last_date"]
+    continues = pd.Series(False, index=absent.index)
+    for _, tail in absent[after].groupby(series):
+        dates = pd.DatetimeIndex(tail[date]).sort_values()
+        expected = calendars.sessions(dates[0], dates[-1])
+        follows = calendars.next_session(tail["last_date"].iloc[0]) == dates[0]
+        continues[tail.index] = bool(follows) and list(dates) == list(expected)
+    return inside | before | (after & ~continues)
 
 
 def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[dict], replace: bool = False) -> int:

@@ -117,3 +117,21 @@ def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_hea
 
 def published(home) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in (home / "published").iterdir() if p.is_file()}
+
+
+def test_rows_a_bad_delivery_misdated_go_when_the_file_is_corrected(cli_built, cli_home, market_dir):
+    """Rows written day-first and read month-first land on valid dates, weekends among them. They pass
+    every row rule, so the run publishes; the corrected file must take them out again."""
+    vix = market_dir / "cboe" / "VIX_History.csv"
+    good = vix.read_text()
+    rows = good.splitlines()
+    month_first = [r for r in rows[1:] if int(r[3:5]) <= 12 and int(r[:2]) != int(r[3:5])][-40:]
+    swapped = [f"{r[3:5]}/{r[:2]}/{r[6:]}" for r in month_first]
+    vix.write_text("\n".join([rows[0], *[r for r in rows[1:] if r not in month_first], *swapped]) + "\n")
+    vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))  # may publish or stop
+    vix.write_text(good)
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
+        cli_built.home / "warehouse.duckdb", stamps=False
+    )

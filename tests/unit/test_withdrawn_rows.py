@@ -1,0 +1,116 @@
+"""A whole-history file delivery is the truth for what it delivers: rows a bad delivery stored and
+the corrected one no longer holds are withdrawn, so fixing the file heals the warehouse; history the
+files cannot speak for (another series, beyond a file's end, a rolling window) stays."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from vixshield import ingest, schemas, warehouse
+from vixshield.sources.base import Fetched, FetchWindow, Source
+
+WHOLE = FetchWindow(None, dt.date(2200, 1, 1))  # an offline run without --as-of
+DAYS = pd.bdate_range("2024-01-02", periods=40)
+
+
+class Delivery(Source):
+    """A files-like source handing over one prepared frame (and the rows it could not read)."""
+
+    name = "files"
+
+    def __init__(self, frame: pd.DataFrame, rejects: list[dict] | None = None):
+        self.frame, self.rejects = frame, rejects or []
+
+    def fetch(self, family: str, window: FetchWindow) -> Fetched:
+        return Fetched(family, self.frame, list(self.rejects))
+
+
+def bars(dates, symbol: str = "^VIX", source: str = "files:cboe") -> pd.DataFrame:
+    dates = pd.DatetimeIndex(dates)
+    closes = 15.0 + (dates.dayofyear % 7) / 10  # any value fixed by the date
+    frame = pd.DataFrame({"symbol": symbol, "date": dates, "close": closes, "source": source})
+    return schemas.conform(frame, "daily_bars")
+
+
+def load(conn, frame: pd.DataFrame, rejects: list[dict] | None = None, family: str = "daily_bars"):
+    return ingest.load(conn, Delivery(frame, rejects), family, WHOLE, "run", max_revised_share=0.25)
+
+
+def stored(conn, table: str = "raw.daily_bars") -> list[tuple]:
+    return conn.execute(f"SELECT * EXCLUDE (fetched_at, run_id) FROM {table} ORDER BY ALL").fetchall()
+
+
+def clean_build(tmp_path, frame: pd.DataFrame, name: str, family: str = "daily_bars") -> list[tuple]:
+    with warehouse.connect(tmp_path / f"{name}.duckdb") as conn:
+        warehouse.init_schema(conn)
+        load(conn, frame, family=family)
+        return stored(conn, f"raw.{family}")
+
+
+def test_misdated_rows_of_a_bad_delivery_go_when_the_file_is_corrected(conn, tmp_path):
+    good = bars(pd.bdate_range("2024-01-02", "2024-12-31"))
+    # early March written day-first and read month-first: 2024-03-04 becomes 2024-04-03 and so on,
+    # every one a valid date (some weekends), the kind of damage a spreadsheet round trip does
+    march = good["date"].between("2024-03-01", "2024-03-12")
+    misdated = pd.to_datetime([f"2024-{d.day:02d}-03" for d in good.loc[march, "date"]])
+    load(conn, pd.concat([good[~march], bars(misdated).assign(close=99.0)], ignore_index=True))
+    # those landing on a session clash with that session's own row (none loaded); the rest are stored
+    off_sessions = (~misdated.isin(good["date"])).sum()
+    assert conn.execute("SELECT count(*) FROM raw.daily_bars WHERE close = 99").fetchone()[0] == off_sessions > 0
+    assert load(conn, good).withdrawn == off_sessions
+    assert stored(conn) == clean_build(tmp_path, good, "clean")
+
+
+def test_history_the_delivery_cannot_speak_for_stays(conn):
+    vix, vvix = bars(DAYS), bars(DAYS, symbol="^VVIX")
+    live_row = bars(DAYS[:1] - pd.Timedelta(days=7), source="cboe")  # fetched live, another label
+    load(conn, pd.concat([vix, vvix]))
+    with warehouse.transaction(conn):
+        warehouse.upsert(conn, "daily_bars", live_row, "live", dt.datetime(2024, 1, 1))
+    before = stored(conn)
+    # VVIX's file is gone (optional), VIX's file ends three rows early (cut at a row boundary)
+    assert load(conn, vix.iloc[:-3]).withdrawn == 0
+    assert stored(conn) == before
+
+
+def test_macro_rows_before_a_rolling_window_stay_but_misdated_ones_inside_it_go(conn):
+    def macro(dates, value: float = 4.0) -> pd.DataFrame:
+        frame = pd.DataFrame({"series_id": "BAMLH0A0HYM2", "observation_date": pd.DatetimeIndex(dates)})
+        return schemas.conform(frame.assign(value=value, source="files:fred"), "macro_observations")
+
+    load(conn, macro(DAYS), family="macro_observations")
+    # three years later FRED serves only the newer rows: older history stays; a stray row inside goes
+    load(conn, pd.concat([macro(DAYS[20:]), macro(["2024-02-10"])], ignore_index=True), family="macro_observations")
+    assert load(conn, macro(DAYS[20:]), family="macro_observations").withdrawn == 1
+    rows = conn.execute("SELECT count(*), min(observation_date)::VARCHAR FROM raw.macro_observations").fetchone()
+    assert rows == (len(DAYS), "2024-01-02")
+
+
+def test_a_row_the_delivery_rejected_keeps_its_stored_value(conn):
+    load(conn, bars(DAYS))
+    before = stored(conn)
+    day = DAYS[-2].strftime("%Y-%m-%d")
+    incomplete = [{"key": f"^VIX|{day}", "rule": "incomplete_row", "reason": "4 of 5 fields", "raw": day}]
+    assert load(conn, bars(DAYS.delete(-2)), incomplete).withdrawn == 0
+    assert stored(conn) == before
+
+
+def test_a_delivery_withdrawing_most_of_a_series_is_refused_and_writes_nothing(conn):
+    load(conn, bars(DAYS))
+    before = stored(conn)
+    thinned = bars(DAYS[::4])  # three rows in four gone, the last one kept: not a file cut short
+    thinned = pd.concat([thinned, bars(DAYS[-1:])]).drop_duplicates()
+    with pytest.raises(warehouse.MassRevisionError, match=r"withdraw more than 25% .*\^VIX: 29 of 40 stored rows"):
+        load(conn, thinned)
+    assert stored(conn) == before
+
+
+def test_stray_rows_past_a_files_end_go_but_sessions_continuing_it_stay(conn):
+    load(conn, bars(DAYS))
+    # stored sessions continuing the file without a gap stay (a file cut short at a row boundary) ...
+    assert load(conn, bars(DAYS[:-2])).withdrawn == 0
+    # ... a stray row a few weeks past it does not: a misdated row, not a newer session
+    load(conn, pd.concat([bars(DAYS), bars(["2024-04-03"])], ignore_index=True))
+    assert load(conn, bars(DAYS)).withdrawn == 1
+    assert conn.execute("SELECT max(date)::VARCHAR FROM raw.daily_bars").fetchone()[0] == "2024-02-26"
