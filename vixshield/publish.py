@@ -18,7 +18,7 @@ Apps do not all run the DuckDB the pipeline runs, so the snapshot is not a byte 
 file (which keeps the newest storage format): it is written afresh in STORAGE_VERSION, which every
 DuckDB from OLDEST_READER on opens (README "Which readers open the snapshot"). The manifest records
 that storage version, the writer's DuckDB version, each published table's columns (name, type,
-comment: the sidecar schema of the Parquet files) and the contract version (vixshield/contract.py).
+comment: the sidecar schema of the Parquet files) and the contract version (vixshield/app_contract.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 import vixshield
-from vixshield import contract
+from vixshield import app_contract
 
 PUBLISHED = "published"
 SNAPSHOT = "warehouse.duckdb"
@@ -418,7 +418,7 @@ def publish(
             pairs.append((tmp, snapshot))
             with _step("copying the warehouse to", tmp):
                 _copy(conn, tmp)
-            apps_read = [*tables, *contract.VIEWS]
+            apps_read = [*tables, *app_contract.VIEWS]
             with _step("checking the copied snapshot", tmp), duckdb.connect(str(tmp), read_only=True) as check:
                 columns = published_columns(check, apps_read)  # names, types, comments as readers see them
                 if table_counts(check) != counts or columns != published_columns(conn, apps_read):
@@ -437,7 +437,7 @@ def publish(
                 "storage_version": STORAGE_VERSION,
                 "oldest_reader": f"duckdb {OLDEST_READER}",
                 "writer": f"duckdb {duckdb.__version__}",
-                "contract_version": contract.load().version,
+                "contract_version": app_contract.load().version,
                 "columns": columns,
             }
             final = manifest_path(home)

@@ -6,8 +6,8 @@ N refuses a snapshot whose contract version it does not know. Adding a column ke
 ignore columns they do not read); renaming or removing one breaks apps, so it needs a bump. A test
 compares every build's published columns with this file and says which of the two commands below to run.
 
-    python -m vixshield.contract HOME           # list the columns HOME's snapshot adds (no bump)
-    python -m vixshield.contract HOME --bump    # accept removed or renamed columns: version + 1
+    python -m vixshield.app_contract HOME           # list the columns HOME's snapshot adds (no bump)
+    python -m vixshield.app_contract HOME --bump    # accept removed or renamed columns: version + 1
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def write(contract: Contract, path: Path | None = None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vixshield.contract", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m vixshield.app_contract", description=__doc__.split("\n")[0])
     parser.add_argument("home", type=Path, help="a VIXSHIELD_HOME with a published snapshot (e.g. after make demo)")
     parser.add_argument("--bump", action="store_true", help="accept removed/renamed columns: contract version + 1")
     args = parser.parse_args(argv)
