@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # even where PYTHONDONTWRITEBYTECODE keeps Python from caching bytecode itself
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: setup demo test test-fast test-lowest wheel-smoke lock outdated lint bench ui clean
+.PHONY: setup demo test test-fast test-lowest wheel-smoke compat-env lock outdated lint bench ui clean
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -52,6 +52,16 @@ test-lowest: $(UV)
 wheel-smoke: $(UV)
 	.ci/wheel_smoke.sh $(UV) $(PY)
 
+# the readers tests/e2e/test_compat.py opens the published snapshot with, from pinned versions: the oldest
+# supported DuckDB (tests/compat/oldest-duckdb.txt) in .venv-compat and the DuckDB Node API
+# (tests/compat/node/package-lock.json). Needs PyPI and the npm registry; without it those tests skip.
+COMPAT_VENV := .venv-compat
+
+compat-env: $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PY) $(COMPAT_VENV)
+	$(UV) pip sync --quiet --only-binary :all: --python $(COMPAT_VENV)/bin/python tests/compat/oldest-duckdb.txt
+	npm ci --prefix tests/compat/node --no-audit --no-fund --loglevel=error
+
 # refresh the lock (and the lowest-direct pins) to the newest versions the bounds allow
 lock: $(UV)
 	$(UV) lock --upgrade
@@ -77,4 +87,4 @@ ui: setup
 	$(BIN)/dagster dev -w workspace.yaml
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .venv-lowest dist data .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .venv-lowest $(COMPAT_VENV) tests/compat/node/node_modules dist data .pytest_cache .ruff_cache

@@ -13,6 +13,12 @@ backups if one of them fails, so a failed publish leaves the previous snapshot, 
 manifest exactly as they were. `manifest.json` is renamed last: it describes the files next to it.
 A publish killed between renames (SIGKILL, power loss) can leave new files beside the old manifest;
 `verify` (and `vixshield doctor`) then report a checksum mismatch until the next publish.
+
+Apps do not all run the DuckDB the pipeline runs, so the snapshot is not a byte copy of the working
+file (which keeps the newest storage format): it is written afresh in STORAGE_VERSION, which every
+DuckDB from OLDEST_READER on opens (README "Which readers open the snapshot"). The manifest records
+that storage version, the writer's DuckDB version, each published table's columns (name, type,
+comment: the sidecar schema of the Parquet files) and the contract version (vixshield/app_contract.py).
 """
 
 from __future__ import annotations
@@ -31,12 +37,22 @@ from pathlib import Path
 import duckdb
 
 import vixshield
+from vixshield import app_contract
 
 PUBLISHED = "published"
 SNAPSHOT = "warehouse.duckdb"
 MANIFEST = "manifest.json"
 PARQUET = "parquet"
-CHUNK = 8 << 20  # copy buffer, bytes
+CHUNK = 8 << 20  # read buffer for hashing, bytes
+# The storage format of the published snapshot (ATTACH ... (STORAGE_VERSION ...)), chosen for reach at
+# little cost: v1.2.0 files (header version 65) open in every DuckDB from 1.2.0 on (1.2, 1.3, the 1.4
+# LTS, 1.5, 2.x), and DuckDB 1.3.0 (pyproject's floor) writes them. Measured: the 1990-2026 warehouse is
+# 31.5 MB in v1.2.0, 30.2 MB in the newest format; v1.0.0 (32.8 MB) would add only DuckDB 1.1.x readers,
+# not 1.0.0 (which cannot read the primary keys newer writers store in it). tests/e2e/test_compat.py
+# reads the snapshot with DuckDB OLDEST_READER, pinned in tests/compat/oldest-duckdb.txt.
+STORAGE_VERSION = "v1.2.0"
+OLDEST_READER = "1.2.0"  # the oldest DuckDB that opens the snapshot, tested in a separate environment
+_SNAPSHOT_ALIAS = "vixshield_publish_snapshot"  # the new snapshot while it is written, attached to the working DB
 # Tables apps read without DuckDB also get a Parquet file (signals.* join this list as they land).
 PUBLISHED_TABLES: tuple[str, ...] = (
     "features.daily",
@@ -223,13 +239,33 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _copy(src: Path, dst: Path) -> None:
-    """Byte copy with fsync: the data is on disk before the rename makes it visible."""
-    with open(src, "rb") as fsrc, open(dst, "xb") as fdst:
-        while chunk := fsrc.read(CHUNK):
-            fdst.write(chunk)
-        fdst.flush()
-        os.fsync(fdst.fileno())
+def _copy(conn: duckdb.DuckDBPyConnection, dst: Path) -> None:
+    """Copy the database open on `conn` (tables, views, constraints, comments) into a new file `dst`
+    written in STORAGE_VERSION, then fsync it: the data is on disk before the rename makes it visible.
+    A DuckDB that cannot write that version fails here, naming it, and nothing is published."""
+    source = conn.execute("SELECT current_database()").fetchone()[0]
+    try:
+        conn.execute(f"ATTACH '{_sql_str(dst)}' AS {_SNAPSHOT_ALIAS} (STORAGE_VERSION '{STORAGE_VERSION}')")
+    except duckdb.InvalidInputException as exc:
+        raise PublishError(
+            f"DuckDB {duckdb.__version__} cannot write the snapshot's storage version {STORAGE_VERSION} "
+            f"(readers from DuckDB {OLDEST_READER} on rely on it): {exc}; the previous snapshot is unchanged"
+        ) from exc
+    try:
+        conn.execute(f'COPY FROM DATABASE "{source}" TO {_SNAPSHOT_ALIAS}')
+    finally:
+        conn.execute(f"DETACH {_SNAPSHOT_ALIAS}")  # checkpoints the new file: no WAL is left beside it
+    _fsync(dst)
+
+
+def storage_header_version(path: Path) -> int:
+    """The storage version number in a DuckDB file's header (64: v0.10-v1.1, 65: v1.2, ..., as DuckDB's
+    "Trying to read a database file with version number N" error names it)."""
+    with open(path, "rb") as f:
+        head = f.read(20)
+    if head[8:12] != b"DUCK":
+        raise ValueError(f"{path} is not a DuckDB database file")
+    return int.from_bytes(head[12:20], "little")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -316,6 +352,21 @@ def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {f"{s}.{t}": conn.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables}
 
 
+def published_columns(conn: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, list[dict]]:
+    """Each of `tables` (tables or views, "schema.table") that exists: its columns in order, with DuckDB
+    type and comment (None where the column has none). The manifest's sidecar schema."""
+    rows = conn.execute(
+        "SELECT schema_name || '.' || table_name, column_name, data_type, comment FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND list_contains(?, schema_name || '.' || table_name) "
+        "ORDER BY 1, column_index",
+        [list(tables)],
+    ).fetchall()
+    columns: dict[str, list[dict]] = {}
+    for table, name, data_type, comment in rows:
+        columns.setdefault(table, []).append({"name": name, "type": data_type, "comment": comment or None})
+    return columns
+
+
 def publish(
     working_db: str | Path,
     home: str | Path,
@@ -366,9 +417,11 @@ def publish(
             tmp = _tmp_for(snapshot, tag)
             pairs.append((tmp, snapshot))
             with _step("copying the warehouse to", tmp):
-                _copy(working_db, tmp)
+                _copy(conn, tmp)
+            apps_read = [*tables, *app_contract.VIEWS]
             with _step("checking the copied snapshot", tmp), duckdb.connect(str(tmp), read_only=True) as check:
-                if table_counts(check) != counts:
+                columns = published_columns(check, apps_read)  # names, types, comments as readers see them
+                if table_counts(check) != counts or columns != published_columns(conn, apps_read):
                     raise PublishError(f"the copied snapshot {tmp} does not match {working_db}; not published")
             with _step("hashing", tmp):
                 files[SNAPSHOT] = _file_entry(tmp)
@@ -381,6 +434,11 @@ def publish(
                 "tables": list(tables),
                 "row_counts": counts,
                 "files": files,
+                "storage_version": STORAGE_VERSION,
+                "oldest_reader": f"duckdb {OLDEST_READER}",
+                "writer": f"duckdb {duckdb.__version__}",
+                "contract_version": app_contract.load().version,
+                "columns": columns,
             }
             final = manifest_path(home)
             tmp = _tmp_for(final, tag)
@@ -397,5 +455,6 @@ def publish(
         return manifest
     finally:
         for tmp, _ in pairs:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            for leftover in (tmp, tmp.with_name(f"{tmp.name}.wal")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()

@@ -62,10 +62,9 @@ KILLED_PUBLISHER = textwrap.dedent(
 
     db, home, marker = sys.argv[1:4]
 
-    def slow_copy(src, dst):                 # half the file is on disk when the kill comes
-        data = Path(src).read_bytes()
+    def slow_copy(conn, dst):                # part of the snapshot is on disk when the kill comes
         with open(dst, "xb") as f:
-            f.write(data[: len(data) // 2])
+            f.write(Path(db).read_bytes()[: 1 << 16])
             f.flush()
         Path(marker).write_text("copying")
         time.sleep(60)
@@ -133,6 +132,13 @@ def test_publish_writes_snapshot_parquet_and_manifest(home):
         want_counts = publish.table_counts(working)
         want = {t: working.execute(f"SELECT * FROM {t} ORDER BY date").df() for t in TABLES}
     assert manifest["row_counts"] == want_counts
+    assert manifest["storage_version"] == publish.STORAGE_VERSION
+    assert manifest["writer"] == f"duckdb {duckdb.__version__}"
+    assert publish.storage_header_version(publish.snapshot_path(home)) != publish.storage_header_version(
+        home / "warehouse.duckdb"
+    )  # written afresh in the older format, not copied byte for byte
+    assert set(manifest["columns"]) == {*TABLES, "signals.latest_plan"}  # tables published, views apps read
+    assert [c["name"] for c in manifest["columns"]["features.regime"]] == list(want["features.regime"].columns)
     with publish.open_snapshot(home) as snap, duckdb.connect() as files:  # readers open no files: another connection
         assert publish.table_counts(snap) == want_counts
         with pytest.raises(duckdb.Error, match="read-only"):
@@ -169,9 +175,9 @@ def test_reader_holding_the_old_snapshot_keeps_its_view_during_a_republish(home,
         drop_last_session(home / "warehouse.duckdb")
         real_copy = publish._copy
 
-        def slower_copy(src: Path, dst: Path) -> None:  # a bigger warehouse: a window the reader must live through
+        def slower_copy(conn: duckdb.DuckDBPyConnection, dst: Path) -> None:  # a bigger warehouse: a longer window
             time.sleep(0.5)
-            real_copy(src, dst)
+            real_copy(conn, dst)
 
         monkeypatch.setattr(publish, "_copy", slower_copy)
         started = time.monotonic()
@@ -248,7 +254,7 @@ def test_disk_full_during_the_copy_leaves_the_previous_publication(home, monkeyp
     before = published_bytes(home)
     drop_last_session(home / "warehouse.duckdb")
 
-    def full_disk(src: Path, dst: Path) -> None:
+    def full_disk(conn: duckdb.DuckDBPyConnection, dst: Path) -> None:
         dst.write_bytes(b"partial")
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -344,3 +350,15 @@ def test_sigkill_mid_publish_leaves_the_old_publication_and_the_next_publish_suc
     assert not [n for n in published_bytes(home) if Path(n).name.startswith(".publish-")]  # stale temps removed
     with publish.open_snapshot(home) as snap:
         assert snap.execute("SELECT max(date)::VARCHAR FROM features.regime").fetchone() == ("2024-03-27",)
+
+
+def test_a_duckdb_that_cannot_write_the_storage_version_publishes_nothing(home, monkeypatch):
+    """Readers from OLDEST_READER on rely on the snapshot's storage version: a DuckDB that cannot write
+    it (an unknown version name here) fails the publish, saying so, and the old snapshot stays."""
+    do_publish(home)
+    before = published_bytes(home)
+    monkeypatch.setattr(publish, "STORAGE_VERSION", "v9.9.9")
+    with pytest.raises(publish.PublishError, match=r"cannot write the snapshot's storage version v9\.9\.9") as err:
+        do_publish(home, "run-2")
+    assert "previous snapshot is unchanged" in str(err.value)
+    assert published_bytes(home) == before
