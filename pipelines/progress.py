@@ -7,6 +7,8 @@ import time
 
 import dagster as dg
 
+from vixshield.warehouse import STORAGE_FULL
+
 
 class ProgressHandler(logging.Handler):
     def __init__(self, stream=None) -> None:
@@ -40,6 +42,8 @@ class ProgressHandler(logging.Handler):
             head, _, rest = message.partition(": ")
             if err and head.endswith(err.cls_name) and rest:  # "pkg.mod.SourceError: text" -> "text"
                 message = rest if err.cls_name in ("SourceError", "ConfigError") else f"{err.cls_name}: {rest}"
+            if any(words in message for words in STORAGE_FULL):
+                message += " (the disk is full or failing: free some space, then rerun)"
             self._say(f"  FAIL  {step:<45} {message}")
         elif kind == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data

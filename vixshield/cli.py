@@ -67,6 +67,17 @@ def cmd_run(args) -> int:
         return 2
     try:
         return _execute(args, home, settings, conn)
+    except Exception as exc:
+        if not (cause := warehouse.storage_full(exc)):
+            raise
+        with contextlib.suppress(duckdb.Error):  # the warehouse's disk may refuse this too
+            conn.execute("UPDATE meta.runs SET status = 'failure', message = ? WHERE status = 'running'", [cause])
+        print(
+            f"error: cannot write under {home.resolve()}: {cause}. The disk is full (or failing): free some space "
+            "there, then rerun. Nothing was published: readers keep the last snapshot.",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         conn.close()
         expectations.stop_worker()

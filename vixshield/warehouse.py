@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -278,3 +279,21 @@ def row_counts(
         [list(schemas_)],
     ).fetchall()
     return {f"{s}.{t}": conn.execute(f'SELECT count(*) FROM "{s}"."{t}"').fetchone()[0] for s, t in tables}
+
+
+STORAGE_FULL = ("No space left on device", "disk is full", "disk I/O error")  # OS, SQLite, DuckDB wordings
+
+
+def storage_full(exc: BaseException) -> str | None:
+    """The disk-full error in an exception's chain (as OSError, SQLite or DuckDB word it), or None.
+    SQLite reports a full disk as "disk I/O error" when its journal cannot grow."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc.strerror)
+        text = str(exc)
+        if any(words in text for words in STORAGE_FULL):
+            return text.splitlines()[0]
+        exc = exc.__cause__ or exc.__context__
+    return None
