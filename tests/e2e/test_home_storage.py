@@ -1,7 +1,9 @@
-"""A disk that fills up mid-run: the run stops with a message naming the home and what to do, never
-a traceback; readers keep the last snapshot, and the run after space is freed heals the warehouse.
+"""A home on a disk that fills up mid-run, or on a read-only disk: the run stops with a message naming
+the home and what to do, never a traceback; readers keep reading the last snapshot, and the run after
+the disk is fixed heals the warehouse.
 
-The disk is real: a small tmpfs, filled to leave a few bytes free. Mounting needs root with
+The disks are real: a small tmpfs, filled to leave a few bytes free, or remounted read-only (which
+stops root too, unlike file permissions). Mounting needs root with
 CAP_SYS_ADMIN (CI machines have it); elsewhere the test skips."""
 
 import contextlib
@@ -58,3 +60,15 @@ def test_a_full_disk_stops_the_run_with_a_message_and_freeing_space_heals(tmp_pa
         assert table_digests(home / "warehouse.duckdb", stamps=False) == table_digests(
             cli_built.home / "warehouse.duckdb", stamps=False
         )
+
+
+def test_a_read_only_home_refuses_the_run_and_still_serves_readers(tmp_path, cli_built, market_template):
+    with small_disk(tmp_path / "disk", 64) as disk:
+        home = Path(shutil.copytree(cli_built.home, disk / "home"))
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_template))
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert f"the home folder {home} is not writable" in out.stderr
+        out = vixshield(home, "query", "SELECT count(*) AS n FROM signals.condor_plan", "--format", "csv")
+        assert out.returncode == 0 and out.stdout.split()[-1].isdigit(), out.stderr
+        assert vixshield(home, "signals").returncode == 0
