@@ -144,7 +144,7 @@ def run_strategy(
 ) -> StrategyRun:
     """One strategy over [start, end]: the book's NAV path, its fills and its trades."""
     window = inputs.window(strategy, start, end)
-    out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, plans=False, cache=inputs.cache)
+    out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
     equity = pd.DataFrame(out.daily)
     if not equity.empty:
         equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))
