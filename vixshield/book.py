@@ -171,7 +171,7 @@ class _Loop:
         # 3. the monthly option writer (replicas only): settle at the open, mark, roll at the close
         writer_cash = self._writer(m, am_open, managed.value)
         writer_value = st.written.value if st.written is not None else 0.0
-        # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge_session)
+        # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge.advance)
         nav_now = st.equity + st.cash + managed.value + writer_value
         nav_now += st.hedge_book.market_value() if s.hedges else 0.0
         # 4. hedge layers
@@ -237,8 +237,8 @@ class _Loop:
         if not s.hedges:
             return 0.0
         mkt = self.cache.hedge_market(day, r, vx, s.hedge)
-        st.hedge_book, layer_rows, cash = hedge.hedge_session(
-            day, r, vx, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows, mkt=mkt
+        st.hedge_book, layer_rows, cash = hedge.advance(
+            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows
         )
         self.out.hedges.extend(layer_rows)
         st.cash += cash

@@ -75,6 +75,7 @@ ENGINE_MODULES = (
     "condor",
     "costs",
     "hedge",
+    "hedge_layers",
     "options",
     "writer",
     "vix_options",
