@@ -109,6 +109,7 @@ class LayerSpec:
     delta: Param  # the call's target delta
     entry: Entry
     exits: tuple[Exit, ...] = ()  # tried in order, the first that fires removes the layer; none: held to expiry
+    seed: str | None = None  # a [seed] rule: the backtest's ablation runs `full` without it, under this name
 
 
 # --- triggers and weights -------------------------------------------------------------------------
@@ -176,13 +177,12 @@ def fixed(pct: Param) -> Weight:
     return weight
 
 
-def while_triggered(name: str, trigger: Trigger, exits: tuple[Exit, ...]) -> LayerSpec:
+def while_triggered(name: str, trigger: Trigger, exits: tuple[Exit, ...], seed: str | None = None) -> LayerSpec:
     """A layer held at a fixed weight while its trigger is on, its parameters the `<name>_*` settings
     (l1_enabled, l1_weight_pct, l1_months, l1_delta for "L1")."""
     p = name.lower()
-    return LayerSpec(
-        name, f"{p}_enabled", trigger, fixed(f"{p}_weight_pct"), f"{p}_months", f"{p}_delta", WhileTriggered(), exits
-    )
+    weight = fixed(f"{p}_weight_pct")
+    return LayerSpec(name, f"{p}_enabled", trigger, weight, f"{p}_months", f"{p}_delta", WhileTriggered(), exits, seed)
 
 
 LAYERS: tuple[LayerSpec, ...] = (
@@ -198,8 +198,10 @@ LAYERS: tuple[LayerSpec, ...] = (
     ),
     # L1 momentum [seed]: SPX MACD < signal and < 0, VIX MACD > signal, IVTS above l1_ivts_on; removed at
     # once below l1_ivts_off or after l1_off_sessions with the trigger off
-    while_triggered("L1", momentum, exits=(IvtsBelow("l1_ivts_off"), OffFor("l1_off_sessions"))),
+    while_triggered(
+        "L1", momentum, (IvtsBelow("l1_ivts_off"), OffFor("l1_off_sessions")), seed="L1 momentum hedge layer"
+    ),
     # L2 breadth/macro [seed]: (breadth or bearish RSI divergence) and macro stress >= l2_macro_stress;
     # removed after l2_off_sessions without the trigger
-    while_triggered("L2", breadth_macro, exits=(OffFor("l2_off_sessions"),)),
+    while_triggered("L2", breadth_macro, (OffFor("l2_off_sessions"),), seed="L2 breadth/macro hedge layer"),
 )
