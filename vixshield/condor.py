@@ -10,6 +10,7 @@ place that reads it. Pure functions of one session's inputs; vixshield.book runs
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -298,7 +299,7 @@ class Entry:
     fill: Fill | None = None
 
 
-class CondorProgram:
+class CondorProgram(ABC):
     """The rules of one condor strategy; subclasses fill in what differs (see the module doc)."""
 
     am_settled = False  # SPXW settle at the expiration-day close; monthly SPX at its open
@@ -310,18 +311,25 @@ class CondorProgram:
 
     # --- what differs between strategies ---------------------------------------------------------
 
-    def blocks(self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool):
+    @abstractmethod
+    def blocks(
+        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
+    ) -> list[str]:
         """What stops a condor opening today, before it is priced: gates, cadence, capacity."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _candidate(self, m: Market) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The condor the rules would place today, described by `_describe`; None when unpriceable."""
 
-    def _contracts(self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None):
-        raise NotImplementedError
+    @abstractmethod
+    def _contracts(
+        self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None
+    ) -> tuple[float, list[str]]:
+        """Contracts for a candidate with a credit, and the reasons when sizing blocks."""
 
+    @abstractmethod
     def _manage_open(self, c: Condor, m: Market, regime: str | None, mark: float) -> Decision:
-        raise NotImplementedError
+        """Today's action on a condor before its expiry; `mark` is the cost to buy it back at mid."""
 
     # --- shared ----------------------------------------------------------------------------------
 
@@ -476,7 +484,9 @@ class ManagedCondors(CondorProgram):
     condor a week and four open, sized on risk, managed daily (take profit, stop, 21-DTE roll, one
     adjustment, crisis close)."""
 
-    def blocks(self, day, row, regime, book, reenter) -> list[str]:
+    def blocks(
+        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
+    ) -> list[str]:
         reasons = gate_reasons(row, regime, self.s)
         if not self.enabled:
             reasons.append("CONDORS_OFF")
@@ -502,7 +512,9 @@ class ManagedCondors(CondorProgram):
         modifier = "bearish" if bear else ("bullish" if bull else None)
         return self._describe(m, expiry, (long_put, short_put, short_call, long_call), modifier)
 
-    def _contracts(self, cand, nav, open_risk, regime) -> tuple[int, list[str]]:
+    def _contracts(
+        self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None
+    ) -> tuple[float, list[str]]:
         """Within the per-condor and total risk budgets, half size in ELEVATED."""
         s = self.s
         contracts = math.floor(s.risk_per_condor * nav / cand["max_loss"])
@@ -591,7 +603,9 @@ class CndrReplica(CondorProgram):
 
     am_settled = True
 
-    def blocks(self, day, row, regime, book, reenter) -> list[str]:
+    def blocks(
+        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
+    ) -> list[str]:
         reasons = [] if is_roll_day(day) else ["CNDR_NOT_ROLL_DAY"]
         reasons += ["CONDORS_OFF"] if not self.enabled else []
         return reasons + (["CAPACITY_MAX_OPEN"] if book.condors else [])
@@ -607,7 +621,9 @@ class CndrReplica(CondorProgram):
         long_call = max(strike_at(m, expiry, s.cndr_long_delta, "call", s.strike_step), short_call + s.strike_step)
         return self._describe(m, expiry, (long_put, short_put, short_call, long_call), None)
 
-    def _contracts(self, cand, nav, open_risk, regime) -> tuple[float, list[str]]:
+    def _contracts(
+        self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None
+    ) -> tuple[float, list[str]]:
         """Index units (fractional), as the index is computed: collateral_multiple x max loss in T-bills."""
         return nav / (self.s.collateral_multiple * cand["max_loss"]), []
 
@@ -622,6 +638,9 @@ PROGRAMS: dict[str, type[CondorProgram]] = {"default": ManagedCondors, "cndr": C
 def program(s: CondorSettings, enabled: bool = True) -> CondorProgram:
     """The condor strategy `s.mode` names."""
     return PROGRAMS[s.mode](s, enabled)
+
+
+# the program's rules for callers that hold settings rather than a program
 
 
 def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:

@@ -160,7 +160,7 @@ class HedgePosition:
 
 @dataclass(frozen=True)
 class HedgeBook:
-    """State carried between sessions; never mutated (hedge_session returns a new one)."""
+    """State carried between sessions; never mutated (advance returns a new one)."""
 
     positions: tuple[HedgePosition, ...] = ()
     premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars paid) inside the budget window
@@ -171,7 +171,7 @@ class HedgeBook:
         return [p for p in self.positions if p.layer == name]
 
     def market_value(self, multiplier: float = 100.0) -> float:
-        """Dollar value of the open calls at their last marks (the session's own, after hedge_session)."""
+        """Dollar value of the open calls at their last marks (the session's own, after advance)."""
         return sum(p.contracts * p.mark * multiplier for p in self.positions)
 
 
