@@ -30,6 +30,7 @@ import pandas as pd
 
 from vixshield import metrics
 from vixshield.book import BookSettings, SessionCache, run_book
+from vixshield.hedge_layers import LAYERS
 from vixshield.ledger import FILL_COLUMNS
 from vixshield.writer import WriterSettings
 
@@ -70,26 +71,33 @@ def strategy_settings(name: str, base: BookSettings) -> BookSettings:
     if name == "bxmd":
         return _mid(replace(off, equity_weight=1.0, writer=WriterSettings("call", delta=0.30)))
     if name == "vxth":  # VXTH: L0 only, no monetization, no budget cap
-        l0 = replace(base.hedge, l1_enabled=False, l2_enabled=False, monetize_vix=math.inf, budget_pct_nav=1e9)
+        others = {spec.enabled: False for spec in LAYERS if spec.name != "L0" and isinstance(spec.enabled, str)}
+        l0 = replace(base.hedge, **others, monetize_vix=math.inf, budget_pct_nav=1e9)
         return _mid(replace(off, equity_weight=1.0, hedges=True, hedge=l0))
     raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
 
 
-# [seed] rules and the gates, each switched off in one variant of `full` (METHODOLOGY §7 ablation)
-ABLATIONS: dict[str, Callable[[BookSettings], BookSettings]] = {
-    "no_divergence_modifier": lambda b: replace(b, condor=replace(b.condor, divergence_modifier=False)),
-    "no_event_gate": lambda b: replace(b, condor=replace(b.condor, event_gate=False)),
-    "no_l1": lambda b: replace(b, hedge=replace(b.hedge, l1_enabled=False)),
-    "no_l2": lambda b: replace(b, hedge=replace(b.hedge, l2_enabled=False)),
-    "no_regime_gates": lambda b: replace(b, condor=replace(b.condor, regime_gates=False)),
+def _condor_off(attr: str) -> Callable[[BookSettings], BookSettings]:
+    return lambda b: replace(b, condor=replace(b.condor, **{attr: False}))
+
+
+def _layer_off(attr: str) -> Callable[[BookSettings], BookSettings]:
+    return lambda b: replace(b, hedge=replace(b.hedge, **{attr: False}))
+
+
+# [seed] rules and the gates, each switched off in one variant of `full` (METHODOLOGY §7 ablation):
+# (change, rule name) by variant, in name order; every [seed] hedge layer of LAYERS has one
+_VARIANTS = {
+    "no_divergence_modifier": (_condor_off("divergence_modifier"), "RSI-divergence modifier"),
+    "no_event_gate": (_condor_off("event_gate"), "event gate (FOMC/CPI/PPI)"),
+    "no_regime_gates": (_condor_off("regime_gates"), "regime/VRP/IVTS entry gates"),
+} | {
+    f"no_{spec.name.lower()}": (_layer_off(spec.enabled), spec.seed)
+    for spec in LAYERS
+    if spec.seed and isinstance(spec.enabled, str)
 }
-RULE_NAMES = {
-    "no_divergence_modifier": "RSI-divergence modifier",
-    "no_event_gate": "event gate (FOMC/CPI/PPI)",
-    "no_l1": "L1 momentum hedge layer",
-    "no_l2": "L2 breadth/macro hedge layer",
-    "no_regime_gates": "regime/VRP/IVTS entry gates",
-}
+ABLATIONS: dict[str, Callable[[BookSettings], BookSettings]] = {k: v[0] for k, v in sorted(_VARIANTS.items())}
+RULE_NAMES: dict[str, str] = {k: v[1] for k, v in sorted(_VARIANTS.items())}
 # sweepable parameters -> where they live in BookSettings
 SWEEP_PARAMETERS: dict[str, tuple[str, str]] = {
     "short_delta": ("condor", "short_delta"),
@@ -144,7 +152,7 @@ def run_strategy(
 ) -> StrategyRun:
     """One strategy over [start, end]: the book's NAV path, its fills and its trades."""
     window = inputs.window(strategy, start, end)
-    out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, plans=False, cache=inputs.cache)
+    out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
     equity = pd.DataFrame(out.daily)
     if not equity.empty:
         equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))

@@ -5,7 +5,8 @@ same loop over history is the backtest.
 Each session, in order: the equity sleeve and cash earn the day's return and interest; open condors
 are marked on today's surface and managed; the monthly option writer (PUT/BXM replicas) settles and
 rolls; the hedge layers act; the candidate condor is built, gated and sized; NAV is struck. Nothing
-looks past today's row.
+looks past today's row. The sleeves' rules live in their modules (condor.py, hedge.py, writer.py);
+this module only carries the balances between them.
 
 Every trade is also appended to a ledger of fills (signed cash, costs), from which the backtest builds
 its trades table independently of the NAV arithmetic; the two must reconcile.
@@ -16,24 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from vixshield import hedge
-from vixshield.condor import (
-    MULTIPLIER,
-    Condor,
-    CondorSettings,
-    Market,
-    candidate,
-    gate_reasons,
-    is_roll_day,
-    manage,
-    size,
-)
+from vixshield.condor import CondorBook, CondorProgram, CondorSettings, Market, program
 from vixshield.ledger import Fill
+from vixshield.values import num
 from vixshield.writer import WriterSettings, Written, writer_session
 
 TRADING_DAYS = 252
@@ -93,17 +84,15 @@ class BookState:
     nav: float
     equity: float
     cash: float
-    condors: list[Condor]
+    condors: CondorBook
     hedge_book: hedge.HedgeBook
     written: Written | None
-    last_entry_week: tuple[int, int] | None
-    prev_rate: float
-    seq: int
+    prev_rate: float  # yesterday's T-bill rate (decimal): today's interest on cash
 
     @classmethod
     def initial(cls, s: BookSettings) -> BookState:
         equity = s.equity_weight * s.initial_nav
-        return cls(None, s.initial_nav, equity, s.initial_nav - equity, [], hedge.HedgeBook(), None, None, 0.0, 0)
+        return cls(None, s.initial_nav, equity, s.initial_nav - equity, CondorBook(), hedge.HedgeBook(), None, 0.0)
 
 
 @dataclass
@@ -125,146 +114,96 @@ class BookOutput:
         }
 
 
-def _num(x: Any) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def run_book(
     features: pd.DataFrame,
     regimes: Mapping[pd.Timestamp, str],
     vx_settles: Mapping[pd.Timestamp, Mapping[pd.Timestamp, float]],
     spx_open: Mapping[pd.Timestamp, float],
     s: BookSettings,
-    plans: bool = True,
+    rows: bool = True,
     cache: SessionCache | None = None,
     state: BookState | None = None,
 ) -> BookOutput:
     """Run the book over `features` (indexed by session date, ascending) from its first session
-    with an SPX close and a VIX close. plans=False (the backtest) skips the plan, action and hedge-layer rows
-    and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
+    with an SPX close and a VIX close. rows=False (the backtest) skips the plan, action and hedge-layer
+    rows and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
     cache: share session rows and pricing memos with other runs over the same features.
     state: resume after state.last_date (sessions up to it are skipped) instead of starting fresh."""
-    rows = features[features["spx_close"].notna() & features["vix"].notna()]
+    sessions = features[features["spx_close"].notna() & features["vix"].notna()]
     if state is not None and state.last_date is not None:
-        rows = rows[rows.index > state.last_date]
+        sessions = sessions[sessions.index > state.last_date]
     state = state or BookState.initial(s)
     out = BookOutput(state=state)
-    nav, equity, cash = state.nav, state.equity, state.cash
-    condors, hedge_book, written = list(state.condors), state.hedge_book, state.written
-    last_entry_week, prev_rate, seq = state.last_entry_week, state.prev_rate, state.seq
-    cs = s.condor
-    cache = cache if cache is not None else SessionCache()
-    for day, r in cache.rows(rows):
-        regime = regimes.get(day)
-        m = cache.market(day, r, cs)
+    loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
+    m = None
+    for day, r in loop.cache.rows(sessions):
+        m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), spx_open.get(day))
+    if m is not None:
+        out.open_positions = _open_positions(loop.st, m, s.hedge.multiplier)
+        out.state = loop.st
+    return out
+
+
+class _Loop:
+    """One run of the book: the settings, the state it advances and the rows it writes."""
+
+    def __init__(self, s: BookSettings, st: BookState, out: BookOutput, cache: SessionCache, rows: bool):
+        self.s, self.st, self.out, self.cache, self.rows = s, st, out, cache, rows
+        self.condor: CondorProgram = program(s.condor, enabled=s.condors)
+
+    def session(self, day: pd.Timestamp, r: dict, regime: str | None, vx: Mapping, am_open: float | None) -> Market:
+        s, st, out = self.s, self.st, self.out
+        m = self.cache.market(day, r, s.condor)
         # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
-        ret = _num(r.get("spx_ret"))
+        ret = num(r.get("spx_ret"))
         # no return on the first session (or across a missing close): nothing was held over a known interval
-        equity_pnl = 0.0 if math.isnan(ret) else equity * (math.exp(ret) - 1 + cs.dividend_yield / TRADING_DAYS)
-        interest = cash * prev_rate / TRADING_DAYS
-        equity += equity_pnl
-        cash += interest
+        q = s.condor.dividend_yield
+        equity_pnl = 0.0 if math.isnan(ret) else st.equity * (math.exp(ret) - 1 + q / TRADING_DAYS)
+        interest = st.cash * st.prev_rate / TRADING_DAYS
+        st.equity += equity_pnl
+        st.cash += interest
         # 2. manage open condors
-        reenter = False
-        kept: list[Condor] = []
-        condor_cash = 0.0
-        held_value = 0.0  # the kept condors at today's mid, from the marks manage just struck
-        for c in condors:
-            d = manage(c, m, regime, cs, spx_open.get(day))
-            condor_cash += d.cash
-            if d.action != "hold":
-                _condor_fill(out.fills, day, c, d, cs)
-            if plans:
-                out.actions.append(
-                    {
-                        "date": day.date(),
-                        "position_id": c.position_id,
-                        "action": d.action,
-                        "reason": d.reason,
-                        "mark": d.mark,
-                        "pnl": d.pnl,
-                        "cash": d.cash,
-                        "contracts": c.contracts,
-                        "expiry": c.expiry.date(),
-                        "entry_date": c.entry_date.date(),
-                        "credit": c.credit,
-                        "short_put": c.short_put,
-                        "short_call": c.short_call,
-                    }
-                )
-            if d.action == "hold" or (d.action == "adjust" and d.replacement is not None):
-                kept.append(c if d.action == "hold" else d.replacement)
-                held_value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
-            reenter = reenter or d.reenter
-        condors = kept
-        cash += condor_cash
+        managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows)
+        out.actions.extend(actions)
+        st.condors = managed.book
+        condor_cash = managed.cash
+        st.cash += condor_cash
         # 3. the monthly option writer (replicas only): settle at the open, mark, roll at the close
-        writer_cash = 0.0
-        if s.writer is not None:
-            nav_writer = equity + cash + held_value + hedge_book.market_value()
-            nav_writer += written.value if written is not None else 0.0
-            written, writer_cash = writer_session(
-                m, spx_open.get(day), nav_writer, equity, written, s.writer, out.fills
-            )
-            cash += writer_cash
-        writer_value = written.value if written is not None else 0.0
-        # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge_session)
-        nav_now = equity + cash + held_value + writer_value
-        nav_now += hedge_book.market_value() if s.hedges else 0.0
+        writer_cash = self._writer(m, am_open, managed.value)
+        writer_value = st.written.value if st.written is not None else 0.0
+        # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge.advance)
+        nav_now = st.equity + st.cash + managed.value + writer_value
+        nav_now += st.hedge_book.market_value() if s.hedges else 0.0
         # 4. hedge layers
-        hedge_cash = 0.0
-        if s.hedges:
-            vx = vx_settles.get(day, {})
-            hedge_book, layer_rows, hedge_cash = hedge.hedge_session(
-                day,
-                r,
-                vx,
-                nav_now,
-                hedge_book,
-                s.hedge,
-                fills=out.fills,
-                rows=plans,
-                mkt=cache.hedge_market(day, r, vx, s.hedge),
-            )
-            out.hedges.extend(layer_rows)
-            cash += hedge_cash
+        hedge_cash = self._hedge(day, r, vx, nav_now)
         # 5. today's candidate condor, gates, cadence, capacity, sizing
-        plan, opened = _plan(day, m, r, regime, nav_now, condors, last_entry_week, reenter, s, seq, plans)
-        if plan is not None:
-            out.plan.append(plan)
-        if opened is not None:
-            seq += 1
-            condors.append(opened)
-            fees = 4 * opened.contracts * cs.commission_per_contract
-            received = opened.credit * opened.contracts * MULTIPLIER - fees
-            cash += received
-            condor_cash += received
-            costs = 4 * cs.slippage_per_leg * opened.contracts * MULTIPLIER + fees
-            out.fills.append(
-                _fill(day, opened, "open", opened.credit + 4 * cs.slippage_per_leg, received, costs, _plan_reason(plan))
-            )
-            last_entry_week = day.isocalendar()[:2]
+        entry = self.condor.enter(st.condors, m, regime, nav_now, managed.reenter, self.rows)
+        if entry.plan is not None:
+            out.plan.append(entry.plan)
+        condor_value = managed.value
+        if entry.opened is not None:
+            st.condors = entry.book
+            st.cash += entry.cash
+            condor_cash += entry.cash
+            out.fills.append(entry.fill)
+            condor_value += entry.opened.value(m)
         # 6. strike NAV and rebalance the equity sleeve
-        condor_value = held_value + (_condor_value([opened], m) if opened is not None else 0.0)
-        hedge_value = hedge_book.market_value() if s.hedges else 0.0
-        nav = equity + cash + condor_value + hedge_value + writer_value
+        hedge_value = st.hedge_book.market_value() if s.hedges else 0.0
+        st.nav = nav = st.equity + st.cash + condor_value + hedge_value + writer_value
         target = s.equity_weight * nav
-        cash += equity - target
-        equity = target
-        cash_rate = prev_rate
-        rate = _num(r.get("dgs3mo"))
-        prev_rate = (rate if not math.isnan(rate) else _num(r.get("fed_funds"))) / 100
-        prev_rate = 0.0 if math.isnan(prev_rate) else prev_rate
-        open_risk = sum(c.max_loss * c.contracts for c in condors)
+        st.cash += st.equity - target
+        st.equity = target
+        cash_rate = st.prev_rate
+        rate = num(r.get("dgs3mo"))
+        prev_rate = (rate if not math.isnan(rate) else num(r.get("fed_funds"))) / 100
+        st.prev_rate = 0.0 if math.isnan(prev_rate) else prev_rate
+        st.last_date = day
         out.daily.append(
             {
                 "date": day.date(),
                 "nav": nav,
-                "equity_value": equity,
-                "cash": cash,
+                "equity_value": st.equity,
+                "cash": st.cash,
                 "condor_value": condor_value,
                 "hedge_value": hedge_value,
                 "writer_value": writer_value,
@@ -274,121 +213,48 @@ def run_book(
                 "condor_cash": condor_cash,
                 "hedge_cash": hedge_cash,
                 "writer_cash": writer_cash,
-                "open_condors": len(condors),
-                "open_risk_pct_nav": open_risk / nav if nav else math.nan,
+                "open_condors": len(st.condors.condors),
+                "open_risk_pct_nav": st.condors.open_risk() / nav if nav else math.nan,
                 "regime": regime,
             }
         )
-    if len(rows):
-        out.open_positions = _open_positions(condors, m, hedge_book, written, s.hedge.multiplier)
-        out.state = BookState(day, nav, equity, cash, condors, hedge_book, written, last_entry_week, prev_rate, seq)
-    return out
+        return m
+
+    def _writer(self, m: Market, am_open: float | None, condor_value: float) -> float:
+        """Settle, mark and roll the replicas' monthly option; returns its cash flow."""
+        st = self.st
+        if self.s.writer is None:
+            return 0.0
+        nav = st.equity + st.cash + condor_value + st.hedge_book.market_value()
+        nav += st.written.value if st.written is not None else 0.0
+        st.written, cash = writer_session(m, am_open, nav, st.equity, st.written, self.s.writer, self.out.fills)
+        st.cash += cash
+        return cash
+
+    def _hedge(self, day: pd.Timestamp, r: dict, vx: Mapping, nav: float) -> float:
+        """The hedge layers' session; returns their cash flow."""
+        s, st = self.s, self.st
+        if not s.hedges:
+            return 0.0
+        mkt = self.cache.hedge_market(day, r, vx, s.hedge)
+        st.hedge_book, layer_rows, cash = hedge.advance(
+            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows
+        )
+        self.out.hedges.extend(layer_rows)
+        st.cash += cash
+        return cash
 
 
-def _open_positions(
-    condors: list[Condor], m: Market, hedges: hedge.HedgeBook, written: Written | None, mult: float
-) -> list[dict]:
+def _open_positions(st: BookState, m: Market, mult: float) -> list[dict]:
     """Each position still open after the last session, at that session's marks (dollars)."""
-    out = [{"position_id": c.position_id, "sleeve": "condor", "value": _condor_value([c], m)} for c in condors]
+    out = [{"position_id": c.position_id, "sleeve": "condor", "value": c.value(m)} for c in st.condors.condors]
     out += [
         {"position_id": p.position_id, "sleeve": "hedge", "value": p.contracts * p.mark * mult}
-        for p in hedges.positions
+        for p in st.hedge_book.positions
     ]
-    if written is not None:
-        out.append({"position_id": written.position_id, "sleeve": "writer", "value": written.value})
+    if st.written is not None:
+        out.append({"position_id": st.written.position_id, "sleeve": "writer", "value": st.written.value})
     return out
-
-
-def _plan_reason(plan: dict | None) -> str:
-    return ",".join(plan["reasons"]) if plan else "ENTER"
-
-
-def _fill(day, c: Condor, event: str, price: float, cash: float, costs: float, reason: str) -> Fill:
-    instrument = f"SPX {c.expiry:%Y-%m-%d} {c.long_put:g}/{c.short_put:g}/{c.short_call:g}/{c.long_call:g} IC"
-    return Fill(
-        day, "condor", c.position_id, instrument, None, c.expiry, event, c.contracts, price, cash, costs, reason
-    )
-
-
-def _condor_fill(fills: list[Fill], day, c: Condor, d, cs: CondorSettings) -> None:
-    """A management decision as a ledger fill: the mid, the cash, and what slippage and fees cost."""
-    units = c.contracts * MULTIPLIER
-    fees = 4 * c.contracts * cs.commission_per_contract
-    costs = 0.0 if d.action == "expire" else 4 * cs.slippage_per_leg * units + fees
-    event = "adjust" if d.action == "adjust" else "close"
-    fills.append(_fill(day, c, event, d.mark, d.cash, costs, f"{d.action}:{d.reason}"))
-
-
-def _condor_value(condors: list[Condor], m: Market) -> float:
-    """Open condors at mid: a liability (negative)."""
-    total = 0.0
-    for c in condors:
-        value, _ = m.price(c.legs(), c.expiry)
-        total += value * c.contracts * 100
-    return total
-
-
-def _entry_blocks(day, r, regime, condors, last_week, reenter, s: BookSettings) -> list[str]:
-    """What stops a condor opening today, before it is priced: gates, cadence, capacity."""
-    cs = s.condor
-    if cs.mode == "cndr":  # the replica: no gates, one condor at a time, sold on the roll day
-        reasons = [] if is_roll_day(day) else ["CNDR_NOT_ROLL_DAY"]
-        reasons += ["CONDORS_OFF"] if not s.condors else []
-        return reasons + (["CAPACITY_MAX_OPEN"] if condors else [])
-    reasons = gate_reasons(r, regime, cs)
-    if not s.condors:
-        reasons.append("CONDORS_OFF")
-    if last_week == day.isocalendar()[:2] and not reenter:
-        reasons.append("CADENCE_ONE_PER_WEEK")
-    if len(condors) >= cs.max_open:
-        reasons.append("CAPACITY_MAX_OPEN")
-    return reasons
-
-
-def _plan(day, m: Market, r, regime, nav, condors, last_week, reenter, s: BookSettings, seq: int, detail: bool):
-    cs = s.condor
-    reasons = _entry_blocks(day, r, regime, condors, last_week, reenter, s)
-    if reasons and not detail:
-        return None, None  # nothing can open and no plan row is wanted: skip pricing the candidate
-    cand = candidate(m, cs)
-    base = {"date": day.date(), "regime": regime, "nav_for_sizing": nav}
-    if cand is None:
-        return {**base, "enter": False, "contracts": 0, "reasons": ["NO_CANDIDATE"]}, None
-    open_risk = sum(c.max_loss * c.contracts for c in condors)
-    contracts, size_reasons = size(cand, nav, open_risk, regime, cs)
-    reasons += size_reasons
-    blocking = [x for x in reasons if not x.startswith("SIZE_HALF")]
-    enter = not blocking
-    if enter:
-        reasons = ["ENTER" + ("_ROLL" if reenter else ""), *reasons]
-    if cand["divergence_modifier"]:
-        reasons.append(f"MOD_{cand['divergence_modifier'].upper()}_DIVERGENCE")
-    flags = {f"event_{k}": (_num(r.get(f"sessions_to_{k}")) <= 1) for k in ("fomc", "cpi", "ppi")}
-    plan = {
-        **base,
-        **cand,
-        "contracts": contracts if enter else 0,
-        "enter": enter,
-        "pct_nav_at_risk": contracts * cand["max_loss"] / nav if enter and nav else 0.0,
-        **flags,
-        "reasons": reasons,
-    }
-    opened = None
-    if enter:
-        opened = Condor(
-            f"IC-{day:%Y%m%d}-{seq + 1}",
-            day,
-            pd.Timestamp(cand["expiry"]),
-            cand["long_put"],
-            cand["short_put"],
-            cand["short_call"],
-            cand["long_call"],
-            contracts,
-            cand["credit"],
-            cand["max_loss"],
-            am_settled=cs.mode == "cndr",
-        )
-    return plan, opened
 
 
 def latest_date(frames: dict[str, pd.DataFrame]) -> dt.date | None:

@@ -1,8 +1,9 @@
 """The adaptive layered VIX-call hedge (METHODOLOGY §6) as a pure per-session state machine.
 
-`hedge_session` takes one session's features, that session's VX prices and the book carried from
-the previous session, and returns the new book, one row per layer (L0/L1/L2) and the session's
-cash flow. Nothing here reads a later session, so a backtest built on it is causal by construction.
+`advance` takes one session's market (features row and VX prices), the NAV and the book carried from
+the previous session, and returns the new book, one row per layer and the session's cash flow. The
+layers themselves are data (vixshield.hedge_layers.LAYERS); this module runs any list of them.
+Nothing here reads a later session, so a backtest built on it is causal by construction.
 
 Conventions (each documented where it matters below)
 - Fills and marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100);
@@ -10,24 +11,24 @@ Conventions (each documented where it matters below)
 - Expiry: a position whose expiry is on or before the session settles at intrinsic against the VIX
   *close* of that session. Real VIX options settle to the special opening quotation (SOQ) of the
   expiration morning, which is not in our data; the close is the nearest knowable value.
-- Rules run in the METHODOLOGY order: settle expiries, monetize, removals, adds (L0, L1, L2).
+- Rules run in the METHODOLOGY order: settle expiries, monetize, removals, adds (in layer order).
   No adds while VIX >= the monetize level (they would be closed at the next session).
-- L0 (Cboe VXTH) trades only on VIX expiration days and holds each purchase to its expiry.
-  L1/L2 add only when the layer is flat (the weight is a target, not a per-session increment)
-  and hold to removal, monetization or expiry.
+- Each layer's entry policy decides whether a triggered session buys: L0 (Cboe VXTH) buys on every
+  VIX expiration day and holds each purchase to its expiry; L1/L2 add only when the layer is flat
+  (the weight is a target, not a per-session increment) and hold to removal, monetization or expiry.
 - The half-sale at 3x is tested position by position (once per position, contracts // 2 sold),
   so a fresh cheap add never dilutes an old winner.
 - Budget: gross premium paid over the last 252 NYSE sessions (today included), in % of today's
   NAV. An add that would exceed it is cut to what still fits ("BUDGET_CAPPED") or, when not even
-  one contract fits, dropped ("BUDGET_BLOCKED").
+  one contract fits, dropped ("BUDGET_BLOCKED"). Adds are tried in layer order.
 - Row `action` is the last action the layer took in the session (settle/remove < add order),
-  `reasons` lists every rule that fired.
+  `reasons` lists every rule that fired. A disabled layer describes no contract.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -36,11 +37,13 @@ import numpy as np
 import pandas as pd
 
 from vixshield import calendars
+from vixshield.costs import Costs
+from vixshield.hedge_layers import LAYERS, LayerSpec, setting
 from vixshield.ledger import Fill
+from vixshield.values import num
 from vixshield.vix_options import (
     black76_delta,
     black76_price,
-    is_vix_expiration,
     risk_free_rate,
     strike_for_delta,
     vix_expiry,
@@ -55,7 +58,6 @@ from vixshield.vix_options import (
 # weight_pct_nav: the target of an add considered today (band weight x beta for L0 on expiration days,
 # layer weight x beta for L1/L2 while triggered), 0 otherwise. trigger_details: "part=True/False/NA; ...".
 # contango_m1_spot = vx_m1 / vix - 1, contango_m2_m1 = vx_m2 / vx_m1 - 1 (the cost of carrying calls).
-LAYERS = ("L0", "L1", "L2")
 INSTRUMENT = "VIX call"
 ROW_COLUMNS = [
     "date",
@@ -158,73 +160,22 @@ class HedgePosition:
 
 @dataclass(frozen=True)
 class HedgeBook:
-    """State carried between sessions; never mutated (hedge_session returns a new one)."""
+    """State carried between sessions; never mutated (advance returns a new one)."""
 
     positions: tuple[HedgePosition, ...] = ()
     premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars paid) inside the budget window
-    off_sessions: Mapping[str, int] = field(default_factory=lambda: {"L1": 0, "L2": 0})  # consecutive, trigger off
+    off_sessions: Mapping[str, int] = field(default_factory=dict)  # per layer: consecutive sessions, trigger off
     last_date: pd.Timestamp | None = None
 
     def layer(self, name: str) -> list[HedgePosition]:
         return [p for p in self.positions if p.layer == name]
 
     def market_value(self, multiplier: float = 100.0) -> float:
-        """Dollar value of the open calls at their last marks (the session's own, after hedge_session)."""
+        """Dollar value of the open calls at their last marks (the session's own, after advance)."""
         return sum(p.contracts * p.mark * multiplier for p in self.positions)
 
 
-# --- inputs ------------------------------------------------------------------------------------------
-
-
-def _num(row: Mapping[str, Any], key: str) -> float:
-    try:
-        return float(row.get(key))
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _flag(row: Mapping[str, Any], key: str) -> bool | None:
-    v = row.get(key)
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return bool(v)
-
-
-def _fmt(v: bool | None) -> str:
-    return "NA" if v is None else str(v)
-
-
-def l1_trigger(row: Mapping[str, Any], s: HedgeSettings) -> tuple[bool, str]:
-    """L1 trigger and its parts; a missing input makes its part (and the trigger) False, shown as NA."""
-    keys = ("spx_macd", "spx_macd_signal", "vix_macd", "vix_macd_signal", "ivts")
-    m, ms, vm, vms, ivts = (_num(row, k) for k in keys)
-    parts = {
-        "spx_macd<signal": None if math.isnan(m) or math.isnan(ms) else m < ms,
-        "spx_macd<0": None if math.isnan(m) else m < 0,
-        "vix_macd>signal": None if math.isnan(vm) or math.isnan(vms) else vm > vms,
-        f"ivts>{s.l1_ivts_on:g}": None if math.isnan(ivts) else ivts > s.l1_ivts_on,
-    }
-    return all(parts.values()), "; ".join(f"{k}={_fmt(v)}" for k, v in parts.items())
-
-
-def l2_trigger(row: Mapping[str, Any], s: HedgeSettings) -> tuple[bool, str]:
-    """L2 trigger: (breadth divergence or bearish RSI divergence active) and macro stress >= threshold."""
-    bd, rd, ms = _flag(row, "breadth_divergence"), _flag(row, "bearish_divergence_active"), _num(row, "macro_stress")
-    stress = None if math.isnan(ms) else ms >= s.l2_macro_stress
-    on = bool(bd or rd) and bool(stress)
-    detail = f"breadth_divergence={_fmt(bd)}; bearish_divergence_active={_fmt(rd)}; "
-    return on, detail + f"macro_stress>={s.l2_macro_stress:g}={_fmt(stress)}"
-
-
-def l0_weight(future: float, s: HedgeSettings) -> tuple[float, str]:
-    """VXTH band weight (% NAV, before beta) for the same-expiry future, and its reason code."""
-    lower = None
-    for upper, weight in s.l0_bands:
-        if future <= upper:
-            label = f"LE_{upper:g}" if lower is None else f"{lower:g}_{upper:g}"
-            return weight, f"L0:BAND_{label}"
-        lower = upper
-    return s.l0_above_pct, f"L0:BAND_GT_{lower:g}"
+# --- pricing ---------------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
@@ -244,22 +195,13 @@ class HedgeMarket:
 
     def __init__(self, day: pd.Timestamp, row: Mapping[str, Any], vx: Mapping[Any, float], s: HedgeSettings):
         self.day, self.row, self.vx, self.s = day, row, vx, s
-        self.vix = _num(row, "vix")
-        self.ivts = _num(row, "ivts")
+        self.vix = num(row.get("vix"))
+        self.ivts = num(row.get("ivts"))
         self.vol = vix_option_vol(row)
         self.r = risk_free_rate(row)
         self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
         self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
         self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
-        self._triggers: dict[tuple[float, float], tuple[tuple[bool, str], tuple[bool, str]]] = {}
-
-    def triggers(self, s: HedgeSettings) -> tuple[tuple[bool, str], tuple[bool, str]]:
-        """(L1, L2) triggers with their details, memoized per threshold pair."""
-        key = (s.l1_ivts_on, s.l2_macro_stress)
-        hit = self._triggers.get(key)
-        if hit is None:
-            hit = self._triggers[key] = (l1_trigger(self.row, s), l2_trigger(self.row, s))
-        return hit
 
     def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
         if expiry not in self._fut:
@@ -318,6 +260,10 @@ class _Layer:
     details: str = ""
     shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
 
+    def note(self, code: str) -> None:
+        if code not in self.reasons:
+            self.reasons.append(code)
+
 
 # --- the state machine ----------------------------------------------------------------------------
 
@@ -331,96 +277,158 @@ def hedge_session(
     s: HedgeSettings,
     beta: float = 1.0,
     fills: list[Fill] | None = None,
+    layers: Sequence[LayerSpec] = LAYERS,
+) -> tuple[HedgeBook, list[dict], float]:
+    """`advance` on `day`'s features row and VX prices by expiry (settle or close)."""
+    mkt = HedgeMarket(pd.Timestamp(day).normalize(), row, vx_settles, s)
+    return advance(mkt, nav, book, s, beta=beta, fills=fills, layers=layers)
+
+
+def advance(
+    mkt: HedgeMarket,
+    nav: float,
+    book: HedgeBook,
+    s: HedgeSettings,
+    *,
+    beta: float = 1.0,
+    fills: list[Fill] | None = None,
     rows: bool = True,
-    mkt: HedgeMarket | None = None,
+    layers: Sequence[LayerSpec] = LAYERS,
 ) -> tuple[HedgeBook, list[dict], float]:
     """Advance the hedge by one session.
 
-    row: `day`'s features.daily values; vx_settles: `day`'s VX prices by expiry (settle or close);
     nav: today's NAV in dollars; beta: portfolio beta to SPX (weights scale with it; NaN -> 1, < 0 -> 0).
     fills: when given, every trade is appended to it (the backtest's trade ledger); rows=False skips the
-    per-layer rows (the backtest needs only cash and marks); mkt: the session's HedgeMarket, if shared.
+    per-layer rows (the backtest needs only cash and marks).
     Returns (new book, one row per layer, net cash flow: premium negative, sales/settlements positive).
     """
-    day = pd.Timestamp(day).normalize()
+    day = mkt.day
     if book.last_date is not None and day <= book.last_date:
         raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
     beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
-    mkt = mkt if mkt is not None else HedgeMarket(day, row, vx_settles, s)
-    mult = s.multiplier
-    st = {name: _Layer() for name in LAYERS}
+    run = _Session(mkt, nav, s, fills, layers)
+    held = run.settle_and_mark(book.positions)
+    off = run.triggers(book.off_sessions)
+    held = run.monetize(held)
+    held = run.remove(held, off)
+    premiums = run.add(held, book.premiums, beta)
+    new = HedgeBook(tuple(held), tuple(premiums), off, day)
+    cash = sum(lay.cash for lay in run.st.values())
+    return new, (run.rows(held, premiums) if rows else []), cash
 
-    def close(p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
-        lay = st[p.layer]
-        settle = code.endswith(":EXPIRED")
-        costs = 0.0 if settle else n * (s.slippage * mult + s.commission_per_contract)
-        cash = n * price * mult - costs
+
+class _Session:
+    """One session's steps over the layers, in METHODOLOGY order; `st` collects each layer's row."""
+
+    def __init__(
+        self, mkt: HedgeMarket, nav: float, s: HedgeSettings, fills: list[Fill] | None, layers: Sequence[LayerSpec]
+    ):
+        self.mkt, self.nav, self.s, self.fills, self.layers = mkt, nav, s, fills, layers
+        self.costs = Costs(s.slippage, s.commission_per_contract, multiplier=s.multiplier)
+        self.st = {spec.name: _Layer() for spec in layers}
+        self.crisis = mkt.vix >= s.monetize_vix
+
+    def close(self, p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
+        """Sell (or settle, free of costs) n contracts of p at `price`."""
+        lay = self.st[p.layer]
+        costs = 0.0 if code.endswith(":EXPIRED") else self.costs.of(n)
+        cash = n * price * self.s.multiplier - costs
         lay.cash += cash
-        if fills is not None:
-            fills.append(_fill(day, p, "close" if n == p.contracts else "partial", n, price, cash, costs, code))
+        if self.fills is not None:
+            event = "close" if n == p.contracts else "partial"
+            self.fills.append(_fill(self.mkt.day, p, event, n, price, cash, costs, code))
         lay.contracts -= n
         lay.action = action
         lay.shown = (p.expiry, p.strike)
-        if code not in lay.reasons:
-            lay.reasons.append(code)
+        lay.note(code)
 
-    # 1. mark every open position at today's prices; settle what expires today (or was missed)
-    held: list[HedgePosition] = []
-    for p in book.positions:
-        if p.expiry <= day:
-            price = max(mkt.vix - p.strike, 0.0) if mkt.vix == mkt.vix else p.mark
-            close(p, p.contracts, price, "remove", f"{p.layer}:EXPIRED")
-        else:
-            price = mkt.quote(p.expiry, p.strike)[0]
-            held.append(p.with_mark(price) if price == price else p)
+    def settle_and_mark(self, positions: Sequence[HedgePosition]) -> list[HedgePosition]:
+        """1. Mark every open position at today's prices; settle what expires today (or was missed)."""
+        mkt, held = self.mkt, []
+        for p in positions:
+            if p.expiry <= mkt.day:
+                price = max(mkt.vix - p.strike, 0.0) if mkt.vix == mkt.vix else p.mark
+                self.close(p, p.contracts, price, "remove", f"{p.layer}:EXPIRED")
+            else:
+                price = mkt.quote(p.expiry, p.strike)[0]
+                held.append(p.with_mark(price) if price == price else p)
+        return held
 
-    # triggers and the off-trigger counters
-    st["L0"].trigger = is_vix_expiration(day)
-    st["L0"].details = f"vix_expiration={st['L0'].trigger}"
-    (st["L1"].trigger, st["L1"].details), (st["L2"].trigger, st["L2"].details) = mkt.triggers(s)
-    off = {name: 0 if st[name].trigger else book.off_sessions.get(name, 0) + 1 for name in ("L1", "L2")}
+    def triggers(self, off_before: Mapping[str, int]) -> dict[str, int]:
+        """Each layer's trigger and details; returns the sessions each has now been off in a row."""
+        off = {}
+        for spec in self.layers:
+            lay = self.st[spec.name]
+            lay.trigger, lay.details = spec.trigger(self.mkt, self.s)
+            off[spec.name] = 0 if lay.trigger else off_before.get(spec.name, 0) + 1
+        return off
 
-    # 2. monetize
-    crisis = mkt.vix >= s.monetize_vix
-    if crisis:
+    def monetize(self, held: list[HedgePosition]) -> list[HedgePosition]:
+        """2. VIX at the monetize level closes everything; a position at half_multiple x cost sells half."""
+        s = self.s
+        if self.crisis:
+            for p in held:
+                self.close(p, p.contracts, p.mark, "monetize", f"MONETIZE:VIX_GE_{s.monetize_vix:g}")
+            return []
+        if self.mkt.ivts > s.half_ivts:
+            for i, p in enumerate(held):
+                if not p.half_sold and p.mark >= s.half_multiple * p.entry_price:
+                    n = p.contracts // 2  # a single contract cannot be halved: it is kept (and flagged)
+                    if n:
+                        self.close(p, n, p.mark, "monetize", f"MONETIZE:HALF_AT_{s.half_multiple:g}X")
+                    held[i] = replace(p, contracts=p.contracts - n, half_sold=True)
+        return held
+
+    def remove(self, held: list[HedgePosition], off: Mapping[str, int]) -> list[HedgePosition]:
+        """3. Each held layer's removal rules, first that fires wins (no rules: held to expiry)."""
+        gone: set[str] = set()
+        for spec in self.layers:
+            if not spec.exits or not any(p.layer == spec.name for p in held):
+                continue
+            for rule in spec.exits:
+                code = rule(self.mkt, off[spec.name], self.s)
+                if code is not None:
+                    gone.add(spec.name)
+                    self.st[spec.name].reasons.append(f"{spec.name}:{code}")
+                    break
         for p in held:
-            close(p, p.contracts, p.mark, "monetize", f"MONETIZE:VIX_GE_{s.monetize_vix:g}")
-        held = []
-    elif mkt.ivts > s.half_ivts:
-        for i, p in enumerate(held):
-            if not p.half_sold and p.mark >= s.half_multiple * p.entry_price:
-                n = p.contracts // 2  # a single contract cannot be halved: it is kept (and flagged)
-                if n:
-                    close(p, n, p.mark, "monetize", f"MONETIZE:HALF_AT_{s.half_multiple:g}X")
-                held[i] = replace(p, contracts=p.contracts - n, half_sold=True)
+            if p.layer in gone:
+                self.close(p, p.contracts, p.mark, "remove", f"{p.layer}:REMOVED")
+        return [p for p in held if p.layer not in gone and p.contracts > 0]
 
-    # 3. removals (L0 holds to expiry)
-    remove: set[str] = set()
-    if any(p.layer == "L1" for p in held):
-        if mkt.ivts < s.l1_ivts_off:
-            remove.add("L1")
-            st["L1"].reasons.append(f"L1:IVTS_LT_{s.l1_ivts_off:g}")
-        elif off["L1"] >= s.l1_off_sessions:
-            remove.add("L1")
-            st["L1"].reasons.append(f"L1:OFF_{s.l1_off_sessions}_SESSIONS")
-    if any(p.layer == "L2" for p in held) and off["L2"] >= s.l2_off_sessions:
-        remove.add("L2")
-        st["L2"].reasons.append(f"L2:OFF_{s.l2_off_sessions}_SESSIONS")
-    for p in held:
-        if p.layer in remove:
-            close(p, p.contracts, p.mark, "remove", f"{p.layer}:REMOVED")
-    held = [p for p in held if p.layer not in remove and p.contracts > 0]
+    def add(
+        self, held: list[HedgePosition], paid: Sequence[tuple[pd.Timestamp, float]], beta: float
+    ) -> list[tuple[pd.Timestamp, float]]:
+        """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
+        inside the budget window (today's included). Appends today's purchases to `held`."""
+        start = _window_start(self.mkt.day, self.s.budget_sessions)
+        premiums = [(d, x) for d, x in paid if d.value >= start]
+        for spec in self.layers:
+            name, lay = spec.name, self.st[spec.name]
+            if not setting(self.s, spec.enabled):
+                lay.reasons.append(f"{name}:DISABLED")
+                continue
+            has = any(p.layer == name for p in held)
+            if not lay.trigger:
+                lay.reasons.append(f"{name}:{spec.entry.off_held if has else spec.entry.off}")
+                continue
+            lay.reasons.append(f"{name}:{spec.entry.on}")
+            base, codes = spec.weight(self.mkt, self.s)
+            lay.reasons += codes
+            lay.weight = base * beta
+            buy, code = spec.entry.add(has, lay.weight)
+            if code is not None:
+                lay.reasons.append(f"{name}:{code}")
+            if buy:
+                self._buy(spec, lay, held, premiums)
+        return premiums
 
-    # 4. adds, budget permitting
-    start = _window_start(day, s.budget_sessions)
-    premiums = [(d, x) for d, x in book.premiums if d.value >= start]
-    cap = s.budget_pct_nav / 100.0 * nav
-
-    def add(name: str, months: int, delta: float, weight_pct: float) -> None:
-        lay = st[name]
-        expiry, strike = mkt.candidate(months, delta)
+    def _buy(self, spec: LayerSpec, lay: _Layer, held: list[HedgePosition], premiums: list) -> None:
+        """Buy the layer's weight of its call, cut to what the budget still allows."""
+        s, mkt, nav = self.s, self.mkt, self.nav
+        expiry, strike = mkt.candidate(setting(s, spec.months), setting(s, spec.delta))
         lay.shown = (expiry, strike)
-        if crisis:
+        if self.crisis:
             lay.reasons.append(f"MONETIZE:NO_ADD_VIX_GE_{s.monetize_vix:g}")
             return
         if not nav > 0:
@@ -430,11 +438,12 @@ def hedge_session(
         if not price > 0:
             lay.reasons.append("NO_PRICE")
             return
-        unit = (price + s.slippage) * mult + s.commission_per_contract  # all-in, per contract
-        n = max(math.floor(weight_pct / 100.0 * nav / unit + 1e-9), 0)
+        unit = self.costs.unit_cost(price)  # all-in, per contract
+        n = max(math.floor(lay.weight / 100.0 * nav / unit + 1e-9), 0)
         if n == 0:
             lay.reasons.append("ZERO_CONTRACTS")
             return
+        cap = s.budget_pct_nav / 100.0 * nav
         room = max(math.floor((cap - sum(x for _, x in premiums)) / unit + 1e-9), 0)
         if room == 0:
             lay.reasons.append("BUDGET_BLOCKED")
@@ -442,96 +451,62 @@ def hedge_session(
         if room < n:
             lay.reasons.append("BUDGET_CAPPED")
             n = room
-        costs = n * (s.slippage * mult + s.commission_per_contract)
         cost = n * unit
-        pos = HedgePosition(name, expiry, strike, n, price, cost, day, mark=price)
+        pos = HedgePosition(spec.name, expiry, strike, n, price, cost, mkt.day, mark=price)
         held.append(pos)
-        if fills is not None:
-            fills.append(_fill(day, pos, "open", n, price, -cost, costs, f"{name}:ADD"))
-        premiums.append((day, cost))
+        if self.fills is not None:
+            self.fills.append(_fill(mkt.day, pos, "open", n, price, -cost, self.costs.of(n), f"{spec.name}:ADD"))
+        premiums.append((mkt.day, cost))
         lay.cash -= cost
         lay.premium += cost
         lay.contracts += n
         lay.action = "add"
 
-    has = {name: any(p.layer == name for p in held) for name in LAYERS}
-    if not s.l0_enabled:
-        st["L0"].reasons.append("L0:DISABLED")
-    elif st["L0"].trigger:
-        expiry = vix_expiry(day, s.l0_months)
-        fwd = mkt.future(expiry)[0]
-        base, code = l0_weight(fwd, s) if fwd == fwd else (0.0, "NO_PRICE")
-        st["L0"].weight = base * beta
-        st["L0"].reasons += ["L0:EXPIRATION_DAY", code]
-        if st["L0"].weight > 0:
-            add("L0", s.l0_months, s.l0_delta, st["L0"].weight)
-    else:
-        st["L0"].reasons.append("L0:HOLD_TO_EXPIRY" if has["L0"] else "L0:NOT_EXPIRATION_DAY")
-    for name, enabled, weight, months, delta in (
-        ("L1", s.l1_enabled, s.l1_weight_pct, s.l1_months, s.l1_delta),
-        ("L2", s.l2_enabled, s.l2_weight_pct, s.l2_months, s.l2_delta),
-    ):
-        lay = st[name]
-        if not enabled:
-            lay.reasons.append(f"{name}:DISABLED")
-            continue
-        lay.reasons.append(f"{name}:TRIGGER_ON" if lay.trigger else f"{name}:TRIGGER_OFF")
-        if lay.trigger:
-            lay.weight = weight * beta
-            if has[name]:
-                lay.reasons.append(f"{name}:ALREADY_HELD")
-            else:
-                add(name, months, delta, lay.weight)
-
-    new = HedgeBook(tuple(held), tuple(premiums), off, day)
-    cash = sum(lay.cash for lay in st.values())
-    if not rows:
-        return new, [], cash
-    used = sum(x for _, x in premiums)
-    budget_pct = 100.0 * used / nav if nav > 0 else math.nan
-    m1, m2 = _num(row, "vx_m1"), _num(row, "vx_m2")
-    contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
-    contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan
-    out = []
-    for name in LAYERS:
-        lay = st[name]
-        mine = [p for p in held if p.layer == name]
-        if lay.action != "add" and mine:
-            lay.shown = (mine[-1].expiry, mine[-1].strike)
-        elif lay.shown is None and not (name == "L0" and not s.l0_enabled):
-            months, delta = {"L0": (s.l0_months, s.l0_delta), "L1": (s.l1_months, s.l1_delta)}.get(
-                name, (s.l2_months, s.l2_delta)
+    def rows(self, held: list[HedgePosition], premiums: list[tuple[pd.Timestamp, float]]) -> list[dict]:
+        """One row per layer (ROW_COLUMNS)."""
+        s, mkt, nav, day = self.s, self.mkt, self.nav, self.mkt.day
+        used = sum(x for _, x in premiums)
+        budget_pct = 100.0 * used / nav if nav > 0 else math.nan
+        m1, m2 = num(mkt.row.get("vx_m1")), num(mkt.row.get("vx_m2"))
+        contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
+        contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan
+        out = []
+        for spec in self.layers:
+            name, lay = spec.name, self.st[spec.name]
+            mine = [p for p in held if p.layer == name]
+            if lay.action != "add" and mine:
+                lay.shown = (mine[-1].expiry, mine[-1].strike)
+            elif lay.shown is None and setting(s, spec.enabled):
+                lay.shown = mkt.candidate(setting(s, spec.months), setting(s, spec.delta))  # today's candidate
+            expiry, strike = lay.shown if lay.shown else (pd.NaT, math.nan)
+            opt, dlt, fwd, src = mkt.quote(expiry, strike) if strike == strike else (math.nan,) * 3 + ("none",)
+            out.append(
+                {
+                    "date": day,
+                    "layer": name,
+                    "action": lay.action or ("hold" if mine else "none"),
+                    "instrument": INSTRUMENT,
+                    "expiry": expiry,
+                    "strike": strike,
+                    "delta": dlt,
+                    "future_price": fwd,
+                    "future_source": src,
+                    "option_price": opt,
+                    "contracts": lay.contracts,
+                    "contracts_held": sum(p.contracts for p in mine),
+                    "weight_pct_nav": lay.weight,
+                    "premium_pct_nav": 100.0 * lay.premium / nav if nav > 0 else math.nan,
+                    "cash_flow": lay.cash,
+                    "mark_value": sum(p.contracts * p.mark * s.multiplier for p in mine),
+                    "budget_used_pct_nav": budget_pct,
+                    "trigger": lay.trigger,
+                    "trigger_details": lay.details,
+                    "contango_m1_spot": contango_m1,
+                    "contango_m2_m1": contango_m2,
+                    "reasons": lay.reasons,
+                }
             )
-            lay.shown = mkt.candidate(months, delta)  # nothing held or traded: today's candidate
-        expiry, strike = lay.shown if lay.shown else (pd.NaT, math.nan)
-        opt, dlt, fwd, src = mkt.quote(expiry, strike) if strike == strike else (math.nan,) * 3 + ("none",)
-        out.append(
-            {
-                "date": day,
-                "layer": name,
-                "action": lay.action or ("hold" if mine else "none"),
-                "instrument": INSTRUMENT,
-                "expiry": expiry,
-                "strike": strike,
-                "delta": dlt,
-                "future_price": fwd,
-                "future_source": src,
-                "option_price": opt,
-                "contracts": lay.contracts,
-                "contracts_held": sum(p.contracts for p in mine),
-                "weight_pct_nav": lay.weight,
-                "premium_pct_nav": 100.0 * lay.premium / nav if nav > 0 else math.nan,
-                "cash_flow": lay.cash,
-                "mark_value": sum(p.contracts * p.mark * mult for p in mine),
-                "budget_used_pct_nav": budget_pct,
-                "trigger": lay.trigger,
-                "trigger_details": lay.details,
-                "contango_m1_spot": contango_m1,
-                "contango_m2_m1": contango_m2,
-                "reasons": lay.reasons,
-            }
-        )
-    return new, out, cash
+        return out
 
 
 def _fill(
@@ -549,6 +524,7 @@ def run_hedge(
     s: HedgeSettings | None = None,
     beta: float | pd.Series = 1.0,
     book: HedgeBook | None = None,
+    layers: Sequence[LayerSpec] = LAYERS,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Loop `hedge_session` over `features` (index = session dates) with a constant or per-session NAV.
 
@@ -572,7 +548,7 @@ def run_hedge(
     rows: list[dict] = []
     cash = []
     for day, rec, n, b in zip(index, features.to_dict("records"), navs, betas, strict=True):
-        book, day_rows, flow = hedge_session(day, rec, by_day.get(day, {}), float(n), book, s, float(b))
+        book, day_rows, flow = hedge_session(day, rec, by_day.get(day, {}), float(n), book, s, float(b), layers=layers)
         rows += day_rows
         cash.append(flow)
     return pd.DataFrame(rows, columns=ROW_COLUMNS), pd.Series(cash, index=index, name="hedge_cash_flow")

@@ -70,7 +70,19 @@ def compute_signals(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> 
 
 
 # the modules whose code decides the book's rows: a change to any of them invalidates a stored state
-ENGINE_MODULES = ("book", "condor", "hedge", "options", "writer", "vix_options", "term_structure", "calendars")
+ENGINE_MODULES = (
+    "book",
+    "condor",
+    "costs",
+    "hedge",
+    "hedge_layers",
+    "options",
+    "writer",
+    "vix_options",
+    "term_structure",
+    "calendars",
+    "values",
+)
 
 
 def engine_digest(settings: BookSettings) -> str:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from vixshield import calendars
 from vixshield.term_structure import forward_vol, points
+from vixshield.values import num
 
 Kind = Literal["call", "put"]
 DEFAULT_VOL = 0.90  # METHODOLOGY §4: VIX-option vol where VVIX is missing
@@ -85,25 +86,16 @@ def strike_for_delta(
     return max(step, round(strike / step) * step)
 
 
-def _num(row: Mapping[str, Any], key: str) -> float:
-    v = row.get(key)
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return math.nan
-    return v
-
-
 def vix_option_vol(row: Mapping[str, Any]) -> float:
     """VVIX/100, or 0.90 where VVIX is missing (before 2006-03 and on gaps)."""
-    v = _num(row, "vvix")
+    v = num(row.get("vvix"))
     return v / 100.0 if v > 0 else DEFAULT_VOL
 
 
 def risk_free_rate(row: Mapping[str, Any]) -> float:
     """DGS3MO as a decimal, DFF where it is missing, 0 where both are."""
     for key in ("dgs3mo", "fed_funds"):
-        v = _num(row, key)
+        v = num(row.get(key))
         if not math.isnan(v):
             return v / 100.0
     return 0.0

@@ -16,6 +16,7 @@ import pandas as pd
 
 from vixshield import options
 from vixshield.condor import MULTIPLIER, Market, is_roll_day
+from vixshield.costs import Costs
 from vixshield.ledger import Fill
 from vixshield.options import Leg
 
@@ -89,15 +90,15 @@ def writer_session(
             return pos, cash
         k = strike(m, expiry, s)
         price, _ = m.price((Leg(s.kind, k, 1),), expiry)
-        fill = max(price - s.slippage, 0.0)
+        costs = Costs(s.slippage, s.commission_per_contract, multiplier=MULTIPLIER)
+        fill = max(price - costs.spread, 0.0)
         # PUT: T-bills (NAV incl. the premium) = the strike notional; BXM: one call per 100 index units held
         n = nav / ((k - fill) * MULTIPLIER) if s.kind == "put" else max(equity_value, 0.0) / (m.spot * MULTIPLIER)
         if n > 0:
-            costs = n * (s.slippage * MULTIPLIER + s.commission_per_contract)
-            received = n * fill * MULTIPLIER - n * s.commission_per_contract
+            received = n * fill * MULTIPLIER - costs.fees(n)
             pos = Written(f"{s.kind.upper()}-{m.day:%Y%m%d}", s.kind, k, expiry, n, price, m.day, price)
             cash += received
-            _record(fills, m.day, pos, "open", price, received, costs, "ROLL_MONTHLY")
+            _record(fills, m.day, pos, "open", price, received, costs.of(n), "ROLL_MONTHLY")
     return pos, cash
 
 

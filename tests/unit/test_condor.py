@@ -7,7 +7,20 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from vixshield.condor import MULTIPLIER, Condor, CondorSettings, Market, candidate, gate_reasons, manage, size
+from vixshield.condor import (
+    MULTIPLIER,
+    CndrReplica,
+    Condor,
+    CondorBook,
+    CondorSettings,
+    ManagedCondors,
+    Market,
+    candidate,
+    gate_reasons,
+    manage,
+    program,
+    size,
+)
 
 S = CondorSettings()
 DAY = pd.Timestamp("2019-06-14")
@@ -166,3 +179,55 @@ def test_marks_use_only_that_sessions_surface():
     b = manage(c, market(day="2019-06-20", vix=15.0), "NORMAL", S, None)
     assert a.mark == b.mark
     assert manage(c, market(day="2019-06-20", vix=25.0), "NORMAL", S, None).mark > a.mark
+
+
+# --- the program: opening, cadence, the CNDR replica ------------------------------------------------
+
+
+def test_the_mode_setting_picks_the_strategy_object():
+    assert type(program(S)) is ManagedCondors and not program(S).am_settled
+    cndr = program(replace(S, mode="cndr"))
+    assert type(cndr) is CndrReplica and cndr.am_settled
+
+
+def test_a_round_trip_at_an_unchanged_mid_costs_twice_the_fill_costs():
+    m, prog = market(), program(S)
+    entry = prog.enter(CondorBook(), m, "NORMAL", 1_000_000.0, False, rows=True)
+    c = entry.opened
+    assert c is not None and entry.plan["enter"] and entry.book.condors == (c,) and entry.book.seq == 1
+    assert entry.fill.price == pytest.approx(entry.plan["credit_mid"])  # the mid; the credit is 0.40 below
+    assert prog.costs.of(c.contracts) > 0 and entry.fill.costs == pytest.approx(prog.costs.of(c.contracts))
+    close = prog.manage(c, m, "CRISIS", None)  # bought back at once, at the same mid
+    assert close.action == "crisis_close"
+    assert entry.cash + close.cash == pytest.approx(-2 * prog.costs.of(c.contracts))
+
+
+def test_cadence_capacity_and_the_switch_block_before_the_candidate_is_priced():
+    prog, week = program(S), DAY.isocalendar()[:2]
+    m = market()
+    blocked = prog.enter(CondorBook(last_entry_week=week), m, "NORMAL", 1_000_000.0, False, rows=False)
+    assert blocked.plan is None and blocked.opened is None and not m._candidates  # nothing priced
+    row = prog.enter(CondorBook(last_entry_week=week), m, "NORMAL", 1_000_000.0, False, rows=True).plan
+    assert row["reasons"] == ["CADENCE_ONE_PER_WEEK"] and not row["enter"]
+    roll = prog.enter(CondorBook(last_entry_week=week), m, "NORMAL", 1_000_000.0, True, rows=False)
+    assert roll.opened is not None and roll.plan["reasons"][0] == "ENTER_ROLL"  # a roll re-enters the same week
+    full = CondorBook(tuple(open_condor(m, 1) for _ in range(S.max_open)))
+    assert "CAPACITY_MAX_OPEN" in prog.enter(full, m, "NORMAL", 1e6, False, rows=True).plan["reasons"]
+    off = program(S, enabled=False).enter(CondorBook(), m, "NORMAL", 1e6, False, rows=True).plan
+    assert off["reasons"] == ["CONDORS_OFF"] and not off["enter"]
+
+
+def test_cndr_replica_opens_on_the_roll_day_and_holds_to_the_am_settlement():
+    prog = program(replace(S, mode="cndr", slippage_per_leg=0.0, commission_per_contract=0.0))
+    before = prog.enter(CondorBook(), market(day="2019-06-20"), "CRISIS", 1e6, False, rows=True).plan
+    assert before["reasons"] == ["CNDR_NOT_ROLL_DAY"] and not before["enter"]
+    entry = prog.enter(CondorBook(), market(day="2019-06-21"), "CRISIS", 1e6, False, rows=True)  # no gates
+    c = entry.opened
+    assert c.am_settled and str(c.expiry.date()) == "2019-07-19"  # next month's third Friday
+    assert c.contracts == pytest.approx(1e6 / (10 * c.max_loss))  # index units, 10x max loss in T-bills
+    again = prog.enter(entry.book, market(day="2019-06-21"), "NORMAL", 1e6, False, rows=True).plan
+    assert "CAPACITY_MAX_OPEN" in again["reasons"]
+    hold = prog.manage(c, market(day="2019-07-01", spot=2500.0), "CRISIS", None)
+    assert (hold.action, hold.reason, hold.cash) == ("hold", "CNDR_HOLD_TO_SETTLEMENT", 0.0)  # no stop, no crisis
+    settle = prog.manage(c, market(day="2019-07-19", spot=2950.0), "NORMAL", 2905.0)
+    assert settle.action == "expire" and settle.reason == "SETTLED_AT_2905.00"  # the open, not the close

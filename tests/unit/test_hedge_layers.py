@@ -1,0 +1,95 @@
+"""The hedge-layer spec (vixshield.hedge_layers): a layer added through the spec alone is run by the
+same loop as L0-L2, and every parameter the spec names exists in the settings."""
+
+import dataclasses
+import math
+
+import pandas as pd
+import pytest
+
+from vixshield import backtest
+from vixshield.book import BookSettings
+from vixshield.hedge import HedgeBook, HedgeSettings, hedge_session, run_hedge
+from vixshield.hedge_layers import LAYERS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
+from vixshield.vix_options import vix_expiry
+
+from .test_hedge import BASE, NAV, NO_VX, frame, layer
+
+FREE = HedgeSettings(slippage=0.0, commission_per_contract=0.0)
+
+
+def toy_trigger(mkt, s) -> tuple[bool, str]:
+    on = bool(mkt.row.get("toy"))
+    return on, f"toy={on}"
+
+
+def toy(entry=None, weight: float = 0.2) -> LayerSpec:
+    """A fourth layer with literal parameters: 1-month 40-delta calls while the `toy` column is set."""
+    return LayerSpec("L3", True, toy_trigger, fixed(weight), 1, 0.40, entry or WhileTriggered(), (OffFor(2),))
+
+
+def test_a_layer_added_through_the_spec_alone_trades_by_its_rules():
+    f = frame("2024-03-01", "2024-04-15", {0: {"toy": False}, 2: {"toy": True}, 4: {"toy": False}})
+    rows, cash = run_hedge(f, NO_VX, NAV, FREE, layers=(*LAYERS, toy()))
+    l3 = layer(rows, "L3")
+    acts = list(l3["action"])
+    assert acts[:2] == ["none", "none"] and acts[2] == "add" and acts[3] == "hold"  # held while on
+    assert "L3:ALREADY_HELD" in l3["reasons"].iloc[3]
+    assert acts[4] == "hold" and acts[5] == "remove" and "L3:OFF_2_SESSIONS" in l3["reasons"].iloc[5]
+    add = l3.iloc[2]
+    assert add["expiry"] == vix_expiry(l3.index[2], 1) and 0.35 < add["delta"] < 0.45
+    assert add["weight_pct_nav"] == 0.2 and add["premium_pct_nav"] == pytest.approx(0.2, abs=0.01)
+    assert add["trigger_details"] == "toy=True" and l3["cash_flow"].iloc[5] > 0
+    # the other layers are untouched, but for the shared budget the toy's premium now uses
+    alone, cash_alone = run_hedge(f, NO_VX, NAV, FREE)
+    others = rows[rows["layer"] != "L3"].reset_index(drop=True).drop(columns="budget_used_pct_nav")
+    pd.testing.assert_frame_equal(others, alone.drop(columns="budget_used_pct_nav"))
+    assert (cash - cash_alone).to_numpy() == pytest.approx(l3["cash_flow"].to_numpy())
+
+
+def test_each_trigger_entry_buys_every_triggered_session_and_skips_a_zero_weight():
+    f = frame("2024-03-01", "2024-03-15", {0: {"toy": True}})
+    each = layer(run_hedge(f, NO_VX, NAV, FREE, layers=(toy(EachTrigger("ON", "OFF", "HELD")),))[0], "L3")
+    assert set(each["action"]) == {"add"} and list(each["contracts_held"]) == list(each["contracts"].cumsum())
+    zero = layer(run_hedge(f, NO_VX, NAV, FREE, layers=(toy(EachTrigger("ON", "OFF", "HELD"), 0.0),))[0], "L3")
+    assert set(zero["action"]) == {"none"} and zero["reasons"].iloc[0] == ["L3:ON"]
+    target = layer(run_hedge(f, NO_VX, NAV, FREE, layers=(toy(weight=0.0),))[0], "L3")
+    assert "ZERO_CONTRACTS" in target["reasons"].iloc[0]  # a target of 0 is tried, and says why nothing fit
+
+
+def test_layers_share_the_budget_in_spec_order():
+    day, expiry = pd.Timestamp("2024-01-17"), pd.Timestamp("2024-02-14")  # a VIX expiration: L0 buys 1%
+    s = dataclasses.replace(FREE, l1_enabled=False, l2_enabled=False, budget_pct_nav=1.1)
+    row = {**BASE, "toy": True}
+    first = {
+        r["layer"]: r
+        for r in hedge_session(day, row, {expiry: 20.0}, NAV, HedgeBook(), s, layers=(toy(), LAYERS[0]))[1]
+    }
+    assert first["L3"]["action"] == "add" and "BUDGET_CAPPED" in first["L0"]["reasons"]
+    last = {
+        r["layer"]: r
+        for r in hedge_session(day, row, {expiry: 20.0}, NAV, HedgeBook(), s, layers=(LAYERS[0], toy()))[1]
+    }
+    assert last["L0"]["action"] == "add" and "BUDGET_CAPPED" in last["L3"]["reasons"]
+
+
+def test_a_disabled_layer_describes_no_contract():
+    off = dataclasses.replace(FREE, l1_enabled=False)
+    r = {x["layer"]: x for x in hedge_session(pd.Timestamp("2024-03-05"), BASE, {}, NAV, HedgeBook(), off)[1]}
+    assert r["L1"]["reasons"] == ["L1:DISABLED"] and r["L1"]["future_source"] == "none"
+    assert r["L1"]["expiry"] is pd.NaT and math.isnan(r["L1"]["strike"])
+    assert r["L2"]["expiry"] == vix_expiry(pd.Timestamp("2024-03-05"), 2)  # enabled: today's candidate
+
+
+def test_every_setting_the_spec_names_exists_and_each_seed_layer_has_an_ablation():
+    names = {f.name for f in dataclasses.fields(HedgeSettings)}
+    for spec in LAYERS:
+        params = [spec.enabled, spec.months, spec.delta]
+        params += [getattr(rule, f.name) for rule in spec.exits for f in dataclasses.fields(rule)]
+        assert {p for p in params if isinstance(p, str)} <= names, spec.name
+        if spec.seed:
+            variant = f"no_{spec.name.lower()}"
+            assert backtest.RULE_NAMES[variant] == spec.seed
+            assert getattr(backtest.ABLATIONS[variant](BookSettings()).hedge, spec.enabled) is False
+    vxth = backtest.strategy_settings("vxth", BookSettings()).hedge
+    assert [getattr(vxth, spec.enabled) for spec in LAYERS] == [True, False, False]  # VXTH: L0 alone
