@@ -129,7 +129,7 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
 
     from pipelines.definitions import defs
     from pipelines.progress import progress_logger
-    from pipelines.resources import VixShieldResource, WarehouseResource
+    from pipelines.resources import make_resources
 
     run_id = str(uuid.uuid4())
     db_path = settings.warehouse_path
@@ -148,12 +148,15 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     )
     t0 = time.perf_counter()
     job = defs.resolve_job_def("daily")
-    resources = {
-        "duckdb": WarehouseResource(database=str(db_path)),
-        "vixshield": VixShieldResource(
-            source=args.source, data_dir=args.data_dir, as_of=args.as_of, config_file=args.config
-        ),
-    }
+    # the settings validated above, as a value: the digest in meta.runs is what every step runs with
+    resources = make_resources(
+        db_path,
+        source=args.source,
+        data_dir=args.data_dir,
+        as_of=args.as_of,
+        settings=settings,
+        config_file=args.config,
+    )
     job = job.with_logger_defs({"progress": progress_logger})
     result = job.execute_in_process(
         run_config={"loggers": {"progress": {}}},
@@ -522,11 +525,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        load_settings(args.config)  # a missing or malformed config file is an argument error, said once
-    except (ValueError, yaml.YAMLError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.func is not cmd_doctor:  # the doctor reports a bad file as its failing `config` check
+        try:
+            load_settings(args.config)  # a missing, malformed or invalid config file is an argument error, said once
+        except (ValueError, yaml.YAMLError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:
         return args.func(args)
     except BrokenPipeError:  # `vixshield signals | head`: the reader left, nothing to report
