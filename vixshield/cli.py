@@ -36,7 +36,7 @@ def cmd_run(args) -> int:
     import duckdb
 
     home = _home(args)
-    settings = load_settings(args.config, home=home)
+    settings = args.settings
     try:
         source = make_source(args.source, settings, args.data_dir)
         if source.live:
@@ -357,7 +357,7 @@ def cmd_backtest(args) -> int:
     from vixshield import backtest, backtest_job, backtest_report, publish
 
     home = _home(args)
-    settings = load_settings(args.config, home=home)
+    settings = args.settings
     strategies = [s for part in (args.strategy or list(backtest.STRATEGIES)) for s in part.split(",") if s]
     try:
         grid = parse_sweep(args.sweep)  # --from/--to are checked by run_backtest before any work
@@ -439,7 +439,7 @@ def cmd_dictionary(args) -> int:
 
     from vixshield import dictionary
 
-    db_path = load_settings(args.config, home=_home(args)).warehouse_path
+    db_path = args.settings.warehouse_path
     first = None
     if db_path.exists():
         with duckdb.connect(str(db_path), read_only=True) as conn:
@@ -525,10 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.settings = None
     if args.func is not cmd_doctor:  # the doctor reports a bad file as its failing `config` check
-        try:
-            load_settings(args.config)  # a missing, malformed or invalid config file is an argument error, said once
-        except (ValueError, yaml.YAMLError) as exc:
+        try:  # read and validated once; the command uses this value
+            args.settings = load_settings(args.config, home=_home(args))
+        except (ValueError, yaml.YAMLError) as exc:  # missing, malformed or invalid: an argument error
             print(f"error: {exc}", file=sys.stderr)
             return 2
     try:
