@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # even where PYTHONDONTWRITEBYTECODE keeps Python from caching bytecode itself
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: setup demo test test-fast test-lowest wheel-smoke compat-env lock outdated lint bench ui clean
+.PHONY: setup demo test test-fast test-lowest wheel-smoke compat-env lock outdated lint schema bench ui clean
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -75,6 +75,10 @@ outdated: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# the settings file's JSON Schema for editors, generated from vixshield/config.py (a test keeps it current)
+schema: setup
+	$(BIN)/python -m vixshield.config docs/settings.schema.json
 
 bench: setup
 	$(BIN)/python -m bench.run_pipeline

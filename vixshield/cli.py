@@ -36,7 +36,7 @@ def cmd_run(args) -> int:
     import duckdb
 
     home = _home(args)
-    settings = load_settings(args.config, home=home)
+    settings = args.settings
     try:
         source = make_source(args.source, settings, args.data_dir)
         if source.live:
@@ -140,7 +140,7 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
 
     from pipelines.definitions import defs
     from pipelines.progress import progress_logger
-    from pipelines.resources import VixShieldResource, WarehouseResource
+    from pipelines.resources import make_resources
 
     run_id = str(uuid.uuid4())
     db_path = settings.warehouse_path
@@ -159,12 +159,15 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     )
     t0 = time.perf_counter()
     job = defs.resolve_job_def("daily")
-    resources = {
-        "duckdb": WarehouseResource(database=str(db_path)),
-        "vixshield": VixShieldResource(
-            source=args.source, data_dir=args.data_dir, as_of=args.as_of, config_file=args.config
-        ),
-    }
+    # the settings validated above, as a value: the digest in meta.runs is what every step runs with
+    resources = make_resources(
+        db_path,
+        source=args.source,
+        data_dir=args.data_dir,
+        as_of=args.as_of,
+        settings=settings,
+        config_file=args.config,
+    )
     job = job.with_logger_defs({"progress": progress_logger})
     result = job.execute_in_process(
         run_config={"loggers": {"progress": {}}},
@@ -365,7 +368,7 @@ def cmd_backtest(args) -> int:
     from vixshield import backtest, backtest_job, backtest_report, publish
 
     home = _home(args)
-    settings = load_settings(args.config, home=home)
+    settings = args.settings
     strategies = [s for part in (args.strategy or list(backtest.STRATEGIES)) for s in part.split(",") if s]
     try:
         grid = parse_sweep(args.sweep)  # --from/--to are checked by run_backtest before any work
@@ -447,7 +450,7 @@ def cmd_dictionary(args) -> int:
 
     from vixshield import dictionary
 
-    db_path = load_settings(args.config, home=_home(args)).warehouse_path
+    db_path = args.settings.warehouse_path
     first = None
     if db_path.exists():
         with duckdb.connect(str(db_path), read_only=True) as conn:
@@ -533,11 +536,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        load_settings(args.config)  # a missing or malformed config file is an argument error, said once
-    except (ValueError, yaml.YAMLError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    args.settings = None
+    if args.func is not cmd_doctor:  # the doctor reports a bad file as its failing `config` check
+        try:  # read and validated once; the command uses this value
+            args.settings = load_settings(args.config, home=_home(args))
+        except (ValueError, yaml.YAMLError) as exc:  # missing, malformed or invalid: an argument error
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     try:
         return args.func(args)
     except BrokenPipeError:  # `vixshield signals | head`: the reader left, nothing to report

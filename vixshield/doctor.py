@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from vixshield import publish
-from vixshield.config import LiveSettings, Settings, load_settings
+from vixshield.config import ConfigError, LiveSettings, Settings, check_settings, load_settings
 
 Level = Literal["ok", "warn", "fail"]
 EXPECTED_SCHEMAS = ("raw", "meta", "core", "features")
@@ -182,14 +182,18 @@ def run_doctor(
     timeout: float = 3.0,
     config_file: str | Path | None = None,
 ) -> list[DoctorCheck]:
-    """Every check, in report order. `settings` None loads `config_file` (reported as a check)."""
+    """Every check, in report order. `settings` None loads `config_file`; either way the settings are
+    validated as a settings file would be (types, ranges, known keys) and reported as the `config` check."""
     home = Path(home)
     checks = _versions()
-    if settings is None:
-        try:
-            settings = load_settings(config_file, home=home)
-        except Exception as exc:  # any YAML, validation or import error is the user's to see
-            checks.append(_check("config", "fail", f"{config_file or 'defaults'}: {type(exc).__name__}: {exc}"))
+    try:
+        settings = load_settings(config_file, home=home) if settings is None else check_settings(settings)
+    except ConfigError as exc:  # names the file, each dotted key, its value and what is expected
+        settings = None
+        checks.append(_check("config", "fail", str(exc)))
+    except Exception as exc:  # any other error (an import, a bug) is the user's to see too
+        settings = None
+        checks.append(_check("config", "fail", f"{config_file or 'defaults'}: {type(exc).__name__}: {exc}"))
     if settings is not None:
         checks.append(_check("config", "ok", f"{config_file or 'defaults'}; hash {settings.digest()}"))
     checks.append(_warehouse(home))

@@ -7,18 +7,13 @@ import dagster as dg
 import duckdb
 
 from pipelines.definitions import defs
-from pipelines.resources import VixShieldResource, WarehouseResource
+from pipelines.resources import make_resources
 
 
 def run_daily(db: Path, data_dir: Path, as_of: str | None = None, validate_all: bool = False):
     return defs.resolve_job_def("daily").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "duckdb": WarehouseResource(database=str(db)),
-            "vixshield": VixShieldResource(
-                source="files", data_dir=str(data_dir), as_of=as_of, validate_all=validate_all
-            ),
-        },
+        resources=make_resources(db, source="files", data_dir=data_dir, as_of=as_of, validate_all=validate_all),
         raise_on_error=False,
     )
 
