@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import duckdb
 
 from vixshield import contract
 
+log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent / "sql" / "migrations"
 # Data fix-ups older releases applied on every connect; run once on a warehouse without a version.
 DATA_UPGRADES = ("quarantine_input_rejects.sql",)
@@ -50,6 +52,18 @@ def plan(conn: duckdb.DuckDBPyConnection) -> tuple[list[contract.Table], list[tu
     return create, add
 
 
+def retyped(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Columns whose stored type differs from the declared one, as 'table.column: stored -> declared'."""
+    live = live_columns(conn)
+    return [
+        f"{t.name}.{c.name}: {dict(live[t.name])[c.name]} -> {c.type}"
+        for t in contract.TABLES.values()
+        if t.name in live
+        for c in t.columns
+        if dict(live[t.name]).get(c.name, c.type) != c.type
+    ]
+
+
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Upgrade in place, in one transaction; returns what changed (empty when already current)."""
     digest = contract.digest()
@@ -67,6 +81,8 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
             for name in DATA_UPGRADES:
                 conn.execute((SQL_DIR / name).read_text())
         changes = [f"created {t.name}" for t in create] + [f"added {t.name}.{c.name}" for t, c in add]
+        for drift in retyped(conn):
+            log.warning("%s: left as it is (migrations never retype; rewrite the table to take the new type)", drift)
         known = conn.execute("SELECT 1 FROM meta.schema_version WHERE contract_digest = ?", [digest]).fetchone()
         live = live_columns(conn)
         for table in contract.TABLES.values():

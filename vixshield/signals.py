@@ -25,6 +25,8 @@ from vixshield.config import settings_json
 
 TABLES = tuple(t.name.split(".")[1] for t in contract.SIGNALS)  # columns, types, keys: contract.SIGNALS
 KEYS = {t.name.split(".")[1]: ", ".join(t.key) for t in contract.SIGNALS}
+# calendar days, not timestamps
+DATE_COLUMNS = tuple(dict.fromkeys(c.name for t in contract.SIGNALS for c in t.columns if c.type == "DATE"))
 
 
 def load_inputs(conn: duckdb.DuckDBPyConnection, after: dt.date | None = None):

@@ -4,6 +4,7 @@ and signals.* as frames created them) upgrades in place: nothing lost, a second 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -115,3 +116,15 @@ def test_a_failed_migration_changes_nothing(tmp_path, monkeypatch):
     live = migrations.live_columns(conn)
     assert "meta.schema_version" not in live
     assert [c for c, _ in live["raw.events"]] == ["date", "kind", "scheduled", "source", "fetched_at", "run_id"]
+
+
+def test_a_column_stored_with_another_type_is_reported_and_left_alone(tmp_path, caplog):
+    conn = build_v1(tmp_path / "w.duckdb")
+    conn.execute("DROP TABLE signals.book_daily")
+    conn.execute("CREATE TABLE signals.book_daily AS SELECT DATE '2024-01-02' AS date, 2 AS open_condors")
+    warehouse.init_schema(conn)
+    assert migrations.retyped(conn) == ["signals.book_daily.open_condors: INTEGER -> BIGINT"]
+    assert "signals.book_daily.open_condors: INTEGER -> BIGINT" in caplog.text
+    live = dict(migrations.live_columns(conn)["signals.book_daily"])
+    assert live["open_condors"] == "INTEGER" and live["nav"] == "DOUBLE"  # the missing columns were added
+    assert conn.execute("SELECT date, open_condors FROM signals.book_daily").fetchall() == [(dt.date(2024, 1, 2), 2)]
