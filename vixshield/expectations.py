@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from vixshield import contract, schemas
+from vixshield import contract
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation import Expectation
 
-AUDIT_COLUMNS = ("fetched_at", "run_id")  # added by the warehouse on write
+AUDIT_COLUMNS = tuple(c.name for c in contract.AUDIT)  # added by the warehouse on write
 PARTIAL_UNEXPECTED = 5  # values kept in details: enough to find the rows, small enough to store
 _RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL_UNEXPECTED}
 
@@ -60,7 +60,7 @@ _WORKER: _Worker | None = None
 
 def table_columns(family: str) -> list[str]:
     """The columns of raw.<family>: the family's canonical columns plus the audit columns."""
-    return [*schemas.columns(family), *AUDIT_COLUMNS]
+    return contract.FAMILY_BY_NAME[family].table.names
 
 
 def _tagged(expectation: Expectation, name: str, blocking: bool) -> Expectation:
@@ -129,7 +129,7 @@ def _runtime() -> _Runtime:
     asset = context.data_sources.add_pandas("vixshield_raw").add_dataframe_asset("raw_frame")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
     suites = {}
-    for family in schemas.FAMILIES:
+    for family in contract.FAMILY_BY_NAME:
         suite = gx.ExpectationSuite(name=f"raw.{family}", expectations=_expectations(family))
         suites[family] = suite
     _RUNTIME = _Runtime(batch_definition, suites)
@@ -254,7 +254,7 @@ def validate_table(family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]
     Runs in the worker process when one was started (and here if that process has died).
     """
     global _WORKER
-    if family not in schemas.FAMILIES:
+    if family not in contract.FAMILY_BY_NAME:
         raise ValueError(f"unknown raw family {family!r}")
     if _WORKER is not None:
         try:
