@@ -161,7 +161,7 @@ _OHLC = (_d("open"), _d("high"), _d("low"), _d("close"))
 FAMILIES: tuple[Family, ...] = (
     Family(
         "daily_bars",
-        "Daily bars as fetched: the catalog's indices and the breadth universe's members.",
+        "Daily bars of SPX, the VIX family, VVIX, SKEW and the breadth universe, as published.",
         (
             _v("symbol", "Yahoo spelling: ^GSPC, ^VIX, ... and breadth-universe tickers", True),
             _date("date", "NYSE session date", True),
@@ -187,7 +187,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "macro_observations",
-        "Macro series as fetched from FRED, each with the session it became knowable.",
+        "FRED macro series with the session each value became knowable (available_date).",
         (
             _v("series_id", "FRED series id", True),
             _date("observation_date", "the period the value describes", True),
@@ -205,7 +205,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "vx_futures",
-        "VIX futures per contract and session as Cboe publishes them.",
+        "Cboe CFE VIX futures, one row per contract per trade date.",
         (_date("trade_date", not_null=True), _date("expiry", "final settlement date of the contract", True)),
         (
             *_OHLC,
@@ -224,7 +224,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "events",
-        "Scheduled (and unscheduled) FOMC decisions and CPI/PPI releases.",
+        "FOMC decisions and CPI/PPI release dates.",
         (_date("date", not_null=True), _v("kind", " | ".join(catalog.EVENT_KINDS), True)),
         (Column("scheduled", "BOOLEAN", "NULL where the source does not say"),),
         holds=", ".join(catalog.EVENT_KINDS),
@@ -232,7 +232,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "breadth_vendor",
-        "A vendor's breadth series, used where the universe's own closes are missing.",
+        "A vendor's NYSE advance-decline line (NYAD) and McClellan oscillator (NYMO).",
         (_v("series", "NYAD (A-D line level), NYMO (McClellan oscillator)", True), _date("date", not_null=True)),
         (_d("value"),),
         holds="NYAD, NYMO",
