@@ -309,11 +309,11 @@ META: tuple[Table, ...] = (
     ),
     Table(
         "meta.schema_version",
-        "Each version of this contract the warehouse was brought to, and what that changed.",
+        "Each version of this contract the warehouse was brought to, and what that changed (no timestamp: "
+        "two warehouses built the same way are identical; meta.runs says when runs happened).",
         (
             Column("version", "INTEGER", "vixshield.contract.SCHEMA_VERSION", True),
             _v("contract_digest", "sha256 of the DDL of every declared table", True),
-            Column("applied_at", "TIMESTAMP", not_null=True),
             Column("changes", _JSON, "tables created and columns added"),
         ),
         ("contract_digest",),

@@ -8,7 +8,6 @@ no-op. Each new contract version is recorded in meta.schema_version with what it
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from pathlib import Path
@@ -92,8 +91,8 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
                     conn.execute(sql)
         if known is None:
             conn.execute(
-                "INSERT INTO meta.schema_version VALUES (?, ?, ?, ?)",
-                [contract.SCHEMA_VERSION, digest, dt.datetime.now(dt.UTC).replace(tzinfo=None), json.dumps(changes)],
+                "INSERT INTO meta.schema_version VALUES (?, ?, ?)",
+                [contract.SCHEMA_VERSION, digest, json.dumps(changes)],
             )
     except BaseException:
         conn.execute("ROLLBACK")
