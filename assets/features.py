@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 from assets.core import CORE_TABLES
 from assets.metadata import table_metadata
 from pipelines.resources import VixShieldResource
-from vixshield import cache, features
+from vixshield import cache, contract, features
 
 CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
 
@@ -16,7 +16,7 @@ CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
     group_name="features",
     kinds={"duckdb", "python"},
     deps=CORE_KEYS,
-    description="Every METHODOLOGY §2 feature per NYSE session, point-in-time (see docs/data_dictionary.md).",
+    description=contract.TABLES["features.daily"].comment.removesuffix(".") + " (see docs/data_dictionary.md).",
 )
 def features_daily(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.MaterializeResult:
     memo_path = cache.cache_dir(duckdb.database) / "garch_fits.pkl"
@@ -33,7 +33,7 @@ def features_daily(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.M
     group_name="features",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["features", "daily"])],
-    description="The daily regime with hysteresis and reason codes (METHODOLOGY §3).",
+    description=contract.TABLES["features.regime"].comment,
 )
 def features_regime(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:

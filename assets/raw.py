@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
 from pipelines.resources import VixShieldResource
-from vixshield import cache, calendars, ingest, warehouse
+from vixshield import cache, calendars, contract, ingest, warehouse
 from vixshield.schemas import FAMILIES
 from vixshield.sources.base import FetchWindow, Source, SourceError
 
@@ -16,13 +16,7 @@ OPEN_END = dt.date(2200, 1, 1)  # offline sources: no cut unless --as-of says so
 # times, this long apart. Nothing else is retried: a bad file or response fails the step at once.
 NETWORK_RETRIES, NETWORK_RETRY_WAIT = 2, 30.0
 
-DESCRIPTIONS = {
-    "daily_bars": "Daily bars of SPX, the VIX family, VVIX, SKEW and the breadth universe, as published.",
-    "macro_observations": "FRED macro series with the session each value became knowable (available_date).",
-    "vx_futures": "Cboe CFE VIX futures, one row per contract per trade date.",
-    "events": "FOMC decisions and CPI/PPI release dates.",
-    "breadth_vendor": "A vendor's NYSE advance-decline line (NYAD) and McClellan oscillator (NYMO).",
-}
+DESCRIPTIONS = {f.name: f.comment for f in contract.FAMILIES}  # one per raw family
 
 
 def fetch_window(conn, family: str, cfg: VixShieldResource) -> FetchWindow:

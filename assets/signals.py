@@ -5,15 +5,10 @@ from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
 from pipelines.resources import VixShieldResource
-from vixshield import signals
+from vixshield import contract, signals
 
 FEATURE_KEYS = [dg.AssetKey(["features", "daily"]), dg.AssetKey(["features", "regime"])]
-DESCRIPTIONS = {
-    "condor_plan": "Every session's candidate SPX iron condor, the decision (enter) and the reasons (METHODOLOGY §5).",
-    "condor_actions": "The day's action on every open condor: hold, take profit, stop, roll, adjust, close, expire.",
-    "hedge_layers": "The layered VIX-call hedge per session and layer: add, hold, remove, monetize (METHODOLOGY §6).",
-    "book_daily": "The model book's NAV and its parts: equity sleeve, condors, hedges, cash (METHODOLOGY §7).",
-}
+DESCRIPTIONS = {t.name.split(".")[1]: t.comment for t in contract.SIGNALS}  # one per signals table
 
 
 @dg.multi_asset(

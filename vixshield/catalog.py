@@ -29,10 +29,18 @@ class DailySymbol:
     ohlc: bool  # False where the publisher gives a close only
     required: bool  # a required series blocks the run when stale or missing
     plausible: tuple[float, float]  # range a close must sit in
+    close_column: str = ""  # its close's column in core.market_daily, when not `column` itself
+    volume: bool = False  # core.market_daily carries its volume (<column>_volume)
+
+    def market_daily_columns(self) -> list[tuple[str, str]]:
+        """(raw.daily_bars column, core.market_daily column) pairs, in the panel's column order."""
+        ohlc = [(f, f"{self.column}_{f}") for f in ("open", "high", "low")] if self.ohlc else []
+        volume = [("volume", f"{self.column}_volume")] if self.volume else []
+        return [*ohlc, ("close", self.close_column or self.column), *volume]
 
 
 DAILY_SYMBOLS: tuple[DailySymbol, ...] = (
-    DailySymbol("^GSPC", "spx", None, True, True, (1.0, 20000.0)),
+    DailySymbol("^GSPC", "spx", None, True, True, (1.0, 20000.0), close_column="spx_close", volume=True),
     DailySymbol("^VIX", "vix", "VIX", True, True, (5.0, 150.0)),
     DailySymbol("^VIX9D", "vix9d", "VIX9D", True, False, (3.0, 200.0)),
     DailySymbol("^VIX3M", "vix3m", "VIX3M", True, False, (5.0, 120.0)),

@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from vixshield import schemas
-from vixshield.catalog import DAILY_SYMBOLS, EVENT_KINDS
+from vixshield import contract
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation import Expectation
 
-AUDIT_COLUMNS = ("fetched_at", "run_id")  # added by the warehouse on write
+AUDIT_COLUMNS = tuple(c.name for c in contract.AUDIT)  # added by the warehouse on write
 PARTIAL_UNEXPECTED = 5  # values kept in details: enough to find the rows, small enough to store
 _RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": PARTIAL_UNEXPECTED}
 
@@ -61,7 +60,7 @@ _WORKER: _Worker | None = None
 
 def table_columns(family: str) -> list[str]:
     """The columns of raw.<family>: the family's canonical columns plus the audit columns."""
-    return [*schemas.columns(family), *AUDIT_COLUMNS]
+    return contract.FAMILY_BY_NAME[family].table.names
 
 
 def _tagged(expectation: Expectation, name: str, blocking: bool) -> Expectation:
@@ -71,10 +70,10 @@ def _tagged(expectation: Expectation, name: str, blocking: bool) -> Expectation:
 
 
 def _expectations(family: str) -> list[Expectation]:
+    """The shape every raw table must have, then the family's own rules from the contract."""
     import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
 
-    keys, _ = schemas.FAMILIES[family]
+    keys = contract.FAMILY_BY_NAME[family].key
     out = [
         _tagged(
             gxe.ExpectTableColumnsToMatchSet(column_set=table_columns(family), exact_match=True),
@@ -85,79 +84,30 @@ def _expectations(family: str) -> list[Expectation]:
         _tagged(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(keys)), "keys_unique", True),
         _tagged(gxe.ExpectColumnValuesToNotBeNull(column="source"), "source_not_null", True),
     ]
-    # Pair checks skip rows where either side is NULL: missing values are not an ordering defect.
-    high_ge_low = gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="high", column_B="low", or_equal=True, ignore_row_if="either_value_is_missing"
-    )
-    if family == "daily_bars":
-        out += [
-            _tagged(
-                gxe.ExpectColumnValuesToBeBetween(
-                    column="close",
-                    min_value=s.plausible[0],
-                    max_value=s.plausible[1],
-                    row_condition=Column("symbol") == s.symbol,
-                ),
-                f"close_in_range[{s.symbol}]",
-                False,
-            )
-            for s in DAILY_SYMBOLS
-        ]
-        out += [
-            _tagged(
-                gxe.ExpectColumnValuesToBeBetween(column="close", min_value=0, strict_min=True),
-                "close_positive",
-                False,
-            ),
-            _tagged(high_ge_low, "high_ge_low", False),
-            _tagged(gxe.ExpectColumnValuesToBeBetween(column="volume", min_value=0), "volume_nonnegative", False),
-        ]
-    elif family == "macro_observations":
-        out += [
-            _tagged(gxe.ExpectColumnValuesToNotBeNull(column="available_date"), "available_date_not_null", True),
-            _tagged(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="available_date",
-                    column_B="observation_date",
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                ),
-                "available_after_observation",
-                True,
-            ),
-            _tagged(gxe.ExpectColumnValuesToNotBeNull(column="value"), "value_not_null", False),
-        ]
-    elif family == "vx_futures":
-        out += [
-            _tagged(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="expiry",
-                    column_B="trade_date",
-                    or_equal=True,
-                    ignore_row_if="either_value_is_missing",
-                ),
-                "expiry_after_trade_date",
-                False,  # a mislabelled contract: quarantined (traded_after_expiry), not fatal
-            ),
-            _tagged(gxe.ExpectColumnValuesToBeBetween(column="settle", min_value=0), "settle_nonnegative", False),
-            _tagged(
-                gxe.ExpectColumnValuesToBeBetween(column="close", min_value=5, max_value=150),
-                "close_in_range",
-                False,
-            ),
-            _tagged(high_ge_low, "high_ge_low", False),
-        ]
-    elif family == "events":
-        out.append(
-            _tagged(
-                gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=list(EVENT_KINDS)),
-                "kind_known",
-                True,
-            )
+    return out + [
+        _tagged(_expectation(rule), rule.name, rule.blocking) for rule in contract.FAMILY_BY_NAME[family].rules
+    ]
+
+
+def _expectation(rule: contract.Rule) -> Expectation:
+    """One contract rule as a GX expectation."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    if rule.kind == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(column=rule.column)
+    if rule.kind == "between":
+        where = {"row_condition": Column("symbol") == rule.symbol} if rule.symbol else {}
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=rule.column, min_value=rule.min, max_value=rule.max, strict_min=rule.strict_min, **where
         )
-    elif family == "breadth_vendor":
-        out.append(_tagged(gxe.ExpectColumnValuesToNotBeNull(column="value"), "value_not_null", False))
-    return out
+    if rule.kind == "a_ge_b":  # rows where either side is NULL are skipped: a missing value is no ordering defect
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=rule.column, column_B=rule.other, or_equal=True, ignore_row_if="either_value_is_missing"
+        )
+    if rule.kind == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(column=rule.column, value_set=list(rule.values))
+    raise ValueError(f"rule {rule.name}: unknown kind {rule.kind!r}")
 
 
 def _runtime() -> _Runtime:
@@ -179,7 +129,7 @@ def _runtime() -> _Runtime:
     asset = context.data_sources.add_pandas("vixshield_raw").add_dataframe_asset("raw_frame")
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
     suites = {}
-    for family in schemas.FAMILIES:
+    for family in contract.FAMILY_BY_NAME:
         suite = gx.ExpectationSuite(name=f"raw.{family}", expectations=_expectations(family))
         suites[family] = suite
     _RUNTIME = _Runtime(batch_definition, suites)
@@ -304,7 +254,7 @@ def validate_table(family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]
     Runs in the worker process when one was started (and here if that process has died).
     """
     global _WORKER
-    if family not in schemas.FAMILIES:
+    if family not in contract.FAMILY_BY_NAME:
         raise ValueError(f"unknown raw family {family!r}")
     if _WORKER is not None:
         try:

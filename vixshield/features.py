@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from vixshield import METHODOLOGY_VERSION, breadth, dictionary, events, garch, indicators, macro, regime, warehouse
+from vixshield import METHODOLOGY_VERSION, breadth, contract, events, garch, indicators, macro, regime, warehouse
 from vixshield.config import Settings
 
 
@@ -128,14 +128,14 @@ def compute_features(
     f = f.join(events.sessions_until(ev, sessions))
     f["methodology_version"] = METHODOLOGY_VERSION
 
-    order = [c.name for c in dictionary.FEATURES_DAILY if c.name != "date"]
+    order = [c.name for c in contract.FEATURES_DAILY if c.name != "date"]
     missing, extra = set(order) - set(f.columns), set(f.columns) - set(order)
     if missing or extra:
         raise AssertionError(f"features.daily differs from the data dictionary: missing {missing}, extra {extra}")
     f = f[order]
     numeric = f.select_dtypes("number").columns
     f[numeric] = f[numeric].replace([np.inf, -np.inf], np.nan)
-    for col in dictionary.FEATURES_DAILY:
+    for col in contract.FEATURES_DAILY:
         if col.unit == "bool":
             f[col.name] = f[col.name].astype("boolean")
         elif col.unit in ("count", "sessions"):
@@ -152,11 +152,7 @@ def compute_regime(features: pd.DataFrame, s: Settings) -> pd.DataFrame:
 
 
 def write(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Replace a features table in one transaction and attach the dictionary's column comments."""
-    with warehouse.registered(conn, "_frame", frame), warehouse.transaction(conn):
-        conn.execute("CREATE SCHEMA IF NOT EXISTS features")
-        conn.execute(
-            f"CREATE OR REPLACE TABLE {table} AS "
-            "SELECT * REPLACE (CAST(date AS DATE) AS date) FROM _frame ORDER BY date"
-        )
-        dictionary.comment_columns(conn, table)
+    """Replace a features table in one transaction: created from its contract declaration (types,
+    comments), then the frame's rows inserted by column name."""
+    with warehouse.transaction(conn):
+        warehouse.write_table(conn, table, frame)

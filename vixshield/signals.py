@@ -19,18 +19,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from vixshield import METHODOLOGY_VERSION, warehouse
+from vixshield import METHODOLOGY_VERSION, contract, migrations, warehouse
 from vixshield.book import BookOutput, BookSettings, BookState, run_book
 from vixshield.config import settings_json
 
-DATE_COLUMNS = ("date", "expiry", "entry_date", "roll_date")  # calendar days, not timestamps
-TABLES = ("condor_plan", "condor_actions", "hedge_layers", "book_daily")
-KEYS = {
-    "condor_plan": "date",
-    "condor_actions": "date, position_id",
-    "hedge_layers": "date, layer",
-    "book_daily": "date",
-}
+TABLES = tuple(t.name.split(".")[1] for t in contract.SIGNALS)  # columns, types, keys: contract.SIGNALS
+KEYS = {t.name.split(".")[1]: ", ".join(t.key) for t in contract.SIGNALS}
+# calendar days, not timestamps
+DATE_COLUMNS = tuple(dict.fromkeys(c.name for t in contract.SIGNALS for c in t.columns if c.type == "DATE"))
 
 
 def load_inputs(conn: duckdb.DuckDBPyConnection, after: dt.date | None = None):
@@ -155,27 +151,14 @@ def write_signals(
     """In one transaction: replace every signal table (or, with append_after, drop their rows after
     that date and append the frames), the view, and the stored book state."""
     with warehouse.transaction(conn):
-        conn.execute("CREATE SCHEMA IF NOT EXISTS signals")
         for name in TABLES:
-            frame = frames[name]
-            dates = [c for c in DATE_COLUMNS if c in frame.columns]
-            cast = f" REPLACE ({', '.join(f'CAST({c} AS DATE) AS {c}' for c in dates)})" if dates else ""
             if append_after is not None:
                 conn.execute(f"DELETE FROM signals.{name} WHERE date > ?", [append_after])
-                if frame.empty:
-                    continue
-                with warehouse.registered(conn, "_frame", frame):
-                    conn.execute(f"INSERT INTO signals.{name} BY NAME SELECT *{cast} FROM _frame ORDER BY {KEYS[name]}")
-                continue
-            with warehouse.registered(conn, "_frame", frame):
-                conn.execute(
-                    f"CREATE OR REPLACE TABLE signals.{name} AS SELECT *{cast} FROM _frame ORDER BY {KEYS[name]}"
-                )
+            warehouse.write_table(conn, f"signals.{name}", frames[name], replace=append_after is None)
         conn.execute(warehouse.sql_text("views/latest_plan.sql"))
         if state is not None and settings is not None and state.last_date is not None:
             # a cache, not history: recreated so a table left by an older release takes the current shape
-            conn.execute("DROP TABLE IF EXISTS meta.book_state")
-            conn.execute(warehouse.sql_text("schemas/01_meta.sql"))
+            migrations.create_table(conn, contract.TABLES["meta.book_state"], replace=True)
             conn.execute(
                 "INSERT INTO meta.book_state VALUES (?, ?, ?, ?)",
                 [

@@ -1,4 +1,5 @@
-"""DuckDB warehouse: DDL from sql/, idempotent upserts, check results and quarantine records.
+"""DuckDB warehouse: the contract's tables (migrated in place), idempotent upserts, check results and
+quarantine records.
 
 Every write here is one transaction: it commits whole or not at all, so a crash or an error
 mid-write leaves the tables as they were.
@@ -16,15 +17,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from vixshield import calendars, schemas
+from vixshield import calendars, contract, migrations, schemas
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"  # shipped in the wheel as package data
 INPUT_COLUMN = "input"  # meta.quarantine.column_name of input rows that were never loaded
 
 
 def sql_text(relative: str) -> str:
-    """The text of a file under sql/ (the schema contract and the transforms live there)."""
-    return (SQL_DIR / relative).read_text()
+    """The text of a file under sql/ (transforms, checks, views), with the catalog's generated lists
+    filled in where the SQL names them (`contract.sql_fragments`)."""
+    return contract.render_sql((SQL_DIR / relative).read_text())
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -34,10 +36,32 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def init_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema and table (idempotent)."""
-    for ddl in sorted((SQL_DIR / "schemas").glob("*.sql")):
-        conn.execute(ddl.read_text())
+def init_schema(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Bring the warehouse to the contract: create what is missing, add missing columns, never drop
+    (idempotent; see `migrations`). Returns what changed."""
+    return migrations.migrate(conn)
+
+
+def write_table(conn: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, replace: bool = True) -> None:
+    """Write a derived table's rows as its contract declares it, in key order, inside the caller's
+    transaction: `replace` recreates the table from the declaration first, else the rows are appended.
+    Columns are matched by name and cast to the declared types; a frame with rows whose columns differ
+    from the declaration raises (a column added in code but not in the contract, or the reverse)."""
+    table = contract.TABLES[name]
+    if replace:
+        migrations.create_table(conn, table, replace=True)
+    if frame.empty:
+        return
+    missing = [c for c in table.names if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in table.names]
+    if missing or extra:
+        raise ValueError(
+            f"{name}: rows differ from the contract (vixshield/contract.py): missing {missing}, extra {extra}"
+        )
+    select = ", ".join(f"CAST({contract.quote(c.name)} AS {c.type}) AS {contract.quote(c.name)}" for c in table.columns)
+    order = ", ".join(map(contract.quote, table.key))
+    with registered(conn, "_rows", frame):
+        conn.execute(f"INSERT INTO {name} BY NAME SELECT {select} FROM _rows ORDER BY {order}")
 
 
 @contextlib.contextmanager

@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from vixshield import expectations as ex
-from vixshield import schemas
+from vixshield import schemas, warehouse
 from vixshield.catalog import DAILY_SYMBOLS
-from vixshield.warehouse import sql_text
 
 ROWS: dict[str, list[dict]] = {
     "daily_bars": [
@@ -207,7 +206,7 @@ def stored(family: str, rows: list[dict] | None = None) -> pd.DataFrame:
     frame["run_id"] = "run-test"
     conn = duckdb.connect()
     try:
-        conn.execute(sql_text("schemas/00_raw.sql"))
+        warehouse.init_schema(conn)
         conn.register("incoming", frame)
         conn.execute(f"INSERT INTO raw.{family} SELECT * FROM incoming")
         return conn.execute(f"SELECT * FROM raw.{family}").df()

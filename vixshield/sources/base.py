@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import pandas as pd
 
-from vixshield import schemas
+from vixshield import contract, schemas
 
-FAMILY_NAMES = tuple(schemas.FAMILIES)
+FAMILY_NAMES = tuple(f.name for f in contract.FAMILIES)
 
 
 class SourceError(RuntimeError):
@@ -55,14 +56,20 @@ class FetchWindow:
     end: dt.date
 
 
-class Source(ABC):
-    """A publisher (or a bundle of them). `fetch` returns one family in its canonical schema."""
+class Source:
+    """A publisher (or a bundle of them). `fetch` returns one family in its canonical schema.
+
+    FETCHERS maps a contract family to how this source fetches it (a function of the source and the
+    window); a family the source does not serve comes back empty. Which families exist, their
+    columns and checks are the contract's; only how to fetch them lives with the publisher."""
 
     name: str = "source"
     live: bool = False
+    FETCHERS: ClassVar[dict[str, Callable[[Any, FetchWindow], Fetched]]] = {}
 
-    @abstractmethod
-    def fetch(self, family: str, window: FetchWindow) -> Fetched: ...
+    def fetch(self, family: str, window: FetchWindow) -> Fetched:
+        fetcher = self.FETCHERS.get(family)
+        return fetcher(self, window) if fetcher is not None else Fetched.empty(family)
 
     def families(self) -> tuple[str, ...]:
         return FAMILY_NAMES

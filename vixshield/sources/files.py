@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 from vixshield import cache, calendars, catalog, schemas
 from vixshield.catalog import MACRO_BY_ID, SYMBOLS_BY_CBOE
@@ -101,36 +102,52 @@ class FilesSource(Source):
 
     def _parts(self, family: str) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
         """(file, parser of its text) for each file of the family, in a fixed order."""
-        if family == "daily_bars":
-            self._require(*REQUIRED_FILES)
-            for path in self._files("yahoo"):
-                yield path, lambda text, stem=path.stem: parsers.parse_yahoo_csv(text, stem)
-            for path in self._files("cboe", "*_History.csv"):
-                name = path.stem.removesuffix("_History")
-                if name not in SYMBOLS_BY_CBOE:
-                    log.warning("files: skipping %s (not a catalogued index)", path.name)
-                    continue
-                yield path, lambda text, name=name: parsers.parse_cboe_index(text, name)
-            for path in self._files("breadth"):
-                if path.name.startswith(("sector_etfs", "sp500_")):
-                    yield path, lambda text, n=path.name: parsers.parse_wide_closes(text, n, "breadth")
-        elif family == "macro_observations":
-            for path in self._files("fred"):
-                if path.stem not in MACRO_BY_ID:
-                    log.warning("files: skipping fred/%s (no availability rule in the catalog)", path.name)
-                    continue
-                yield path, lambda text, stem=path.stem: parsers.parse_fred_csv(text, stem)
-        elif family == "vx_futures":
-            for path in self._files("cboe_futures"):
-                yield path, lambda text, path=path: _parse_vx_file(text, path)
-        elif family == "events":
-            fomc = self.root / "events" / "fomc_decisions.csv"
-            if fomc.exists():
-                yield fomc, lambda text: parsers.parse_fomc_csv(text, "events/fomc_decisions.csv")
-            yield None, lambda _: shipped_release_events(exclude_fomc=fomc.exists())
-        elif family == "breadth_vendor":
-            for path in self._files("breadth", "*vendor*.csv"):
-                yield path, lambda text, n=path.name: parsers.parse_breadth_vendor(text, n)
+        parts = self.PARTS.get(family)
+        return parts(self) if parts is not None else iter(())
+
+    def _daily_bars(self) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
+        self._require(*REQUIRED_FILES)
+        for path in self._files("yahoo"):
+            yield path, lambda text, stem=path.stem: parsers.parse_yahoo_csv(text, stem)
+        for path in self._files("cboe", "*_History.csv"):
+            name = path.stem.removesuffix("_History")
+            if name not in SYMBOLS_BY_CBOE:
+                log.warning("files: skipping %s (not a catalogued index)", path.name)
+                continue
+            yield path, lambda text, name=name: parsers.parse_cboe_index(text, name)
+        for path in self._files("breadth"):
+            if path.name.startswith(("sector_etfs", "sp500_")):
+                yield path, lambda text, n=path.name: parsers.parse_wide_closes(text, n, "breadth")
+
+    def _macro_observations(self) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
+        for path in self._files("fred"):
+            if path.stem not in MACRO_BY_ID:
+                log.warning("files: skipping fred/%s (no availability rule in the catalog)", path.name)
+                continue
+            yield path, lambda text, stem=path.stem: parsers.parse_fred_csv(text, stem)
+
+    def _vx_futures(self) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
+        for path in self._files("cboe_futures"):
+            yield path, lambda text, path=path: _parse_vx_file(text, path)
+
+    def _events(self) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
+        fomc = self.root / "events" / "fomc_decisions.csv"
+        if fomc.exists():
+            yield fomc, lambda text: parsers.parse_fomc_csv(text, "events/fomc_decisions.csv")
+        yield None, lambda _: shipped_release_events(exclude_fomc=fomc.exists())
+
+    def _breadth_vendor(self) -> Iterator[tuple[Path | None, Callable[[str], Fetched]]]:
+        for path in self._files("breadth", "*vendor*.csv"):
+            yield path, lambda text, n=path.name: parsers.parse_breadth_vendor(text, n)
+
+    # contract family -> the files it is read from (every family has one: tested)
+    PARTS: ClassVar[dict[str, Callable[[FilesSource], Iterator[tuple[Path | None, Callable[[str], Fetched]]]]]] = {
+        "daily_bars": _daily_bars,
+        "macro_observations": _macro_observations,
+        "vx_futures": _vx_futures,
+        "events": _events,
+        "breadth_vendor": _breadth_vendor,
+    }
 
 
 def _cut_short(raw: bytes) -> str | None:

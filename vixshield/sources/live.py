@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+from collections.abc import Callable
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -59,33 +61,41 @@ class LiveSource(Source):
         if unreachable:
             raise SourceError(f"live sources unreachable: {', '.join(unreachable)}. {OFFLINE_HINT}")
 
-    def fetch(self, family: str, window: FetchWindow) -> Fetched:
+    def _daily_bars(self, window: FetchWindow) -> Fetched:
+        start, s = window.start or FIRST_DATE, self.settings.live
+        yahoo_symbols = ["^GSPC", *self.settings.universe]
+        bars = yahoo.fetch_daily_bars(yahoo_symbols, start, window.end, settings=self.http, base_url=s.yahoo_url)
+        names = [d.cboe_name for d in DAILY_SYMBOLS if d.cboe_name]
+        return bars.extend(cboe.fetch_index_history(names, start, window.end, settings=self.http, base_url=s.cboe_url))
+
+    def _macro_observations(self, window: FetchWindow) -> Fetched:
+        start, s = window.start or FIRST_DATE, self.settings.live
+        macro_start = start if window.start is None else start - dt.timedelta(days=s.macro_overlap_days)
+        return fred.fetch_observations(
+            LIVE_MACRO_IDS,
+            macro_start,
+            window.end,
+            api_key=self.api_key,
+            settings=self.http,
+            api_url=s.fred_api_url,
+            fredgraph_url=s.fredgraph_url,
+        )
+
+    def _vx_futures(self, window: FetchWindow) -> Fetched:
         start = window.start or FIRST_DATE
-        s = self.settings.live
-        if family == "daily_bars":
-            yahoo_symbols = ["^GSPC", *self.settings.universe]
-            bars = yahoo.fetch_daily_bars(yahoo_symbols, start, window.end, settings=self.http, base_url=s.yahoo_url)
-            names = [d.cboe_name for d in DAILY_SYMBOLS if d.cboe_name]
-            return bars.extend(
-                cboe.fetch_index_history(names, start, window.end, settings=self.http, base_url=s.cboe_url)
-            )
-        if family == "macro_observations":
-            macro_start = start if window.start is None else start - dt.timedelta(days=s.macro_overlap_days)
-            return fred.fetch_observations(
-                LIVE_MACRO_IDS,
-                macro_start,
-                window.end,
-                api_key=self.api_key,
-                settings=self.http,
-                api_url=s.fred_api_url,
-                fredgraph_url=s.fredgraph_url,
-            )
-        if family == "vx_futures":
-            first = max(start, FIRST_VX_EXPIRY)
-            expiries = calendars.vix_expirations(first, pd.Timestamp(window.end) + pd.DateOffset(months=10))
-            return cboe.fetch_vx_futures(
-                [d.date() for d in expiries], start, window.end, settings=self.http, base_url=s.cboe_url
-            )
-        if family == "events":
-            return shipped_release_events()
-        return Fetched.empty(family)
+        first = max(start, FIRST_VX_EXPIRY)
+        expiries = calendars.vix_expirations(first, pd.Timestamp(window.end) + pd.DateOffset(months=10))
+        return cboe.fetch_vx_futures(
+            [d.date() for d in expiries], start, window.end, settings=self.http, base_url=self.settings.live.cboe_url
+        )
+
+    def _events(self, window: FetchWindow) -> Fetched:
+        return shipped_release_events()
+
+    # breadth_vendor: no live publisher (the universe's own closes come with daily_bars)
+    FETCHERS: ClassVar[dict[str, Callable[[Any, FetchWindow], Fetched]]] = {
+        "daily_bars": _daily_bars,
+        "macro_observations": _macro_observations,
+        "vx_futures": _vx_futures,
+        "events": _events,
+    }

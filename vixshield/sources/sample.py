@@ -7,6 +7,9 @@ derived layers degrade to what these inputs allow.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 import pandas as pd
 
 from vixshield import schemas
@@ -23,14 +26,21 @@ def _dated(frame: pd.DataFrame) -> pd.DataFrame:
 class SampleSource(Source):
     name = "sample"
 
-    def fetch(self, family: str, window: FetchWindow) -> Fetched:
-        if family == "daily_bars":
-            return Fetched(family, schemas.conform(pd.concat([self._spx(), self._vix()]), family))
-        if family == "macro_observations":
-            return Fetched(family, schemas.conform(self._macro(), family))
-        if family == "events":
-            return shipped_release_events()
-        return Fetched.empty(family)
+    def _daily_bars(self, window: FetchWindow) -> Fetched:
+        return Fetched("daily_bars", schemas.conform(pd.concat([self._spx(), self._vix()]), "daily_bars"))
+
+    def _macro_observations(self, window: FetchWindow) -> Fetched:
+        return Fetched("macro_observations", schemas.conform(self._macro(), "macro_observations"))
+
+    def _events(self, window: FetchWindow) -> Fetched:
+        return shipped_release_events()
+
+    # no VX futures or breadth in the bundle: those families come back empty
+    FETCHERS: ClassVar[dict[str, Callable[[Any, FetchWindow], Fetched]]] = {
+        "daily_bars": _daily_bars,
+        "macro_observations": _macro_observations,
+        "events": _events,
+    }
 
     @staticmethod
     def _spx() -> pd.DataFrame:

@@ -1,6 +1,7 @@
 -- core.market_daily: one row per NYSE session from the first SPX/VIX print to the as-of session.
 -- Quarantined cells are NULL here; close-only history has NULL open/high/low.
--- Needs: core.sessions(date), core.vx_futures, variable as_of.
+-- Needs: core.sessions(date), core.vx_futures, variable as_of. The symbols and their columns in braces
+-- are filled in from catalog.DAILY_SYMBOLS (contract.SQL_FRAGMENTS): no symbol is spelled here.
 CREATE OR REPLACE TABLE core.market_daily AS
 WITH flags AS (
     SELECT row_key, list(DISTINCT column_name) AS cols
@@ -14,7 +15,7 @@ bars AS (
     FROM raw.daily_bars b
     LEFT JOIN flags f ON f.row_key = b.symbol || '|' || strftime(b.date, '%Y-%m-%d')
     WHERE b.date <= getvariable('as_of')
-      AND b.symbol IN ('^GSPC', '^VIX', '^VIX9D', '^VIX3M', '^VIX6M', '^VVIX', '^SKEW')
+      AND b.symbol IN ({daily_symbols})
 ),
 clean AS (
     SELECT symbol, date,
@@ -27,29 +28,7 @@ clean AS (
 ),
 wide AS (
     SELECT date,
-        max(open)   FILTER (symbol = '^GSPC')  AS spx_open,
-        max(high)   FILTER (symbol = '^GSPC')  AS spx_high,
-        max(low)    FILTER (symbol = '^GSPC')  AS spx_low,
-        max(close)  FILTER (symbol = '^GSPC')  AS spx_close,
-        max(volume) FILTER (symbol = '^GSPC')  AS spx_volume,
-        max(open)   FILTER (symbol = '^VIX')   AS vix_open,
-        max(high)   FILTER (symbol = '^VIX')   AS vix_high,
-        max(low)    FILTER (symbol = '^VIX')   AS vix_low,
-        max(close)  FILTER (symbol = '^VIX')   AS vix,
-        max(open)   FILTER (symbol = '^VIX9D') AS vix9d_open,
-        max(high)   FILTER (symbol = '^VIX9D') AS vix9d_high,
-        max(low)    FILTER (symbol = '^VIX9D') AS vix9d_low,
-        max(close)  FILTER (symbol = '^VIX9D') AS vix9d,
-        max(open)   FILTER (symbol = '^VIX3M') AS vix3m_open,
-        max(high)   FILTER (symbol = '^VIX3M') AS vix3m_high,
-        max(low)    FILTER (symbol = '^VIX3M') AS vix3m_low,
-        max(close)  FILTER (symbol = '^VIX3M') AS vix3m,
-        max(open)   FILTER (symbol = '^VIX6M') AS vix6m_open,
-        max(high)   FILTER (symbol = '^VIX6M') AS vix6m_high,
-        max(low)    FILTER (symbol = '^VIX6M') AS vix6m_low,
-        max(close)  FILTER (symbol = '^VIX6M') AS vix6m,
-        max(close)  FILTER (symbol = '^VVIX')  AS vvix,
-        max(close)  FILTER (symbol = '^SKEW')  AS skew
+        {daily_symbol_columns}
     FROM clean GROUP BY date
 ),
 -- VX curve: M1 = the monthly contract with the nearest expiry after the trade date
