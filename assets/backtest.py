@@ -8,9 +8,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
-from pipelines.resources import VixShieldResource
+from assets.resources import VixShieldResource
 
-# vixshield.backtest* (and matplotlib) are imported inside the assets: the daily job never pays for them
+# vixshield.backtest.engine* (and matplotlib) are imported inside the assets: the daily job never pays for them
 
 UPSTREAM = [
     dg.AssetKey(["features", "daily"]),
@@ -46,7 +46,7 @@ def _chart_markdown(charts: dict[str, Path]) -> dg.MetadataValue:
 )
 def backtest_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
     """Every strategy (full and the Cboe replicas) over all history, and the report."""
-    from vixshield import backtest_job
+    from vixshield.backtest import job as backtest_job
 
     reports = Path(duckdb.database).parent / "reports"  # beside the warehouse, as `vixshield backtest` does
     with duckdb.get_connection() as conn:
@@ -75,7 +75,7 @@ def backtest_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, v
     "without the regime gates: metrics, deltas and a plain verdict per rule.",
 )
 def backtest_ablation(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
-    from vixshield import backtest_job
+    from vixshield.backtest import job as backtest_job
 
     with duckdb.get_connection() as conn:
         result = backtest_job.run_backtest(
@@ -100,7 +100,8 @@ def backtest_ablation(context: dg.AssetExecutionContext, duckdb: DuckDBResource,
     description="full over the default grid: short delta x profit target x hedge budget (50 points).",
 )
 def backtest_sweep(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
-    from vixshield import backtest, backtest_job
+    from vixshield.backtest import engine as backtest
+    from vixshield.backtest import job as backtest_job
 
     with duckdb.get_connection() as conn:
         result = backtest_job.run_backtest(

@@ -5,9 +5,10 @@ meta.check_results."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.resources import VixShieldResource
-from vixshield import validation, warehouse
-from vixshield.schemas import FAMILIES
+from assets.resources import VixShieldResource
+from vixshield.store import warehouse
+from vixshield.store.schemas import FAMILIES
+from vixshield.validate import checks as rules
 
 
 def _record(
@@ -48,7 +49,7 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
             frame = conn.execute(f"SELECT * FROM {asset} {scope}", [] if vixshield.validate_all else [run_id]).df()
             outcomes = []
             if len(frame):
-                from vixshield.expectations import validate_table  # imports great_expectations (~3 s)
+                from vixshield.validate.expectations import validate_table  # imports great_expectations (~3 s)
 
                 outcomes = validate_table(family, frame)
             for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
@@ -69,7 +70,7 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
 
 
 def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
-    checks = validation.CHECKS_BY_ASSET[asset]
+    checks = rules.CHECKS_BY_ASSET[asset]
     specs = [
         dg.AssetCheckSpec(c.name, asset=asset.split("."), blocking=c.blocking, description=c.description)
         for c in checks
@@ -79,9 +80,9 @@ def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
     def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
         with duckdb.get_connection() as conn:
             as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
-            validation.set_variables(conn, as_of, vixshield.settings().validation)
+            rules.set_variables(conn, as_of, vixshield.settings().validation)
             for check in checks:
-                out = validation.run_check(conn, check)
+                out = rules.run_check(conn, check)
                 yield _record(
                     conn,
                     context.run.run_id,
@@ -97,4 +98,4 @@ def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
 
 
 expectation_checks = [make_expectation_checks(f) for f in FAMILIES]
-sql_checks = [make_sql_checks(a) for a in validation.CHECKS_BY_ASSET]
+sql_checks = [make_sql_checks(a) for a in rules.CHECKS_BY_ASSET]

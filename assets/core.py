@@ -4,9 +4,11 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
-from pipelines.resources import VixShieldResource
-from vixshield import validation, warehouse
-from vixshield.schemas import FAMILIES
+from assets.resources import VixShieldResource
+from vixshield.store import warehouse
+from vixshield.store.schemas import FAMILIES
+from vixshield.validate.core_tables import build_core, resolve_as_of
+from vixshield.validate.quarantine import rebuild_quarantine
 
 RAW_KEYS = [dg.AssetKey(["raw", f]) for f in FAMILIES]
 
@@ -21,7 +23,7 @@ RAW_KEYS = [dg.AssetKey(["raw", f]) for f in FAMILIES]
 def quarantine(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         warehouse.init_schema(conn)
-        by_rule = validation.rebuild_quarantine(conn)
+        by_rule = rebuild_quarantine(conn)
         extra = {"rows_by_rule": dg.MetadataValue.json(by_rule)}
         return dg.MaterializeResult(metadata=table_metadata(conn, "meta.quarantine", "table_name", extra))
 
@@ -52,10 +54,10 @@ CORE_TABLES = {
 def core_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
     """All core tables are rebuilt together, in one transaction, through the run's as-of session."""
     with duckdb.get_connection() as conn:
-        as_of = validation.resolve_as_of(conn, vixshield.requested_as_of(), vixshield.is_live)
+        as_of = resolve_as_of(conn, vixshield.requested_as_of(), vixshield.is_live)
         context.log.info(f"building core through {as_of}")
         settings = vixshield.settings()
-        validation.build_core(conn, as_of, settings.validation, settings.universe)
+        build_core(conn, as_of, settings.validation, settings.universe)
         for name, (_, order_by) in CORE_TABLES.items():
             yield dg.MaterializeResult(
                 asset_key=["core", name],

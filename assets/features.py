@@ -5,8 +5,10 @@ from dagster_duckdb import DuckDBResource
 
 from assets.core import CORE_TABLES
 from assets.metadata import table_metadata
-from pipelines.resources import VixShieldResource
-from vixshield import cache, contract, features
+from assets.resources import VixShieldResource
+from vixshield.features import daily as features
+from vixshield.ingest import cache
+from vixshield.store import contract
 
 CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from vixshield import METHODOLOGY_VERSION, publish
+from vixshield import METHODOLOGY_VERSION
+from vixshield.serve import publish
 
 SIGNAL_KEYS = [dg.AssetKey(["signals", t]) for t in ("condor_plan", "condor_actions", "hedge_layers", "book_daily")]
 

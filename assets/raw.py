@@ -6,10 +6,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
-from pipelines.resources import VixShieldResource
-from vixshield import cache, calendars, contract, ingest, warehouse
-from vixshield.schemas import FAMILIES
-from vixshield.sources.base import FetchWindow, Source, SourceError
+from assets.resources import VixShieldResource
+from vixshield import calendars
+from vixshield.ingest import cache
+from vixshield.ingest import load as ingest
+from vixshield.ingest.sources.base import FetchWindow, Source, SourceError
+from vixshield.store import contract, warehouse
+from vixshield.store.schemas import FAMILIES
 
 OPEN_END = dt.date(2200, 1, 1)  # offline sources: no cut unless --as-of says so
 # A live source that gave up after its own retries may heal later: the step is retried this many

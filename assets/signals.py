@@ -4,8 +4,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
-from pipelines.resources import VixShieldResource
-from vixshield import contract, signals
+from assets.resources import VixShieldResource
+from vixshield.store import contract
+from vixshield.strategy import signals
 
 FEATURE_KEYS = [dg.AssetKey(["features", "daily"]), dg.AssetKey(["features", "regime"])]
 DESCRIPTIONS = {t.name.split(".")[1]: t.comment for t in contract.SIGNALS}  # one per signals table

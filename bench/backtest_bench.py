@@ -20,8 +20,11 @@ import pandas as pd
 
 from bench.features_bench import median_time
 from bench.run_pipeline import build_warehouse, bundle_args
-from vixshield import backtest, backtest_job, backtest_report, warehouse
+from vixshield.backtest import engine as backtest
+from vixshield.backtest import job as backtest_job
+from vixshield.backtest import report as backtest_report
 from vixshield.config import Settings
+from vixshield.store import warehouse
 
 
 def fresh(inputs: backtest.Inputs) -> backtest.Inputs:

@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 
 from bench.run_pipeline import build_warehouse, bundle_args
-from vixshield import features, garch, warehouse
 from vixshield.config import Settings
+from vixshield.features import daily as features
+from vixshield.features import garch
+from vixshield.store import warehouse
 
 
 def median_time(fn, repeats: int) -> tuple[float, list[float]]:

@@ -1,4 +1,4 @@
-"""Time vixshield.garch.garch_forecasts on the real ^GSPC history (1990 on) from the shared data bundle.
+"""Time vixshield.features.garch.garch_forecasts on the real ^GSPC history (1990 on) from the shared data bundle.
 
     python -m bench.garch_bench [--data-dir ../shared/data/market] [--repeats 3] [--all]
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vixshield.garch import garch_forecasts
+from vixshield.features.garch import garch_forecasts
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "market"
 

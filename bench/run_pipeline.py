@@ -27,7 +27,7 @@ DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 def timed_run(home: Path, *args: str) -> tuple[float, float]:
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "vixshield.cli", "run", *args], env=cli_env(home), capture_output=True, text=True
+        [sys.executable, "-m", "pipelines.cli", "run", *args], env=cli_env(home), capture_output=True, text=True
     )
     wall = time.perf_counter() - t0
     if out.returncode != 0:
@@ -50,7 +50,7 @@ def bundle_args(description: str) -> argparse.Namespace:
 def build_warehouse(home: Path, data_dir: Path) -> Path:
     """One daily-job run on the bundle; returns the working warehouse path."""
     subprocess.run(
-        [sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "pipelines.cli", "run", "--source", "files", "--data-dir", str(data_dir)],
         env=cli_env(home),
         check=True,
         capture_output=True,
@@ -107,7 +107,7 @@ def warm_incremental(root: Path, base: Path, files: tuple[str, ...], last: str, 
     import io
     import os
 
-    from vixshield import cli
+    from pipelines import cli
 
     times = []
     log = io.StringIO()  # the runs' progress lines: not this report's

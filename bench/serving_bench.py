@@ -30,7 +30,8 @@ from pathlib import Path
 import duckdb
 
 from tests.e2e.helpers import cli_env
-from vixshield import METHODOLOGY_VERSION, publish
+from vixshield import METHODOLOGY_VERSION
+from vixshield.serve import publish
 
 APP_QUERY = "SELECT * FROM signals.latest_plan"  # what an app reads each evening
 TABLES = publish.PUBLISHED_TABLES
@@ -62,7 +63,7 @@ READER = textwrap.dedent(
 def build(home: Path, data_dir: Path) -> None:
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "vixshield.cli", "run", "--source", "files", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "pipelines.cli", "run", "--source", "files", "--data-dir", str(data_dir)],
         env=cli_env(home),
         capture_output=True,
         text=True,

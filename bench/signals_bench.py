@@ -13,8 +13,9 @@ from pathlib import Path
 
 from bench.features_bench import median_time
 from bench.run_pipeline import build_warehouse, bundle_args
-from vixshield import signals, warehouse
 from vixshield.config import Settings
+from vixshield.store import warehouse
+from vixshield.strategy import signals
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from assets.core import core_tables, quarantine
 from assets.features import features_daily, features_regime
 from assets.publish import published
 from assets.raw import raw_assets
+from assets.resources import default_resources
 from assets.signals import signal_tables
-from pipelines.resources import default_resources
 from vixshield import calendars
 
 daily_job = dg.define_asset_job(

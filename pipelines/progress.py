@@ -7,7 +7,7 @@ import time
 
 import dagster as dg
 
-from vixshield.warehouse import STORAGE_FULL
+from vixshield.store.warehouse import STORAGE_FULL
 
 
 class ProgressHandler(logging.Handler):

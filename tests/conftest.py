@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield import calendars, warehouse
+from vixshield import calendars
+from vixshield.store import warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MARKET = REPO.parent / "shared" / "data" / "market"

@@ -28,7 +28,7 @@ import yaml
 from pydantic import Field, Strict
 
 if TYPE_CHECKING:
-    from vixshield.book import BookSettings
+    from vixshield.strategy.book import BookSettings
 
 MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: a settings file is a few hundred bytes; anything near this is a mistake
 MAX_CONFIG_DEPTH = 20  # settings nest three levels deep; this only stops a "[[[[..." file exhausting the stack
@@ -149,7 +149,7 @@ def digest(text: str) -> str:
 
 
 def _book_settings():
-    from vixshield.book import BookSettings  # the book's settings live beside its rules
+    from vixshield.strategy.book import BookSettings  # the book's settings live beside its rules
 
     return BookSettings()
 
@@ -285,7 +285,7 @@ def _strict(hint: Any) -> Any:
 
 def _hints(cls: type, extras: bool = False) -> dict[str, Any]:
     """The dataclass's resolved field types (Settings.book's type is imported late: book imports config)."""
-    from vixshield.book import BookSettings
+    from vixshield.strategy.book import BookSettings
 
     namespace = {**vars(sys.modules[cls.__module__]), "BookSettings": BookSettings}
     return typing.get_type_hints(cls, globalns=namespace, include_extras=extras)

@@ -6,8 +6,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.resources import make_resources
 from pipelines.definitions import defs
-from pipelines.resources import make_resources
 
 
 def run_daily(db: Path, data_dir: Path, as_of: str | None = None, validate_all: bool = False):

@@ -6,9 +6,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from assets.resources import VixShieldResource, WarehouseResource
 from pipelines.definitions import defs
-from pipelines.resources import VixShieldResource, WarehouseResource
-from vixshield import backtest, backtest_job
+from vixshield.backtest import engine as backtest
+from vixshield.backtest import job as backtest_job
 from vixshield.config import Settings
 
 pytestmark = pytest.mark.slow  # runs the whole pipeline

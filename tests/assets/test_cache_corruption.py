@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from tests.assets.helpers import run_daily, table_digests
-from vixshield import cache
+from vixshield.ingest import cache
 
 pytestmark = pytest.mark.slow
 
@@ -73,17 +73,17 @@ def test_a_corrupted_cache_never_changes_what_the_job_writes(
             e: (cache_dir / e).stat().st_mtime_ns for e in entries if e not in damaged and e != Path("garch_fits.pkl")
         }
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="vixshield.cache"):
+        with caplog.at_level(logging.WARNING, logger="vixshield.ingest.cache"):
             result = run_daily(db, market_template)
         assert result.success, (round_, damaged)
         assert output_digests(db) == reference, (round_, damaged)
         # the corrupted copy was read: each damaged entry was reported once, by path, and rewritten...
-        warnings = [r.getMessage() for r in caplog.records if r.name == "vixshield.cache"]
+        warnings = [r.getMessage() for r in caplog.records if r.name == "vixshield.ingest.cache"]
         assert len(warnings) == len(damaged), (round_, damaged, warnings)
         for entry in damaged:
             assert any(str(cache_dir / entry) in w for w in warnings), (round_, entry, warnings)
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="vixshield.cache"):
+        with caplog.at_level(logging.WARNING, logger="vixshield.ingest.cache"):
             for entry in entries:
                 assert cache.read_pickle(cache_dir / entry) is not None, (round_, entry)
         assert not caplog.records

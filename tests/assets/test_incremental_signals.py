@@ -7,8 +7,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from vixshield import signals
 from vixshield.config import Settings
+from vixshield.strategy import signals
 
 pytestmark = pytest.mark.slow  # runs the whole pipeline
 

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from assets.checks import expectation_checks, sql_checks
+from assets.resources import VixShieldResource
 from pipelines.definitions import daily_after_close, defs
-from pipelines.resources import VixShieldResource
 from tests.assets.helpers import run_daily, table_digests
 from tests.conftest import REPO
 
@@ -146,7 +146,7 @@ def test_a_malformed_file_fails_its_step_at_once_naming_the_file(tmp_path, marke
 def test_a_transient_network_failure_retries_the_step(tmp_path, market_template, monkeypatch):
     """A live source that gave up after its own retries gets the step retried; the run then heals."""
     from assets import raw
-    from vixshield.sources import SourceError
+    from vixshield.ingest.sources import SourceError
 
     monkeypatch.setattr(raw, "NETWORK_RETRY_WAIT", 0.0)
     real = VixShieldResource.make_source

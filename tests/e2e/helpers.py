@@ -18,7 +18,7 @@ def cli_env(home: Path) -> dict[str, str]:
 
 def vixshield(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "vixshield.cli", *args],
+        [sys.executable, "-m", "pipelines.cli", *args],
         env=cli_env(home),
         capture_output=True,
         text=True,
@@ -28,7 +28,7 @@ def vixshield(home: Path, *args: str, timeout: float = 300) -> subprocess.Comple
 
 def start(home: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "vixshield.cli", *args],
+        [sys.executable, "-m", "pipelines.cli", *args],
         env=cli_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -59,7 +59,7 @@ def test_files_run_prints_a_summary_and_query_reads_the_result(cli_built):
     assert csv.stdout.splitlines()[0] == "n"
     # `vixshield query ... | head -1`: the reader leaves early, the CLI ends quietly with 0
     reader = subprocess.Popen(
-        [sys.executable, "-m", "vixshield.cli", "query", "SELECT * FROM raw.daily_bars", "--format", "csv"],
+        [sys.executable, "-m", "pipelines.cli", "query", "SELECT * FROM raw.daily_bars", "--format", "csv"],
         env=cli_env(home),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import REPO
-from vixshield import app_contract as contract
-from vixshield import publish
+from vixshield.serve import app_contract as contract
+from vixshield.serve import publish
 
 pytestmark = pytest.mark.slow  # reads the snapshot the session's CLI run published
 
@@ -161,13 +161,13 @@ def test_published_columns_keep_the_contract(manifest):
     gone = contract.removed(committed, published)
     assert not gone, (
         f"published columns removed or renamed without a contract version bump: {gone}. If intended, "
-        f"publish a snapshot (make demo) and run `python -m vixshield.app_contract data --bump` (contract "
+        f"publish a snapshot (make demo) and run `python -m vixshield.serve.app_contract data --bump` (contract "
         f"version {committed.version} -> {committed.version + 1}), note it in the README, and commit "
         f"vixshield/sql/{contract.CONTRACT_FILE}"
     )
     new = contract.added(committed, published)
     assert not new, (
         f"published columns the contract does not list: {new}. Publish a snapshot (make demo) and run "
-        f"`python -m vixshield.app_contract data` (no version bump for additions), then commit "
+        f"`python -m vixshield.serve.app_contract data` (no version bump for additions), then commit "
         f"vixshield/sql/{contract.CONTRACT_FILE}"
     )

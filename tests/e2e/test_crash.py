@@ -17,9 +17,10 @@ CHILD = textwrap.dedent(
     """
     import datetime as dt, sys, time
     from pathlib import Path
-    from vixshield import ingest, warehouse
-    from vixshield.sources.base import FetchWindow
-    from vixshield.sources.files import FilesSource
+    from vixshield.ingest import load as ingest
+    from vixshield.store import warehouse
+    from vixshield.ingest.sources.base import FetchWindow
+    from vixshield.ingest.sources.files import FilesSource
 
     db, data_dir, marker = sys.argv[1:4]
     real = warehouse.record_rejects

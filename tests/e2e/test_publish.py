@@ -22,7 +22,8 @@ import duckdb
 import pytest
 
 from tests.e2e.helpers import cli_env, kill_at_marker
-from vixshield import METHODOLOGY_VERSION, publish
+from vixshield import METHODOLOGY_VERSION
+from vixshield.serve import publish
 
 pytestmark = pytest.mark.slow  # runs the whole pipeline
 
@@ -58,7 +59,7 @@ KILLED_PUBLISHER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from vixshield import publish
+    from vixshield.serve import publish
 
     db, home, marker = sys.argv[1:4]
 

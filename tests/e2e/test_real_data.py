@@ -11,8 +11,8 @@ from tests.conftest import SHARED_MARKET, BuiltHome
 from tests.e2e.conftest import real_bundle_built
 from tests.e2e.helpers import vixshield
 from tests.floats import assert_frame_close
-from vixshield import publish
 from vixshield.catalog import MACRO_BY_ID
+from vixshield.serve import publish
 
 pytestmark = [
     pytest.mark.slow,

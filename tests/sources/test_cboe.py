@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakehttp import FakeServer, Reply
-from vixshield.sources import cboe
-from vixshield.sources.base import SourceError
-from vixshield.sources.http import HttpSettings
+from vixshield.ingest.sources import cboe
+from vixshield.ingest.sources.base import SourceError
+from vixshield.ingest.sources.http import HttpSettings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cboe"
 FAST = HttpSettings(timeout=2.0, max_retries=2, backoff=0.01)

@@ -22,9 +22,9 @@ import yfinance as yf
 
 from tests.fakehttp import FakeServer, Reply
 from tests.sources.test_live_faults import fetch_dgs10
-from vixshield.sources import cboe, yahoo
-from vixshield.sources.base import SourceError
-from vixshield.sources.http import HttpSettings
+from vixshield.ingest.sources import cboe, yahoo
+from vixshield.ingest.sources.base import SourceError
+from vixshield.ingest.sources.http import HttpSettings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 KEY = "SENTINELKEY123"

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.fakehttp import FakeServer, Hit, Reply
-from vixshield.sources import fred
-from vixshield.sources.base import SourceError
-from vixshield.sources.http import HttpSettings
+from vixshield.ingest.sources import fred
+from vixshield.ingest.sources.base import SourceError
+from vixshield.ingest.sources.http import HttpSettings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "fred"
 KEY = "SENTINELKEY123"

@@ -26,13 +26,16 @@ import pytest
 import yfinance as yf
 
 from tests.fakehttp import FakeServer, Reply
-from vixshield import calendars, expectations, ingest, warehouse
+from vixshield import calendars
 from vixshield.catalog import DAILY_SYMBOLS
 from vixshield.config import LiveSettings, Settings
-from vixshield.sources import cboe, fred, yahoo
-from vixshield.sources.base import FetchWindow, SourceError
-from vixshield.sources.http import HttpSettings
-from vixshield.sources.live import LiveSource
+from vixshield.ingest import load as ingest
+from vixshield.ingest.sources import cboe, fred, yahoo
+from vixshield.ingest.sources.base import FetchWindow, SourceError
+from vixshield.ingest.sources.http import HttpSettings
+from vixshield.ingest.sources.live import LiveSource
+from vixshield.store import warehouse
+from vixshield.validate import expectations
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 KEY = "SENTINELKEY123"

@@ -1,4 +1,4 @@
-"""vixshield.sources.yahoo against a local fake of Yahoo's chart API (never the internet).
+"""vixshield.ingest.sources.yahoo against a local fake of Yahoo's chart API (never the internet).
 
 The real yfinance code runs end to end; `base_url` sends all of its traffic to FakeServer.
 """
@@ -16,10 +16,10 @@ import yfinance as yf
 from curl_cffi import requests as curl_requests
 
 from tests.fakehttp import FakeServer, Hit, Reply
-from vixshield import schemas
-from vixshield.sources import yahoo
-from vixshield.sources.base import SourceError
-from vixshield.sources.http import HttpSettings
+from vixshield.ingest.sources import yahoo
+from vixshield.ingest.sources.base import SourceError
+from vixshield.ingest.sources.http import HttpSettings
+from vixshield.store import schemas
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "yahoo"
 GSPC = "/v8/finance/chart/%5EGSPC"  # curl percent-encodes the caret

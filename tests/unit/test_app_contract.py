@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vixshield import app_contract as contract
-from vixshield import publish
+from vixshield.serve import app_contract as contract
+from vixshield.serve import publish
 
 V1 = contract.Contract(1, {"signals.condor_plan": ["date", "credit", "enter"], "features.regime": ["date", "regime"]})
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from vixshield import calendars
-from vixshield.sources import availability
+from vixshield.ingest.sources import availability
 
 
 def avail(series_id: str, *dates: str) -> list[str]:

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from vixshield import backtest, calendars
-from vixshield.book import BookSettings
-from vixshield.condor import CondorSettings
+from vixshield import calendars
+from vixshield.backtest import engine as backtest
+from vixshield.strategy.book import BookSettings
+from vixshield.strategy.condor import CondorSettings
 
 NAV0 = 1_000_000.0
 # no dividends and no interest, so a flat market moves NAV only through the options

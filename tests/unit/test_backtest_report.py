@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield.backtest_report import (
+from vixshield.backtest.report import (
     PUBLISHED,
     ReportFiles,
     _regime_runs,

@@ -1,4 +1,4 @@
-"""vixshield.breadth: hand-computed universes, slow reference loops, numpy.polyfit, causality."""
+"""vixshield.features.breadth: hand-computed universes, slow reference loops, numpy.polyfit, causality."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import SHARED_MARKET
 from tests.floats import assert_array_close, assert_frame_close, assert_series_close
-from vixshield import breadth
+from vixshield.features import breadth
 
 T = pd.Timestamp
 NAN = np.nan

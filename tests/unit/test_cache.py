@@ -1,4 +1,4 @@
-"""vixshield.cache and the files source's parse cache: a cached result equals a fresh one, a changed
+"""vixshield.ingest.cache and the files source's parse cache: a cached result equals a fresh one, a changed
 input is never served a stale entry, and a damaged or unwritable cache only costs time."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield import cache
-from vixshield.garch import garch_forecasts
-from vixshield.schemas import FAMILIES
-from vixshield.sources import parsers
-from vixshield.sources.base import FetchWindow
-from vixshield.sources.files import FilesSource
+from vixshield.features.garch import garch_forecasts
+from vixshield.ingest import cache
+from vixshield.ingest.sources import parsers
+from vixshield.ingest.sources.base import FetchWindow
+from vixshield.ingest.sources.files import FilesSource
+from vixshield.store.schemas import FAMILIES
 
 OPEN = FetchWindow(None, dt.date(2200, 1, 1))
 
@@ -178,7 +178,9 @@ DAMAGE = {
 
 
 def warned_about(caplog: pytest.LogCaptureFixture, path: Path) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "vixshield.cache" and str(path) in r.getMessage()]
+    return [
+        r.getMessage() for r in caplog.records if r.name == "vixshield.ingest.cache" and str(path) in r.getMessage()
+    ]
 
 
 @pytest.mark.parametrize("damage", DAMAGE)
@@ -187,7 +189,7 @@ def test_a_bad_entry_is_deleted_logged_and_recomputed(tmp_path, caplog, damage):
     path = tmp_path / "k1.pkl"
     path.write_bytes(DAMAGE[damage](path.read_bytes()))
     make, calls = counted({"vix": 15.84})
-    with caplog.at_level("WARNING", logger="vixshield.cache"):
+    with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
         assert cache.PickleCache(tmp_path).get_or_make("k1", make) == {"vix": 15.84}
     assert calls == [1]
     assert len(warned_about(caplog, path)) == 1
@@ -207,7 +209,7 @@ def test_the_reason_is_logged_and_a_bad_entry_is_gone_even_when_nothing_rewrites
     for reason, blob in reasons.items():
         path.write_bytes(blob)
         caplog.clear()
-        with caplog.at_level("WARNING", logger="vixshield.cache"):
+        with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
             assert cache.read_pickle(path) is None
         assert reason in caplog.text and str(path) in caplog.text
         assert not path.exists()  # not left to fail (and be reported by) every later run
@@ -217,12 +219,12 @@ def test_an_intact_entry_that_cannot_be_unpickled_or_is_of_the_wrong_type_is_bad
     path = tmp_path / "e.pkl"
     payload = b"cno_such_module\nNoSuchClass\n)R."  # a class since removed: the bytes are fine, loading is not
     path.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
-    with caplog.at_level("WARNING", logger="vixshield.cache"):
+    with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
         assert cache.read_pickle(path) is None
     assert "cannot be unpickled" in caplog.text and str(path) in caplog.text
     caplog.clear()
     cache.write_pickle(path, [1, 2])
-    with caplog.at_level("WARNING", logger="vixshield.cache"):
+    with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
         assert cache.PickleCache(tmp_path, kind=dict).get_or_make("e", lambda: {"a": 1}) == {"a": 1}
     assert "not the expected type" in caplog.text
     assert cache.read_pickle(path, dict) == {"a": 1}
@@ -265,11 +267,11 @@ def test_a_damaged_parse_cache_entry_reads_as_the_fresh_parse(market_dir, tmp_pa
     else:
         damaged = DAMAGE[damage](blob)
     path.write_bytes(damaged)
-    with caplog.at_level("WARNING", logger="vixshield.cache"):
+    with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
         assert_same(fetch_all(FilesSource(market_dir, cache_dir)), fresh)
     assert len(warned_about(caplog, path)) == 1
     caplog.clear()
-    with caplog.at_level("WARNING", logger="vixshield.cache"):
+    with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
         assert_same(fetch_all(FilesSource(market_dir, cache_dir)), fresh)  # rewritten: read back silently
     assert not caplog.records
 
@@ -287,7 +289,7 @@ def test_a_damaged_garch_memo_is_refitted(tmp_path, caplog, damage):
     path = tmp_path / "garch_fits.pkl"
     cache.write_pickle(path, memo)
     path.write_bytes(DAMAGE[damage](path.read_bytes()))
-    with caplog.at_level("WARNING", logger="vixshield.cache"):
+    with caplog.at_level("WARNING", logger="vixshield.ingest.cache"):
         loaded = cache.read_pickle(path) or {}
     assert loaded == {}
     assert len(warned_about(caplog, path)) == 1

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from vixshield.condor import (
+from vixshield.strategy.condor import (
     MULTIPLIER,
     CndrReplica,
     Condor,

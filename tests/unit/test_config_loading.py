@@ -9,7 +9,7 @@ import time
 import pytest
 import yaml
 
-from vixshield import cli
+from pipelines import cli
 from vixshield.config import MAX_CONFIG_BYTES, ConfigError, load_settings
 
 BILLION_LAUGHS = """\

@@ -1,5 +1,5 @@
 """One declaration per table: the warehouse, the raw families' frames, the sources, the validation
-suites and the SQL all follow vixshield/contract.py."""
+suites and the SQL all follow vixshield/store/contract.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from vixshield import catalog, contract, migrations, schemas, signals, warehouse
-from vixshield.sources.files import FilesSource
-from vixshield.sources.live import LiveSource
-from vixshield.sources.sample import SampleSource
+from vixshield import catalog
+from vixshield.ingest.sources.files import FilesSource
+from vixshield.ingest.sources.live import LiveSource
+from vixshield.ingest.sources.sample import SampleSource
+from vixshield.store import contract, migrations, schemas, warehouse
+from vixshield.strategy import signals
 
 
 def declared(name: str) -> list[tuple[str, str]]:

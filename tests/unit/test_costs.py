@@ -1,8 +1,8 @@
-"""The one cost model every fill uses (vixshield.costs), worked by hand."""
+"""The one cost model every fill uses (vixshield.strategy.costs), worked by hand."""
 
 import pytest
 
-from vixshield.costs import Costs
+from vixshield.strategy.costs import Costs
 
 CONDOR = Costs(slippage=0.10, commission=0.65, legs=4)  # the full strategy's iron condor
 VIX_CALL = Costs(slippage=0.05, commission=0.65)  # one VIX option

@@ -3,7 +3,7 @@
 import re
 
 from tests.conftest import REPO
-from vixshield import contract, dictionary
+from vixshield.store import contract, dictionary
 
 
 def test_docs_page_lists_every_table_and_column_in_order():

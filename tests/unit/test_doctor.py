@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import doctor
 from tests.fakehttp import FakeServer
-from vixshield import METHODOLOGY_VERSION, doctor, publish, warehouse
+from vixshield import METHODOLOGY_VERSION
 from vixshield.config import LiveSettings, Settings
-from vixshield.sources import live  # noqa: F401  (imported here so its import time is not counted as probing)
+from vixshield.ingest.sources import live  # noqa: F401  (imported here so its import time is not counted as probing)
+from vixshield.serve import publish
+from vixshield.store import warehouse
 
 SENTINEL = "SENTINELKEY123"
 

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield import calendars, macro
+from vixshield import calendars
 from vixshield.config import FeatureSettings
-from vixshield.events import sessions_until
+from vixshield.features import macro
+from vixshield.features.events import sessions_until
 
 T = pd.Timestamp
 

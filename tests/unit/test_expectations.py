@@ -14,9 +14,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from vixshield import expectations as ex
-from vixshield import schemas, warehouse
 from vixshield.catalog import DAILY_SYMBOLS
+from vixshield.store import schemas, warehouse
+from vixshield.validate import expectations as ex
 
 ROWS: dict[str, list[dict]] = {
     "daily_bars": [

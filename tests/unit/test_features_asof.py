@@ -10,8 +10,11 @@ import pytest
 from tests.conftest import write_market_dir
 from tests.floats import assert_frame_close
 from tests.unit.test_quarantine_core import load_all
-from vixshield import dictionary, features, signals, validation, warehouse
 from vixshield.config import Settings
+from vixshield.features import daily as features
+from vixshield.store import dictionary, warehouse
+from vixshield.strategy import signals
+from vixshield.validate import core_tables, quarantine
 
 SETTINGS = Settings()
 
@@ -21,9 +24,9 @@ def build(path, market, as_of: dt.date | None):
     conn = warehouse.connect(path)
     warehouse.init_schema(conn)
     load_all(conn, market, end=as_of or dt.date(2200, 1, 1))
-    validation.rebuild_quarantine(conn)
-    validation.build_core(
-        conn, validation.resolve_as_of(conn, as_of, live=False), SETTINGS.validation, SETTINGS.universe
+    quarantine.rebuild_quarantine(conn)
+    core_tables.build_core(
+        conn, core_tables.resolve_as_of(conn, as_of, live=False), SETTINGS.validation, SETTINGS.universe
     )
     daily = features.compute_features(conn, SETTINGS)
     regime = features.compute_regime(daily, SETTINGS)

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from vixshield.sources.base import FetchWindow, SourceError
-from vixshield.sources.files import FilesSource
+from vixshield.ingest.sources.base import FetchWindow, SourceError
+from vixshield.ingest.sources.files import FilesSource
 
 ALL = FetchWindow(None, dt.date(2200, 1, 1))
 

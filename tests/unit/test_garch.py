@@ -1,4 +1,4 @@
-"""vixshield.garch: recursions against hand loops, estimates against arch, and point-in-time invariance."""
+"""vixshield.features.garch: recursions against hand loops, estimates against arch, and point-in-time invariance."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from arch import arch_model
 
 from tests.conftest import SHARED_MARKET
 from tests.floats import assert_array_close, assert_frame_close
-from vixshield import garch
-from vixshield.garch import garch_forecasts
+from vixshield.features import garch
+from vixshield.features.garch import garch_forecasts
 
 TRUE = (0.02, 0.08, 0.9)  # omega (percent^2), alpha, beta
 COLS = ["garch_vol21", "garch_vol45", "garch_omega", "garch_alpha", "garch_beta", "garch_fit_date"]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from vixshield import calendars
-from vixshield.hedge import HedgeBook, HedgePosition, HedgeSettings, hedge_session, run_hedge
-from vixshield.term_structure import points
-from vixshield.vix_options import black76_price, vix_expiry, vix_future_price, vix_option_vol
+from vixshield.features.term_structure import points
+from vixshield.strategy.hedge import HedgeBook, HedgePosition, HedgeSettings, hedge_session, run_hedge
+from vixshield.strategy.vix_options import black76_price, vix_expiry, vix_future_price, vix_option_vol
 
 T = pd.Timestamp
 NAV = 10_000_000.0
@@ -380,7 +380,7 @@ def test_sessions_must_increase():
 
 
 def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget():
-    from vixshield.hedge import HedgeSettings as Costly
+    from vixshield.strategy.hedge import HedgeSettings as Costly
 
     day, expiry = T("2024-01-17"), T("2024-02-14")
     free_fills, costly_fills = [], []

@@ -1,4 +1,4 @@
-"""The hedge-layer spec (vixshield.hedge_layers): a layer added through the spec alone is run by the
+"""The hedge-layer spec (vixshield.strategy.hedge_layers): a layer added through the spec alone is run by the
 same loop as L0-L2, and every parameter the spec names exists in the settings."""
 
 import dataclasses
@@ -7,11 +7,11 @@ import math
 import pandas as pd
 import pytest
 
-from vixshield import backtest
-from vixshield.book import BookSettings
-from vixshield.hedge import HedgeBook, HedgeSettings, hedge_session, run_hedge
-from vixshield.hedge_layers import LAYERS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
-from vixshield.vix_options import vix_expiry
+from vixshield.backtest import engine as backtest
+from vixshield.strategy.book import BookSettings
+from vixshield.strategy.hedge import HedgeBook, HedgeSettings, hedge_session, run_hedge
+from vixshield.strategy.hedge_layers import LAYERS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
+from vixshield.strategy.vix_options import vix_expiry
 
 from .test_hedge import BASE, NAV, NO_VX, frame, layer
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.floats import assert_array_close
-from vixshield import indicators as ind
+from vixshield.features import indicators as ind
 
 SQ252 = math.sqrt(252)
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield import calendars, metrics
+from vixshield import calendars
+from vixshield.backtest import metrics
 
 NO_TRADES = pd.DataFrame(columns=["sleeve", "status", "pnl", "entry_cash", "entry_date"])
 

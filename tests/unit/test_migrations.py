@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from vixshield import contract, migrations, warehouse
+from vixshield.store import contract, migrations, warehouse
 
 V1 = Path(__file__).resolve().parent.parent / "fixtures" / "schema_v1"
 

@@ -1,4 +1,4 @@
-"""SPX option pricing (vixshield.options) against textbook values, scipy, and hand-checked calendars."""
+"""SPX option pricing (vixshield.strategy.options) against textbook values, scipy, and hand-checked calendars."""
 
 import itertools
 import math
@@ -10,8 +10,8 @@ import pytest
 from scipy.optimize import brentq
 from scipy.stats import norm
 
-from vixshield import options as opt
-from vixshield.options import (
+from vixshield.strategy import options as opt
+from vixshield.strategy.options import (
     Leg,
     atm_vol,
     bs_delta,
@@ -316,7 +316,7 @@ def test_micro_benchmark_prints_timings():
 
 def test_slice_prices_every_leg_as_the_generic_smile_and_black_scholes():
     """The hot-loop Slice must be the same model as smile_vol + bs_price / bs_delta, skew clips included."""
-    from vixshield.options import Slice, bs_delta, bs_price, smile_vol
+    from vixshield.strategy.options import Slice, bs_delta, bs_price, smile_vol
 
     rng = np.random.default_rng(5)
     for _ in range(300):

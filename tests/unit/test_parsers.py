@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from vixshield.sources import parsers
-from vixshield.sources.base import SourceError
+from vixshield.ingest.sources import parsers
+from vixshield.ingest.sources.base import SourceError
 
 CBOE_VIX = """DATE,OPEN,HIGH,LOW,CLOSE
 01/02/1990,17.240000,17.240000,17.240000,17.240000

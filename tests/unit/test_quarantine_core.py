@@ -6,11 +6,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from vixshield import ingest, validation, warehouse
 from vixshield.config import ValidationSettings
-from vixshield.schemas import FAMILIES
-from vixshield.sources.base import FetchWindow
-from vixshield.sources.files import FilesSource
+from vixshield.ingest import load as ingest
+from vixshield.ingest.sources.base import FetchWindow
+from vixshield.ingest.sources.files import FilesSource
+from vixshield.store import warehouse
+from vixshield.store.schemas import FAMILIES
+from vixshield.validate import checks, core_tables, quarantine
 
 AS_OF = dt.date(2024, 3, 28)
 SETTINGS = ValidationSettings()
@@ -30,11 +32,11 @@ def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
     frame.to_csv(path, index=False)
 
 
-def build(conn) -> dict[str, validation.CheckOutcome]:
-    validation.rebuild_quarantine(conn)
-    as_of = validation.resolve_as_of(conn, None, live=False)
-    validation.build_core(conn, as_of, SETTINGS)
-    return {c.name: validation.run_check(conn, c) for c in validation.SQL_CHECKS if c.asset.startswith("core.")}
+def build(conn) -> dict[str, checks.CheckOutcome]:
+    quarantine.rebuild_quarantine(conn)
+    as_of = core_tables.resolve_as_of(conn, None, live=False)
+    core_tables.build_core(conn, as_of, SETTINGS)
+    return {c.name: checks.run_check(conn, c) for c in checks.SQL_CHECKS if c.asset.startswith("core.")}
 
 
 def test_clean_data_passes_every_check(conn, market_dir):
@@ -82,7 +84,7 @@ def test_a_rebuild_keeps_rejects_drops_mended_defects_and_corrects_stale_rows(co
     edit_cboe(market_dir, "VIX", "10/02/2023", OPEN="19.0", HIGH="19.0", LOW="19.0", CLOSE="19.0")
     edit_cboe(market_dir, "VIX", "10/04/2023", OPEN="99.0")
     load_all(conn, market_dir)
-    validation.rebuild_quarantine(conn)
+    quarantine.rebuild_quarantine(conn)
     conn.execute("UPDATE meta.quarantine SET reason = 'an older wording' WHERE rule = 'close_only_bar'")
     conn.execute(
         "INSERT INTO meta.quarantine VALUES ('raw.vx_futures', '2023-10-02|2023-10-18', 'settle', 'zero_settle', "
@@ -92,7 +94,7 @@ def test_a_rebuild_keeps_rejects_drops_mended_defects_and_corrects_stale_rows(co
     with open(vix_file, "a") as f:
         f.write("03/29/2024,14.0,14.5\n")  # a row cut short: an input reject, which a rebuild keeps
     load_all(conn, market_dir)
-    assert validation.rebuild_quarantine(conn) == {"close_only_bar": 1, "incomplete_row": 1}
+    assert quarantine.rebuild_quarantine(conn) == {"close_only_bar": 1, "incomplete_row": 1}
     rows = conn.execute("SELECT rule, row_key, column_name, reason FROM meta.quarantine ORDER BY rule").fetchall()
     assert rows[0] == (
         "close_only_bar",
@@ -125,11 +127,11 @@ def test_vx_zero_settle_uses_close_and_m1_rolls_before_expiry(conn, market_dir):
 def test_stale_spx_blocks(conn, market_dir):
     load_all(conn, market_dir)
     conn.execute("DELETE FROM raw.daily_bars WHERE symbol = '^GSPC' AND date >= '2024-03-26'")
-    validation.rebuild_quarantine(conn)
-    validation.build_core(conn, AS_OF, SETTINGS)  # the expected session, as a live run would ask for
-    validation.set_variables(conn, AS_OF, SETTINGS)
+    quarantine.rebuild_quarantine(conn)
+    core_tables.build_core(conn, AS_OF, SETTINGS)  # the expected session, as a live run would ask for
+    checks.set_variables(conn, AS_OF, SETTINGS)
     for name in ("core_required_fresh", "core_recent_sessions_complete"):
-        out = validation.run_check(conn, next(c for c in validation.SQL_CHECKS if c.name == name))
+        out = checks.run_check(conn, next(c for c in checks.SQL_CHECKS if c.name == name))
         assert not out.passed and out.check.blocking, name
 
 
@@ -154,7 +156,7 @@ def test_each_check_fails_on_purpose_built_damage(conn, market_dir, check, damag
     outcomes = build(conn)
     assert outcomes[check].passed
     conn.execute(damage)
-    assert validation.run_check(conn, outcomes[check].check).failures >= 1
+    assert checks.run_check(conn, outcomes[check].check).failures >= 1
 
 
 def test_a_missing_vx_contract_month_blocks_recent_sessions_and_warns_in_history(conn, market_dir):
@@ -196,8 +198,8 @@ def test_optional_series_falling_behind_warns(conn, market_dir):
 def test_as_of_cut_holds_nothing_later(conn, market_dir):
     cut = dt.date(2023, 12, 15)
     load_all(conn, market_dir, end=cut)
-    validation.rebuild_quarantine(conn)
-    validation.build_core(conn, validation.resolve_as_of(conn, cut, live=False), SETTINGS)
+    quarantine.rebuild_quarantine(conn)
+    core_tables.build_core(conn, core_tables.resolve_as_of(conn, cut, live=False), SETTINGS)
     assert conn.execute("SELECT max(date) FROM core.market_daily").fetchone()[0] == cut
     assert conn.execute("SELECT max(available_date) FROM core.macro_observations").fetchone()[0] <= cut
     assert conn.execute("SELECT max(date) FROM raw.daily_bars").fetchone()[0] <= cut
@@ -215,8 +217,8 @@ def test_core_rows_are_invariant_to_the_as_of_cut(tmp_path, market_dir):
         part = warehouse.connect(tmp_path / f"cut{cut}.duckdb")
         warehouse.init_schema(part)
         load_all(part, market_dir, end=cut)
-        validation.rebuild_quarantine(part)
-        validation.build_core(part, cut, SETTINGS)
+        quarantine.rebuild_quarantine(part)
+        core_tables.build_core(part, cut, SETTINGS)
         query = "SELECT * FROM core.market_daily WHERE date <= ? ORDER BY date"
         assert part.execute(query, [cut]).df().equals(full.execute(query, [cut]).df())
         mq = "SELECT * FROM core.macro_observations WHERE available_date <= ? ORDER BY ALL"

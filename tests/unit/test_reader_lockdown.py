@@ -19,7 +19,9 @@ import duckdb
 import pytest
 
 from tests.e2e.helpers import start, vixshield
-from vixshield import METHODOLOGY_VERSION, publish, warehouse
+from vixshield import METHODOLOGY_VERSION
+from vixshield.serve import publish
+from vixshield.store import warehouse
 
 TABLES = ("features.regime", "signals.condor_plan")
 LONG_QUERY = "SELECT count(*) FROM range(1000000000000)"  # minutes of work, stopped by interrupt()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from vixshield.config import RegimeSettings
-from vixshield.regime import classify, raw_regime, with_hysteresis
+from vixshield.features.regime import classify, raw_regime, with_hysteresis
 
 S = RegimeSettings()
 BASE = {

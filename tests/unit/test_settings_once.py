@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.resources import VixShieldResource, make_resources
+from assets.resources import VixShieldResource, make_resources
 from vixshield.config import load_settings
 
 

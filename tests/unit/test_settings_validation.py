@@ -9,9 +9,7 @@ import dataclasses
 
 import pytest
 
-from vixshield import cli, dictionary, doctor
-from vixshield.book import BookSettings
-from vixshield.condor import CondorSettings
+from pipelines import cli, doctor
 from vixshield.config import (
     FIXED,
     ConfigError,
@@ -22,7 +20,10 @@ from vixshield.config import (
     settings_from_json,
     settings_json,
 )
-from vixshield.hedge import HedgeSettings
+from vixshield.store import dictionary
+from vixshield.strategy.book import BookSettings
+from vixshield.strategy.condor import CondorSettings
+from vixshield.strategy.hedge import HedgeSettings
 
 
 def load(tmp_path, text: str) -> Settings:
@@ -286,7 +287,7 @@ def test_every_numeric_setting_has_a_range_or_is_known_to_need_none():
         *parents, name = key.split(".")
         cls = {"book": BookSettings, "condor": CondorSettings, "hedge": HedgeSettings}.get(parents[-1])
         if cls is None:
-            from vixshield.writer import WriterSettings as cls
+            from vixshield.strategy.option_writer import WriterSettings as cls
         assert name in {f.name for f in dataclasses.fields(cls)}, key
     for section in ("LiveSettings", "ValidationSettings", "RegimeSettings"):
         for name, prop in schema["$defs"][section]["properties"].items():

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from vixshield.term_structure import forward_vol, points, term_vol
+from vixshield.features.term_structure import forward_vol, points, term_vol
 
 ROW = {"vix9d": 12.0, "vix": 15.0, "vix3m": 18.0, "vix6m": 20.0}
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from vixshield.term_structure import forward_vol, points
-from vixshield.vix_options import (
+from vixshield.features.term_structure import forward_vol, points
+from vixshield.strategy.vix_options import (
     black76_delta,
     black76_price,
     is_vix_expiration,

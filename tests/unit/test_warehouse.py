@@ -6,9 +6,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from vixshield import ingest, schemas, validation, warehouse
 from vixshield.config import ValidationSettings
-from vixshield.sources.base import Fetched, FetchWindow, Source
+from vixshield.ingest import load as ingest
+from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
+from vixshield.store import schemas, warehouse
+from vixshield.validate import core_tables, quarantine
 
 T0 = dt.datetime(2026, 1, 5, 23, 0)
 T1 = dt.datetime(2026, 1, 6, 23, 0)
@@ -91,8 +93,8 @@ def test_a_conflicting_duplicate_never_replaces_or_hides_a_stored_value(conn):
     again = pd.concat([good, bars({"2024-01-03": 99.0})])
     ingest.load(conn, OneShot(Fetched("daily_bars", again)), "daily_bars", window, "r2")
     assert conn.execute("SELECT close FROM raw.daily_bars WHERE date = '2024-01-03'").fetchall() == [(14.04,)]
-    validation.rebuild_quarantine(conn)
-    validation.build_core(conn, dt.date(2024, 1, 3), ValidationSettings())
+    quarantine.rebuild_quarantine(conn)
+    core_tables.build_core(conn, dt.date(2024, 1, 3), ValidationSettings())
     assert conn.execute("SELECT vix FROM core.market_daily WHERE date = '2024-01-03'").fetchone()[0] == 14.04
     # the corrected delivery heals: the reject derived from the bad one goes
     ingest.load(conn, OneShot(Fetched("daily_bars", good)), "daily_bars", window, "r3")

@@ -7,8 +7,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from vixshield import ingest, schemas, warehouse
-from vixshield.sources.base import Fetched, FetchWindow, Source
+from vixshield.ingest import load as ingest
+from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
+from vixshield.store import schemas, warehouse
 
 WHOLE = FetchWindow(None, dt.date(2200, 1, 1))  # an offline run without --as-of
 DAYS = pd.bdate_range("2024-01-02", periods=40)

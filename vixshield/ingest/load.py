@@ -1,0 +1,127 @@
+"""Fetch one raw family from a source, make it point-in-time and clean of duplicates, and load it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from vixshield.ingest.sources.availability import with_availability
+from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
+from vixshield.store import schemas, warehouse
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    family: str
+    fetched: int
+    inserted: int
+    revised: int
+    unchanged: int
+    rejected: int
+    withdrawn: int
+    first_date: dt.date | None
+    last_date: dt.date | None
+
+
+def _date_column(family: str) -> str:
+    return {"macro_observations": "observation_date", "vx_futures": "trade_date"}.get(family, "date")
+
+
+def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
+    """Point-in-time cut and duplicate handling.
+
+    - macro rows get `available_date` and are kept only if available by the window's end;
+      everything else is kept only up to the window's end (no row dated after the as-of);
+    - identical duplicate rows collapse; rows that share a key but disagree are all set aside with
+      the reason: which one is right cannot be known, so none replaces a stored value;
+    - a row dated after today (New York) is impossible: a bad delivery or a misread date format.
+      It is set aside with the reason (events excepted: calendars are known ahead by design).
+    """
+    family = fetched.family
+    frame = fetched.frame
+    if family == "macro_observations" and len(frame):
+        frame = with_availability(frame)
+    rejects = list(fetched.rejects)
+    keys = list(schemas.FAMILIES[family][0])
+    if family != "events":  # scheduled events are calendars: known ahead by design
+        now = today()
+        future = frame[_date_column(family)] > pd.Timestamp(now)
+        rejects += _rejects(frame[future], keys, "future_dated", f"dated after today ({now}): not a real print")
+        frame = frame[~future]
+    end = pd.Timestamp(window.end)
+    if family == "macro_observations":
+        frame = frame[frame["available_date"] <= end]
+    elif family != "events":
+        frame = frame[frame[_date_column(family)] <= end]
+    frame = frame.drop_duplicates()
+    clash = frame.duplicated(subset=keys, keep=False)
+    reason = "rows with this key disagree in the source; none is loaded (a stored value, if any, stays)"
+    rejects += _rejects(frame[clash], keys, "conflicting_duplicate", reason)
+    return Fetched(family, schemas.conform(frame[~clash], family), rejects)
+
+
+def today() -> dt.date:
+    return dt.datetime.now(NEW_YORK).date()
+
+
+def _rejects(rows: pd.DataFrame, keys: list[str], rule: str, reason: str) -> list[dict]:
+    def text(v: object) -> str:
+        return v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v)
+
+    return [
+        {"key": "|".join(text(v) for v in row[keys]), "rule": rule, "reason": reason, "raw": ",".join(map(text, row))}
+        for _, row in rows.iterrows()
+    ]
+
+
+def load(
+    conn: duckdb.DuckDBPyConnection,
+    source: Source,
+    family: str,
+    window: FetchWindow,
+    run_id: str,
+    max_revised_share: float = 1.0,
+) -> LoadResult:
+    """Fetch, prepare and upsert one family in a single transaction (all or nothing); see
+    `warehouse.upsert` for `max_revised_share`."""
+    fetched = prepare(source.fetch(family, window), window)
+    frame = fetched.frame
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    whole = window.start is None
+    with warehouse.transaction(conn):
+        withdrawn = 0
+        if whole and not source.live:  # files on disk are the whole truth of what they deliver
+            keys = [r["key"] for r in fetched.rejects]
+            withdrawn = warehouse.withdraw_absent(conn, family, frame, keys, max_revised_share)
+        counts = warehouse.upsert(conn, family, frame, run_id, now, max_revised_share)
+        # a whole-history fetch says everything the input rejects today: yesterday's rejects of a
+        # since-corrected file go; an incremental (live) fetch only adds to what is stored
+        rejected = warehouse.record_rejects(conn, family, fetched.rejects, replace=whole)
+    dates = frame[_date_column(family)]
+    return LoadResult(
+        family=family,
+        fetched=len(frame),
+        rejected=rejected,
+        withdrawn=withdrawn,
+        first_date=dates.min().date() if len(dates) else None,
+        last_date=dates.max().date() if len(dates) else None,
+        **counts,
+    )
+
+
+def incremental_start(conn: duckdb.DuckDBPyConnection, family: str, overlap_sessions: int) -> dt.date | None:
+    """Where a live incremental fetch starts: the last live-fetched date minus an overlap window,
+    so that revisions are re-read. None (the whole history) when no live rows are stored yet."""
+    col = _date_column(family)
+    last = conn.execute(
+        f"SELECT max({col}) FROM raw.{family} WHERE source NOT LIKE 'files:%' AND source NOT LIKE 'sample:%'"
+    ).fetchone()[0]
+    if last is None:
+        return None
+    return (pd.Timestamp(last) - pd.tseries.offsets.BDay(overlap_sessions)).date()

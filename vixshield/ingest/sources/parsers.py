@@ -1,0 +1,230 @@
+"""Parsers for the publishers' own file formats, shared by the live downloaders and `files`.
+
+Each takes the text as published and returns a `Fetched` in the canonical schema; rows that
+cannot be read become rejects with a reason instead of failing the whole file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pandas as pd
+
+from vixshield.catalog import SYMBOLS_BY_CBOE
+from vixshield.ingest.sources.base import Fetched, SourceError
+from vixshield.store import schemas
+
+# hidden columns _read_csv adds and _split_dates consumes: each row's line in the file, and how
+# many fields it had (a row cut short, e.g. the last line of a truncated download, has fewer)
+_LINE, _FIELDS = "__line", "__fields"
+
+
+def _read_csv(text: str, what: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"{what}: not a readable CSV ({exc})") from exc
+    frame.columns = [c.strip() for c in frame.columns]
+    # pandas pads a short row with blanks; count the fields of each record to tell them apart
+    records = [(n, len(r)) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1) if r and any(r)][1:]
+    if len(records) == len(frame):
+        frame[_LINE] = [n for n, _ in records]
+        frame[_FIELDS] = [k for _, k in records]
+    return frame
+
+
+def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{what}: expected columns {cols}, missing {missing}; got {list(frame.columns)}")
+
+
+def require_readable_rows(part: Fetched, what: str, hint: str = "") -> None:
+    """A file whose every row is unreadable means the format changed: fail rather than load nothing."""
+    if part.frame.empty and part.rejects:
+        first = part.rejects[0]["reason"]
+        raise SourceError(f"{what}: none of {len(part.rejects)} rows could be read (first: {first}){hint}")
+
+
+def _numbers(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    # FRED writes '.' for no value; Cboe and Yahoo write blanks or 'null'.
+    return frame[cols].apply(lambda s: pd.to_numeric(s.str.strip().replace({".": None, "null": None}), errors="coerce"))
+
+
+def _split_dates(
+    frame: pd.DataFrame, col: str, fmt: str | None, key_of, what: str
+) -> tuple[pd.DataFrame, pd.Series, list[dict]]:
+    """Parse a date column; unreadable dates and rows with fewer fields than the header become rejects
+    (a row cut short must never stand in for, or overwrite, the publisher's complete row)."""
+    hidden = [c for c in (_LINE, _FIELDS) if c in frame.columns]
+    width = len(frame.columns) - len(hidden)
+    lines = frame[_LINE] if _LINE in frame else pd.Series(range(2, len(frame) + 2), index=frame.index)
+    short = frame[_FIELDS] < width if _FIELDS in frame else pd.Series(False, index=frame.index)
+    frame = frame.drop(columns=hidden)
+    dates = pd.to_datetime(frame[col].str.strip(), format=fmt, errors="coerce")
+    bad = dates.isna() | short
+    rejects = []
+    for i, row in frame[bad].iterrows():
+        raw = ",".join(v for v in row.astype(str) if v) if short[i] else ",".join(row.astype(str))
+        if short[i]:
+            reason = f"{what} line {lines[i]}: an incomplete row ({raw!r}, fewer fields than the header)"
+            rejects.append({"key": key_of(row), "reason": reason, "raw": raw, "rule": "incomplete_row"})
+        else:
+            reason = f"{what} line {lines[i]}: unreadable date {row[col]!r}"
+            rejects.append({"key": key_of(row), "reason": reason, "raw": raw})
+    return frame[~bad], dates[~bad], rejects
+
+
+def parse_cboe_index(text: str, name: str) -> Fetched:
+    """Cboe index history: `DATE` as MM/DD/YYYY then OPEN,HIGH,LOW,CLOSE, or `DATE,<NAME>` (close only)."""
+    what = f"Cboe {name}_History.csv"
+    symbol = SYMBOLS_BY_CBOE[name].symbol if name in SYMBOLS_BY_CBOE else f"^{name}"
+    raw = _read_csv(text, what)
+    _require(raw, ["DATE"], what)
+    raw, dates, rejects = _split_dates(raw, "DATE", "%m/%d/%Y", lambda r: f"{symbol}|{r['DATE']}", what)
+    if {"OPEN", "HIGH", "LOW", "CLOSE"} <= set(raw.columns):
+        values = _numbers(raw, ["OPEN", "HIGH", "LOW", "CLOSE"])
+        values.columns = ["open", "high", "low", "close"]
+    else:
+        close_col = name if name in raw.columns else ("CLOSE" if "CLOSE" in raw.columns else None)
+        if close_col is None:
+            raise SourceError(f"{what}: no CLOSE or {name} column; got {list(raw.columns)}")
+        values = _numbers(raw, [close_col]).rename(columns={close_col: "close"})
+    frame = values.assign(symbol=symbol, date=dates.to_numpy(), source="cboe")
+    return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
+
+
+def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
+    """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume."""
+    what = f"Yahoo {symbol}.csv"
+    raw = _read_csv(text, what)
+    _require(raw, ["Date", "Close"], what)
+    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
+    cols = [c for c in ["Open", "High", "Low", "Close", "Adj Close", "Volume"] if c in raw.columns]
+    values = _numbers(raw, cols).rename(columns=lambda c: c.lower().replace(" ", "_"))
+    naive = dates.dt.tz_localize(None) if dates.dt.tz else dates
+    frame = values.assign(symbol=symbol, date=naive.to_numpy())
+    frame = frame[frame["close"].notna()].assign(source="yahoo")
+    return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
+
+
+def parse_wide_closes(text: str, what: str, source: str) -> Fetched:
+    """A `Date,<SYM1>,<SYM2>,...` table of (adjusted) closes, e.g. a breadth universe."""
+    raw = _read_csv(text, what)
+    _require(raw, ["Date"], what)
+    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
+    symbols = [c for c in raw.columns if c != "Date"]
+    values = _numbers(raw, symbols).assign(date=dates.to_numpy())
+    long = values.melt(id_vars="date", var_name="symbol", value_name="close").dropna(subset=["close"])
+    long = long.assign(adj_close=long["close"], source=source)
+    return Fetched("daily_bars", schemas.conform(long, "daily_bars"), rejects)
+
+
+def parse_fred_csv(text: str, series_id: str) -> Fetched:
+    """FRED fredgraph.csv: `observation_date,<ID>` (older files: `DATE,<ID>`); '.' or blank = missing."""
+    what = f"FRED {series_id}.csv"
+    raw = _read_csv(text, what)
+    date_col = next((c for c in ("observation_date", "DATE", "date") if c in raw.columns), None)
+    if date_col is None:
+        raise SourceError(f"{what}: no observation_date/DATE column; got {list(raw.columns)}")
+    value_col = series_id if series_id in raw.columns else next((c for c in raw.columns if c != date_col), None)
+    if value_col is None:
+        raise SourceError(f"{what}: no value column for {series_id}")
+    raw, dates, rejects = _split_dates(raw, date_col, "%Y-%m-%d", lambda r: f"{series_id}|{r[date_col]}", what)
+    values = _numbers(raw, [value_col])[value_col]
+    frame = pd.DataFrame({"series_id": series_id, "observation_date": dates.to_numpy(), "value": values.to_numpy()})
+    frame = frame[frame["value"].notna()].assign(source="fred")
+    return Fetched("macro_observations", schemas.conform(frame, "macro_observations"), rejects)
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_CODES = "FGHJKMNQUVXZ"
+_LABEL = re.compile(r"(?:VX\s*)?([FGHJKMNQUVXZ])\s*\(([A-Za-z]{3})\s+(\d{2}|\d{4})\)")
+
+
+def _label_matches(label: str, expiry: dt.date) -> bool:
+    found = _LABEL.fullmatch(label.strip())
+    if not found:
+        return False
+    code, month, year = found.groups()
+    year_ok = int(year) == (expiry.year if len(year) == 4 else expiry.year % 100)
+    return code == MONTH_CODES[expiry.month - 1] and month.title() == MONTHS[expiry.month - 1] and year_ok
+
+
+def label_vx_expiry(text: str, expiry: dt.date) -> str:
+    """Cboe's per-contract files label the contract `F (Jan 2024)`; the expiry is known from the
+    file's name (VX_2024-01-17.csv). Rewrite matching labels to that ISO date so the parser reads them;
+    a label for another month is left alone and becomes a reject."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [c.strip() for c in rows[0]] if rows else []
+    if "Futures" not in header:
+        return text  # let the parser report what is wrong
+    col = header.index("Futures")
+    for row in rows[1:]:
+        if len(row) > col and _label_matches(row[col], expiry):
+            row[col] = expiry.isoformat()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue()
+
+
+VX_COLUMNS = {
+    "Trade Date": "trade_date",
+    "Futures": "expiry",
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Settle": "settle",
+    "Total Volume": "volume",
+    "Open Interest": "open_interest",
+}
+
+
+def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> Fetched:
+    """Cboe CFE VX futures, one row per contract per trade date (`Futures` holds the expiry;
+    Cboe's own files write it as `VX F (Jan 2024)` in older downloads, so a date is looked for)."""
+    raw = _read_csv(text, what)
+    _require(raw, ["Trade Date", "Futures", "Close", "Settle"], what)
+    raw, trade_dates, rejects = _split_dates(
+        raw, "Trade Date", None, lambda r: f"{r['Trade Date']}|{r['Futures']}", what
+    )
+    expiry = pd.to_datetime(raw["Futures"].str.extract(r"(\d{4}-\d{2}-\d{2})$")[0], format="%Y-%m-%d", errors="coerce")
+    exact = raw["Futures"].str.strip().str.fullmatch(r"\d{4}-\d{2}-\d{2}")
+    bad = expiry.isna() | ~exact
+    for _, row in raw[bad].iterrows():
+        rejects.append(
+            {
+                "key": f"{row['Trade Date']}|{row['Futures']}",
+                "reason": f"{what}: unreadable contract expiry {row['Futures']!r}",
+                "raw": ",".join(row.astype(str)),
+            }
+        )
+    cols = [c for c in VX_COLUMNS if c in raw.columns and c not in ("Trade Date", "Futures")]
+    values = _numbers(raw[~bad], cols).rename(columns=VX_COLUMNS)
+    frame = values.assign(trade_date=trade_dates[~bad].to_numpy(), expiry=expiry[~bad].to_numpy(), source="cboe")
+    return Fetched("vx_futures", schemas.conform(frame, "vx_futures"), rejects)
+
+
+def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
+    """`date,scheduled` (scheduled True/False, empty where unknown)."""
+    raw = _read_csv(text, what)
+    _require(raw, ["date"], what)
+    raw, dates, rejects = _split_dates(raw, "date", "%Y-%m-%d", lambda r: f"{r['date']}|fomc", what)
+    sched = raw["scheduled"].str.strip().str.lower().map({"true": True, "false": False}) if "scheduled" in raw else None
+    frame = pd.DataFrame({"date": dates.to_numpy(), "kind": "fomc", "scheduled": sched, "source": "files"})
+    return Fetched("events", schemas.conform(frame, "events"), rejects)
+
+
+def parse_breadth_vendor(text: str, what: str = "vendor breadth CSV") -> Fetched:
+    """`Date,NYAD,NYMO`: a vendor's NYSE advance-decline line and McClellan oscillator."""
+    raw = _read_csv(text, what)
+    _require(raw, ["Date"], what)
+    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
+    series = [c for c in raw.columns if c != "Date"]
+    values = _numbers(raw, series).assign(date=dates.to_numpy())
+    long = values.melt(id_vars="date", var_name="series", value_name="value").dropna(subset=["value"])
+    return Fetched("breadth_vendor", schemas.conform(long.assign(source="files"), "breadth_vendor"), rejects)

@@ -1,0 +1,262 @@
+"""The model book (METHODOLOGY §7, daily side): equity sleeve, iron condors, hedge layers and cash,
+run session by session. Its rows are the signal tables; its last session is today's plan, and the
+same loop over history is the backtest.
+
+Each session, in order: the equity sleeve and cash earn the day's return and interest; open condors
+are marked on today's surface and managed; the monthly option writer (PUT/BXM replicas) settles and
+rolls; the hedge layers act; the candidate condor is built, gated and sized; NAV is struck. Nothing
+looks past today's row. The sleeves' rules live in their modules (condor.py, hedge.py, writer.py);
+this module only carries the balances between them.
+
+Every trade is also appended to a ledger of fills (signed cash, costs), from which the backtest builds
+its trades table independently of the NAV arithmetic; the two must reconcile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from vixshield.strategy import hedge
+from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program
+from vixshield.strategy.ledger import Fill
+from vixshield.strategy.option_writer import WriterSettings, Written, writer_session
+from vixshield.values import num
+
+TRADING_DAYS = 252
+
+
+@dataclass(frozen=True)
+class BookSettings:
+    initial_nav: float = 1_000_000.0
+    equity_weight: float = 1.0  # SPX total return sleeve, as a share of NAV (rebalanced daily)
+    condors: bool = True
+    hedges: bool = True
+    condor: CondorSettings = field(default_factory=CondorSettings)
+    hedge: hedge.HedgeSettings = field(default_factory=hedge.HedgeSettings)
+    writer: WriterSettings | None = None  # the PUT/BXM replicas' monthly short option; off in the daily book
+
+
+@dataclass
+class SessionCache:
+    """What runs over the same features can share (the ablation and sweeps run the book dozens of
+    times): each session's row as a dict, and its pricing Market per (q, kappa), whose memos of
+    prices, deltas and strikes are pure functions of that session's inputs. Never share one across
+    different features."""
+
+    records: dict[pd.Timestamp, dict] = field(default_factory=dict)
+    markets: dict[tuple[int, float, float], Market] = field(default_factory=dict)
+    hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
+
+    def __reduce__(self):
+        return (SessionCache, ())  # a process gets an empty cache, never a pickled copy of another's memos
+
+    def rows(self, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, dict]]:
+        if any(day not in self.records for day in rows.index):
+            self.records.update(zip(rows.index, rows.to_dict("records"), strict=True))
+        return [(day, self.records[day]) for day in rows.index]
+
+    def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:
+        key = (day.value, s.dividend_yield, s.kappa)
+        m = self.markets.get(key)
+        if m is None:
+            m = self.markets[key] = Market.from_row(day, row, s)
+        return m
+
+    def hedge_market(self, day: pd.Timestamp, row: dict, vx: Mapping, s: hedge.HedgeSettings) -> hedge.HedgeMarket:
+        key = (day.value, s.strike_step)
+        m = self.hedge_markets.get(key)
+        if m is None:
+            m = self.hedge_markets[key] = hedge.HedgeMarket(day, row, vx, s)
+        return m
+
+
+@dataclass
+class BookState:
+    """Everything the loop carries from one session to the next. Stored after each daily run so the
+    next run resumes from its last session instead of replaying all history (see signals.py)."""
+
+    last_date: pd.Timestamp | None
+    nav: float
+    equity: float
+    cash: float
+    condors: CondorBook
+    hedge_book: hedge.HedgeBook
+    written: Written | None
+    prev_rate: float  # yesterday's T-bill rate (decimal): today's interest on cash
+
+    @classmethod
+    def initial(cls, s: BookSettings) -> BookState:
+        equity = s.equity_weight * s.initial_nav
+        return cls(None, s.initial_nav, equity, s.initial_nav - equity, CondorBook(), hedge.HedgeBook(), None, 0.0)
+
+
+@dataclass
+class BookOutput:
+    plan: list[dict] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)
+    hedges: list[dict] = field(default_factory=list)
+    daily: list[dict] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)  # every trade: sleeve, position, signed cash, costs
+    open_positions: list[dict] = field(default_factory=list)  # what is still open after the last session
+    state: BookState | None = None  # the loop's state after its last session
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {
+            "condor_plan": pd.DataFrame(self.plan),
+            "condor_actions": pd.DataFrame(self.actions),
+            "hedge_layers": pd.DataFrame(self.hedges),
+            "book_daily": pd.DataFrame(self.daily),
+        }
+
+
+def run_book(
+    features: pd.DataFrame,
+    regimes: Mapping[pd.Timestamp, str],
+    vx_settles: Mapping[pd.Timestamp, Mapping[pd.Timestamp, float]],
+    spx_open: Mapping[pd.Timestamp, float],
+    s: BookSettings,
+    rows: bool = True,
+    cache: SessionCache | None = None,
+    state: BookState | None = None,
+) -> BookOutput:
+    """Run the book over `features` (indexed by session date, ascending) from its first session
+    with an SPX close and a VIX close. rows=False (the backtest) skips the plan, action and hedge-layer
+    rows and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
+    cache: share session rows and pricing memos with other runs over the same features.
+    state: resume after state.last_date (sessions up to it are skipped) instead of starting fresh."""
+    sessions = features[features["spx_close"].notna() & features["vix"].notna()]
+    if state is not None and state.last_date is not None:
+        sessions = sessions[sessions.index > state.last_date]
+    state = state or BookState.initial(s)
+    out = BookOutput(state=state)
+    loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
+    m = None
+    for day, r in loop.cache.rows(sessions):
+        m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), spx_open.get(day))
+    if m is not None:
+        out.open_positions = _open_positions(loop.st, m, s.hedge.multiplier)
+        out.state = loop.st
+    return out
+
+
+class _Loop:
+    """One run of the book: the settings, the state it advances and the rows it writes."""
+
+    def __init__(self, s: BookSettings, st: BookState, out: BookOutput, cache: SessionCache, rows: bool):
+        self.s, self.st, self.out, self.cache, self.rows = s, st, out, cache, rows
+        self.condor: CondorProgram = program(s.condor, enabled=s.condors)
+
+    def session(self, day: pd.Timestamp, r: dict, regime: str | None, vx: Mapping, am_open: float | None) -> Market:
+        s, st, out = self.s, self.st, self.out
+        m = self.cache.market(day, r, s.condor)
+        # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
+        ret = num(r.get("spx_ret"))
+        # no return on the first session (or across a missing close): nothing was held over a known interval
+        q = s.condor.dividend_yield
+        equity_pnl = 0.0 if math.isnan(ret) else st.equity * (math.exp(ret) - 1 + q / TRADING_DAYS)
+        interest = st.cash * st.prev_rate / TRADING_DAYS
+        st.equity += equity_pnl
+        st.cash += interest
+        # 2. manage open condors
+        managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows)
+        out.actions.extend(actions)
+        st.condors = managed.book
+        condor_cash = managed.cash
+        st.cash += condor_cash
+        # 3. the monthly option writer (replicas only): settle at the open, mark, roll at the close
+        writer_cash = self._writer(m, am_open, managed.value)
+        writer_value = st.written.value if st.written is not None else 0.0
+        # NAV for today's sizing: the hedge at its last marks (it re-marks itself inside hedge.advance)
+        nav_now = st.equity + st.cash + managed.value + writer_value
+        nav_now += st.hedge_book.market_value() if s.hedges else 0.0
+        # 4. hedge layers
+        hedge_cash = self._hedge(day, r, vx, nav_now)
+        # 5. today's candidate condor, gates, cadence, capacity, sizing
+        entry = self.condor.enter(st.condors, m, regime, nav_now, managed.reenter, self.rows)
+        if entry.plan is not None:
+            out.plan.append(entry.plan)
+        condor_value = managed.value
+        if entry.opened is not None:
+            st.condors = entry.book
+            st.cash += entry.cash
+            condor_cash += entry.cash
+            out.fills.append(entry.fill)
+            condor_value += entry.opened.value(m)
+        # 6. strike NAV and rebalance the equity sleeve
+        hedge_value = st.hedge_book.market_value() if s.hedges else 0.0
+        st.nav = nav = st.equity + st.cash + condor_value + hedge_value + writer_value
+        target = s.equity_weight * nav
+        st.cash += st.equity - target
+        st.equity = target
+        cash_rate = st.prev_rate
+        rate = num(r.get("dgs3mo"))
+        prev_rate = (rate if not math.isnan(rate) else num(r.get("fed_funds"))) / 100
+        st.prev_rate = 0.0 if math.isnan(prev_rate) else prev_rate
+        st.last_date = day
+        out.daily.append(
+            {
+                "date": day.date(),
+                "nav": nav,
+                "equity_value": st.equity,
+                "cash": st.cash,
+                "condor_value": condor_value,
+                "hedge_value": hedge_value,
+                "writer_value": writer_value,
+                "equity_pnl": equity_pnl,
+                "interest": interest,
+                "cash_rate": cash_rate,
+                "condor_cash": condor_cash,
+                "hedge_cash": hedge_cash,
+                "writer_cash": writer_cash,
+                "open_condors": len(st.condors.condors),
+                "open_risk_pct_nav": st.condors.open_risk() / nav if nav else math.nan,
+                "regime": regime,
+            }
+        )
+        return m
+
+    def _writer(self, m: Market, am_open: float | None, condor_value: float) -> float:
+        """Settle, mark and roll the replicas' monthly option; returns its cash flow."""
+        st = self.st
+        if self.s.writer is None:
+            return 0.0
+        nav = st.equity + st.cash + condor_value + st.hedge_book.market_value()
+        nav += st.written.value if st.written is not None else 0.0
+        st.written, cash = writer_session(m, am_open, nav, st.equity, st.written, self.s.writer, self.out.fills)
+        st.cash += cash
+        return cash
+
+    def _hedge(self, day: pd.Timestamp, r: dict, vx: Mapping, nav: float) -> float:
+        """The hedge layers' session; returns their cash flow."""
+        s, st = self.s, self.st
+        if not s.hedges:
+            return 0.0
+        mkt = self.cache.hedge_market(day, r, vx, s.hedge)
+        st.hedge_book, layer_rows, cash = hedge.advance(
+            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows
+        )
+        self.out.hedges.extend(layer_rows)
+        st.cash += cash
+        return cash
+
+
+def _open_positions(st: BookState, m: Market, mult: float) -> list[dict]:
+    """Each position still open after the last session, at that session's marks (dollars)."""
+    out = [{"position_id": c.position_id, "sleeve": "condor", "value": c.value(m)} for c in st.condors.condors]
+    out += [
+        {"position_id": p.position_id, "sleeve": "hedge", "value": p.contracts * p.mark * mult}
+        for p in st.hedge_book.positions
+    ]
+    if st.written is not None:
+        out.append({"position_id": st.written.position_id, "sleeve": "writer", "value": st.written.value})
+    return out
+
+
+def latest_date(frames: dict[str, pd.DataFrame]) -> dt.date | None:
+    plan = frames["condor_plan"]
+    return None if plan.empty else plan["date"].max()

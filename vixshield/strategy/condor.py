@@ -1,0 +1,686 @@
+"""The SPX iron-condor program (METHODOLOGY §5): every session's candidate condor with the decision and
+its reasons, the opening fill, and the daily management of open condors.
+
+A strategy's condor rules are one `CondorProgram` object: `ManagedCondors` is the methodology's default
+(gates, cadence, risk sizing, management), `CndrReplica` the Cboe CNDR replica (monthly 20/5-delta
+condor held to settlement, collateralized). `program` picks one from `CondorSettings.mode`, the only
+place that reads it. Pure functions of one session's inputs; vixshield.strategy.book runs them day by day.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from vixshield import calendars
+from vixshield.features import term_structure
+from vixshield.strategy import options
+from vixshield.strategy.costs import Costs
+from vixshield.strategy.ledger import Fill
+from vixshield.strategy.options import Leg
+from vixshield.values import flag, num
+
+MULTIPLIER = 100
+_NS_PER_DAY = 86_400_000_000_000
+
+
+@dataclass(frozen=True)
+class CondorSettings:
+    """METHODOLOGY §4-§5 defaults; [seed] rules are switchable for the ablation."""
+
+    mode: str = "default"  # "default" | "cndr" (the Cboe CNDR replica, METHODOLOGY §5)
+    target_dte: int = 45  # SPXW expiration nearest 45 DTE
+    min_dte: int = 35
+    max_dte: int = 60
+    short_delta: float = 0.16
+    long_delta: float = 0.05
+    wing_min: float = 25.0  # index points
+    wing_max: float = 100.0
+    strike_step: float = 5.0  # SPX strike grid
+    max_new_per_week: int = 1  # first eligible session of the ISO week
+    max_open: int = 4
+    allowed_regimes: tuple[str, ...] = ("CALM", "NORMAL", "ELEVATED")
+    event_gate: bool = True  # [seed] no FOMC/CPI/PPI today or next session
+    divergence_modifier: bool = True  # [seed] active divergence: threatened short to 0.10, wing halved
+    modified_short_delta: float = 0.10
+    regime_gates: bool = True  # regime / VRP / IVTS gates (off for the "without gates" ablation)
+    risk_per_condor: float = 0.02  # of NAV
+    max_total_risk: float = 0.10  # of NAV, all open condors
+    elevated_size: float = 0.5
+    take_profit: float = 0.50  # close when mark <= 50% of credit
+    stop_multiple: float = 2.0  # close when mark - credit >= 2x credit
+    roll_dte: int = 21  # close at 21 DTE and re-enter if gates allow
+    adjust_delta: float = 0.30  # a short at |delta| >= 0.30: roll the untested short to 0.16, once
+    slippage_per_leg: float = 0.10  # conservative fill: mid - 0.10 per leg
+    commission_per_contract: float = 0.65  # dollars per option contract, per fill (a retail SPX rate)
+    kappa: float = 0.80  # ATM vol = kappa x VIX-family vol
+    dividend_yield: float = 0.018
+    # cndr mode: monthly SPX (AM-settled) sold on the third Friday, shorts nearest +-0.20 delta, longs
+    # nearest +-0.05, held to settlement, collateral_multiple x max loss in T-bills, no gates
+    cndr_short_delta: float = 0.20
+    cndr_long_delta: float = 0.05
+    collateral_multiple: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("default", "cndr"):
+            raise ValueError(f"condor mode must be 'default' or 'cndr', not {self.mode!r}")
+
+
+@dataclass
+class Condor:
+    position_id: str
+    entry_date: pd.Timestamp
+    expiry: pd.Timestamp
+    long_put: float
+    short_put: float
+    short_call: float
+    long_call: float
+    contracts: int
+    credit: float  # per unit, as filled
+    max_loss: float  # dollars per condor
+    adjusted: bool = False
+    realized: float = 0.0  # dollars realized by adjustments
+    am_settled: bool = False  # monthly SPX (cndr mode) settle at the open; SPXW at the close
+
+    def legs(self) -> tuple[Leg, ...]:
+        key = (self.long_put, self.short_put, self.short_call, self.long_call)
+        if self.__dict__.get("_legs_key") != key:  # strikes change only on an adjustment
+            self.__dict__["_legs_key"] = key
+            self.__dict__["_legs"] = (
+                Leg("put", self.long_put, 1),
+                Leg("put", self.short_put, -1),
+                Leg("call", self.short_call, -1),
+                Leg("call", self.long_call, 1),
+            )
+        return self.__dict__["_legs"]
+
+    def value(self, m: Market) -> float:
+        """Dollars at the session's mid: a liability (negative) for a short condor."""
+        value, _ = m.price(self.legs(), self.expiry)
+        return value * self.contracts * 100
+
+
+@dataclass
+class Market:
+    """One session's pricing inputs, as known at its close; prices are memoized for the session."""
+
+    day: pd.Timestamp
+    spot: float
+    rate: float
+    row: Mapping[str, Any]
+    q: float
+    kappa: float
+    pts: list[tuple[float, float]] = field(default_factory=list)
+    _exp: dict = field(default_factory=dict, repr=False)
+    _prices: dict = field(default_factory=dict, repr=False)
+    _deltas: dict = field(default_factory=dict, repr=False)
+    _strikes: dict = field(default_factory=dict, repr=False)
+    _candidates: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
+        rate = num(row.get("dgs3mo"))
+        if math.isnan(rate):
+            rate = num(row.get("fed_funds"))  # DGS3MO starts 2000: DFF before (METHODOLOGY §4)
+        return cls(
+            day,
+            num(row.get("spx_close")),
+            0.0 if math.isnan(rate) else rate / 100,
+            row,
+            s.dividend_yield,
+            s.kappa,
+            term_structure.points(row),
+        )
+
+    def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float, options.Slice | None]:
+        """(days, years, sigma_atm, forward, smile slice) for an expiry, computed once per session; keyed
+        by the expiry's integer nanoseconds (hashing an int is far cheaper than a Timestamp in the hot loop)."""
+        key = expiry.value
+        hit = self._exp.get(key)
+        if hit is None:
+            days = max((key - self.day.value) // _NS_PER_DAY, 0)
+            t = days / 365.0
+            sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
+            ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
+            sl = options.Slice(self.spot, t, self.rate, self.q, sigma) if ok else None
+            hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
+        return hit
+
+    def days(self, expiry: pd.Timestamp) -> int:
+        return self._expiry(expiry)[0]
+
+    def years(self, expiry: pd.Timestamp) -> float:
+        return self._expiry(expiry)[1]
+
+    def sigma_atm(self, expiry: pd.Timestamp) -> float:
+        return self._expiry(expiry)[2]
+
+    def forward(self, expiry: pd.Timestamp) -> float:
+        return self._expiry(expiry)[3]
+
+    def price(self, legs: tuple[Leg, ...], expiry: pd.Timestamp) -> tuple[float, float]:
+        key = (legs, expiry.value)
+        hit = self._prices.get(key)
+        if hit is None:
+            _, t, sigma, fwd, sl = self._expiry(expiry)
+            if t <= 0:
+                hit = (sum(leg.quantity * options.intrinsic(self.spot, leg.strike, leg.kind) for leg in legs), 0.0)
+            else:  # price_legs, keeping each leg's unit delta for `delta` (management asks for the shorts')
+                price = net_delta = 0.0
+                for leg in legs:
+                    if sl is not None:
+                        p, d = sl.price_delta(leg.strike, leg.kind)
+                    else:
+                        vol = options.smile_vol(leg.strike, fwd, t, sigma)
+                        p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+                    self._deltas[(leg.kind, leg.strike, expiry.value)] = d
+                    price += leg.quantity * p
+                    net_delta += leg.quantity * d
+                hit = (price, net_delta)
+            self._prices[key] = hit
+        return hit
+
+    def delta(self, leg: Leg, expiry: pd.Timestamp) -> float:
+        """Unit spot delta of one option (per long contract, whatever the leg's quantity)."""
+        key = (leg.kind, leg.strike, expiry.value)
+        hit = self._deltas.get(key)
+        if hit is None:
+            _, t, sigma, fwd, _ = self._expiry(expiry)
+            if t <= 0:
+                return 0.0
+            vol = options.smile_vol(leg.strike, fwd, t, sigma)
+            hit = self._deltas[key] = options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+        return hit
+
+
+def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: float) -> float:
+    """The grid strike nearest |delta| on the session's smile (memoized on the Market)."""
+    key = (expiry.value, delta, kind, step)
+    hit = m._strikes.get(key)
+    if hit is None:
+        t = m.years(expiry)
+        k, _ = options.strike_for_delta(
+            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), delta if kind == "call" else -delta, kind
+        )
+        hit = m._strikes[key] = options.round_to_grid(k, step)
+    return hit
+
+
+def _wing(short: float, long: float, s: CondorSettings, halve: bool) -> float:
+    width = min(max(abs(short - long), s.wing_min), s.wing_max)
+    if halve:
+        width = max(s.strike_step, math.ceil(width / 2 / s.strike_step) * s.strike_step)
+    return round(width / s.strike_step) * s.strike_step
+
+
+def is_roll_day(day: pd.Timestamp) -> bool:
+    """The monthly SPX expiration session, when the Cboe replicas (CNDR, PUT, BXM) roll."""
+    return day == calendars.spx_monthly_expiration(day.year, day.month)
+
+
+def _prob_between(m: Market, fwd: float, t: float, sigma_atm: float, lo: float, hi: float) -> float:
+    """Risk-neutral probability that SPX settles between the breakevens, each at its smile vol."""
+
+    def below(k: float) -> float:
+        if k <= 0:
+            return 0.0
+        vol = options.smile_vol(k, fwd, t, sigma_atm)
+        d2 = (math.log(fwd / k) - 0.5 * vol * vol * t) / (vol * math.sqrt(t))
+        return options.norm_cdf(-d2)
+
+    return max(0.0, below(hi) - below(lo))
+
+
+def gate_reasons(row: Mapping[str, Any], regime: str | None, s: CondorSettings) -> list[str]:
+    """The entry gates that block today (METHODOLOGY §5); empty when all pass."""
+    out = []
+    if s.regime_gates:
+        if regime not in s.allowed_regimes:
+            out.append(f"GATE_REGIME_{regime or 'UNKNOWN'}")
+        vrp = num(row.get("vrp"))
+        if math.isnan(vrp) or vrp <= 0:
+            out.append("GATE_VRP_NOT_POSITIVE" if not math.isnan(vrp) else "GATE_VRP_MISSING")
+        ivts = num(row.get("ivts"))
+        if not math.isnan(ivts) and ivts >= 1.0:
+            out.append("GATE_IVTS_GE_1")
+    if s.event_gate:
+        for kind in ("fomc", "cpi", "ppi"):
+            n = num(row.get(f"sessions_to_{kind}"))
+            if not math.isnan(n) and n <= 1:
+                out.append(f"GATE_EVENT_{kind.upper()}_{'TODAY' if n == 0 else 'NEXT_SESSION'}")
+    return out
+
+
+@dataclass
+class Decision:
+    action: str  # hold | take_profit | stop | roll | adjust | crisis_close | expire
+    reason: str
+    mark: float  # cost to close per unit after the action's fills (mid)
+    pnl: float  # dollars: realized for closes, unrealized for holds (since entry)
+    cash: float = 0.0  # dollars paid (negative) or received today
+    replacement: Condor | None = None
+    reenter: bool = False
+
+
+@dataclass(frozen=True)
+class CondorBook:
+    """The condor sleeve carried from one session to the next; each session makes a new one."""
+
+    condors: tuple[Condor, ...] = ()
+    last_entry_week: tuple[int, int] | None = None  # ISO (year, week) of the last opening
+    seq: int = 0  # condors opened so far (numbers the position ids)
+
+    def open_risk(self) -> float:
+        """Dollars at risk in the open condors (max loss x contracts)."""
+        return sum(c.max_loss * c.contracts for c in self.condors)
+
+
+@dataclass
+class Managed:
+    """The open condors after a session's management."""
+
+    book: CondorBook
+    cash: float  # dollars received (+) or paid (-) by today's closes and adjustments
+    value: float  # the kept condors at today's mid (a liability: negative)
+    reenter: bool  # a roll closed a condor today: the weekly cadence does not block a new one
+
+
+@dataclass
+class Entry:
+    """Today's candidate and, when it opens, the new condor."""
+
+    book: CondorBook
+    plan: dict | None = None  # the plan row (None when rows are not wanted and nothing could open)
+    opened: Condor | None = None
+    cash: float = 0.0  # the credit received, net of commissions
+    fill: Fill | None = None
+
+
+class CondorProgram(ABC):
+    """The rules of one condor strategy; subclasses fill in what differs (see the module doc)."""
+
+    am_settled = False  # SPXW settle at the expiration-day close; monthly SPX at its open
+
+    def __init__(self, s: CondorSettings, enabled: bool = True):
+        self.s = s
+        self.enabled = enabled  # BookSettings.condors: off, every plan row says CONDORS_OFF
+        self.costs = Costs(s.slippage_per_leg, s.commission_per_contract, legs=4, multiplier=MULTIPLIER)
+
+    # --- what differs between strategies ---------------------------------------------------------
+
+    @abstractmethod
+    def blocks(
+        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
+    ) -> list[str]:
+        """What stops a condor opening today, before it is priced: gates, cadence, capacity."""
+
+    @abstractmethod
+    def _candidate(self, m: Market) -> dict[str, Any] | None:
+        """The condor the rules would place today, described by `_describe`; None when unpriceable."""
+
+    @abstractmethod
+    def _contracts(
+        self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None
+    ) -> tuple[float, list[str]]:
+        """Contracts for a candidate with a credit, and the reasons when sizing blocks."""
+
+    @abstractmethod
+    def _manage_open(self, c: Condor, m: Market, regime: str | None, mark: float) -> Decision:
+        """Today's action on a condor before its expiry; `mark` is the cost to buy it back at mid."""
+
+    # --- shared ----------------------------------------------------------------------------------
+
+    def candidate(self, m: Market) -> dict[str, Any] | None:
+        """The condor the rules would place today (before gates and sizing), with every plan field.
+        Memoized on the Market per settings (callers must not mutate the dict)."""
+        if self.s not in m._candidates:
+            m._candidates[self.s] = self._candidate(m)
+        return m._candidates[self.s]
+
+    def size(self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None) -> tuple[float, list[str]]:
+        """Contracts for the candidate, and the reasons when sizing blocks."""
+        if cand["max_loss"] <= 0 or cand["credit"] <= 0:
+            return 0, ["NO_CREDIT"]
+        return self._contracts(cand, nav, open_risk, regime)
+
+    def manage(self, c: Condor, m: Market, regime: str | None, am_open: float | None) -> Decision:
+        """Today's action on one open condor, priced on today's surface only."""
+        if m.day >= c.expiry:
+            units = c.contracts * MULTIPLIER
+            settle = options.settlement_value(c.expiry, c.am_settled, am_open, m.spot)
+            cost = -sum(leg.quantity * options.intrinsic(settle, leg.strike, leg.kind) for leg in c.legs())
+            pnl = (c.credit - cost) * units + c.realized
+            return Decision("expire", f"SETTLED_AT_{settle:.2f}", cost, pnl, -cost * units)
+        value, _ = m.price(c.legs(), c.expiry)
+        return self._manage_open(c, m, regime, -value)  # mark: the cost to buy the condor back at mid
+
+    def manage_book(
+        self, book: CondorBook, m: Market, regime: str | None, am_open: float | None, fills: list[Fill], rows: bool
+    ) -> tuple[Managed, list[dict]]:
+        """Manage every open condor; returns the result and, when rows are wanted, one action row each."""
+        kept: list[Condor] = []
+        cash = value = 0.0
+        reenter = False
+        actions = []
+        for c in book.condors:
+            d = self.manage(c, m, regime, am_open)
+            cash += d.cash
+            if d.action != "hold":
+                costs = 0.0 if d.action == "expire" else self.costs.of(c.contracts)
+                event = "adjust" if d.action == "adjust" else "close"
+                fills.append(_fill(m.day, c, event, d.mark, d.cash, costs, f"{d.action}:{d.reason}"))
+            if rows:
+                actions.append(_action_row(m.day, c, d))
+            if d.action == "hold" or (d.action == "adjust" and d.replacement is not None):
+                kept.append(c if d.action == "hold" else d.replacement)
+                value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
+            reenter = reenter or d.reenter
+        return Managed(replace(book, condors=tuple(kept)), cash, value, reenter), actions
+
+    def enter(self, book: CondorBook, m: Market, regime: str | None, nav: float, reenter: bool, rows: bool) -> Entry:
+        """Today's candidate through the gates, cadence, capacity and sizing; opens it when all pass.
+        Without rows, a session where nothing could open is not priced at all."""
+        day = m.day
+        reasons = self.blocks(day, m.row, regime, book, reenter)
+        if reasons and not rows:
+            return Entry(book)
+        cand = self.candidate(m)
+        base = {"date": day.date(), "regime": regime, "nav_for_sizing": nav}
+        if cand is None:
+            return Entry(book, {**base, "enter": False, "contracts": 0, "reasons": ["NO_CANDIDATE"]})
+        contracts, size_reasons = self.size(cand, nav, book.open_risk(), regime)
+        reasons += size_reasons
+        enter = not [x for x in reasons if not x.startswith("SIZE_HALF")]
+        if enter:
+            reasons = ["ENTER" + ("_ROLL" if reenter else ""), *reasons]
+        if cand["divergence_modifier"]:
+            reasons.append(f"MOD_{cand['divergence_modifier'].upper()}_DIVERGENCE")
+        flags = {f"event_{k}": (num(m.row.get(f"sessions_to_{k}")) <= 1) for k in ("fomc", "cpi", "ppi")}
+        plan = {
+            **base,
+            **cand,
+            "contracts": contracts if enter else 0,
+            "enter": enter,
+            "pct_nav_at_risk": contracts * cand["max_loss"] / nav if enter and nav else 0.0,
+            **flags,
+            "reasons": reasons,
+        }
+        if not enter:
+            return Entry(book, plan)
+        c = Condor(
+            f"IC-{day:%Y%m%d}-{book.seq + 1}",
+            day,
+            pd.Timestamp(cand["expiry"]),
+            cand["long_put"],
+            cand["short_put"],
+            cand["short_call"],
+            cand["long_call"],
+            contracts,
+            cand["credit"],
+            cand["max_loss"],
+            am_settled=self.am_settled,
+        )
+        received = c.credit * c.contracts * MULTIPLIER - self.costs.fees(c.contracts)
+        costs = self.costs.of(c.contracts)
+        fill = _fill(day, c, "open", c.credit + self.costs.spread, received, costs, ",".join(reasons))
+        new = CondorBook((*book.condors, c), day.isocalendar()[:2], book.seq + 1)
+        return Entry(new, plan, c, received, fill)
+
+    def _describe(
+        self, m: Market, expiry: pd.Timestamp, strikes: tuple[float, float, float, float], modifier: str | None
+    ) -> dict[str, Any]:
+        """Every plan field of the condor with these strikes (long put, short put, short call, long call)."""
+        s = self.s
+        long_put, short_put, short_call, long_call = strikes
+        legs = (
+            Leg("put", long_put, 1),
+            Leg("put", short_put, -1),
+            Leg("call", short_call, -1),
+            Leg("call", long_call, 1),
+        )
+        value, _ = m.price(legs, expiry)
+        credit_mid = -value
+        credit = credit_mid - self.costs.spread
+        put_width, call_width = short_put - long_put, long_call - short_call
+        t, sigma = m.years(expiry), m.sigma_atm(expiry)
+        be_low, be_high = short_put - credit, short_call + credit
+        fwd = m.forward(expiry)
+        deltas = [m.delta(leg, expiry) for leg in legs]
+        return {
+            "expiry": expiry.date(),
+            "dte": (expiry - m.day).days,
+            "long_put": long_put,
+            "short_put": short_put,
+            "short_call": short_call,
+            "long_call": long_call,
+            "long_put_delta": deltas[0],
+            "short_put_delta": deltas[1],
+            "short_call_delta": deltas[2],
+            "long_call_delta": deltas[3],
+            "sigma_atm": sigma,
+            "short_put_vol": options.smile_vol(short_put, fwd, t, sigma),
+            "short_call_vol": options.smile_vol(short_call, fwd, t, sigma),
+            "credit_mid": credit_mid,
+            "credit": credit,
+            "put_width": put_width,
+            "call_width": call_width,
+            "max_loss": (max(put_width, call_width) - credit) * MULTIPLIER,
+            "breakeven_low": be_low,
+            "breakeven_high": be_high,
+            "pop": _prob_between(m, fwd, t, sigma, be_low, be_high),
+            "expected_move": m.spot * sigma * math.sqrt(t),
+            "take_profit_price": credit * s.take_profit,
+            "stop_price": credit * (1 + s.stop_multiple),
+            "roll_date": calendars.session_on_or_before(expiry - pd.Timedelta(days=s.roll_dte)).date(),
+            "divergence_modifier": modifier,
+        }
+
+
+class ManagedCondors(CondorProgram):
+    """METHODOLOGY §5 default: the SPXW expiration nearest 45 DTE at 16/5 delta, gated, at most one new
+    condor a week and four open, sized on risk, managed daily (take profit, stop, 21-DTE roll, one
+    adjustment, crisis close)."""
+
+    def blocks(
+        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
+    ) -> list[str]:
+        reasons = gate_reasons(row, regime, self.s)
+        if not self.enabled:
+            reasons.append("CONDORS_OFF")
+        if book.last_entry_week == day.isocalendar()[:2] and not reenter:
+            reasons.append("CADENCE_ONE_PER_WEEK")
+        if len(book.condors) >= self.s.max_open:
+            reasons.append("CAPACITY_MAX_OPEN")
+        return reasons
+
+    def _candidate(self, m: Market) -> dict[str, Any] | None:
+        s = self.s
+        expiry = options.spxw_expiry_near(m.day, s.target_dte, s.min_dte, s.max_dte)
+        if expiry is None or math.isnan(m.spot) or math.isnan(m.sigma_atm(expiry)):
+            return None
+        bear = s.divergence_modifier and bool(flag(m.row.get("bearish_divergence_active")))
+        bull = s.divergence_modifier and bool(flag(m.row.get("bullish_divergence_active")))
+        put_delta = s.modified_short_delta if bear else s.short_delta
+        call_delta = s.modified_short_delta if bull else s.short_delta
+        short_put = strike_at(m, expiry, put_delta, "put", s.strike_step)
+        short_call = strike_at(m, expiry, call_delta, "call", s.strike_step)
+        long_put = short_put - _wing(short_put, strike_at(m, expiry, s.long_delta, "put", s.strike_step), s, bear)
+        long_call = short_call + _wing(strike_at(m, expiry, s.long_delta, "call", s.strike_step), short_call, s, bull)
+        modifier = "bearish" if bear else ("bullish" if bull else None)
+        return self._describe(m, expiry, (long_put, short_put, short_call, long_call), modifier)
+
+    def _contracts(
+        self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None
+    ) -> tuple[float, list[str]]:
+        """Within the per-condor and total risk budgets, half size in ELEVATED."""
+        s = self.s
+        contracts = math.floor(s.risk_per_condor * nav / cand["max_loss"])
+        reasons = []
+        if regime == "ELEVATED":
+            contracts = math.floor(contracts * s.elevated_size)
+            reasons.append("SIZE_HALF_ELEVATED")
+        room = math.floor(max(s.max_total_risk * nav - open_risk, 0.0) / cand["max_loss"])
+        if room < contracts:
+            contracts = room
+            reasons.append("CAPACITY_RISK_BUDGET")
+        if contracts <= 0:
+            reasons.append("SIZE_ZERO")
+        return max(contracts, 0), reasons
+
+    def _manage_open(self, c: Condor, m: Market, regime: str | None, mark: float) -> Decision:
+        s = self.s
+        units = c.contracts * MULTIPLIER
+        fees = self.costs.fees(c.contracts)
+        fill = mark + self.costs.spread
+
+        def close(action: str, reason: str, reenter: bool = False) -> Decision:
+            pnl = (c.credit - fill) * units - fees + c.realized
+            return Decision(action, reason, mark, pnl, -fill * units - fees, reenter=reenter)
+
+        if regime == "CRISIS":
+            return close("crisis_close", "REGIME_CRISIS")
+        if mark - c.credit >= s.stop_multiple * c.credit:
+            return close("stop", f"MARK_{mark:.2f}_GE_{1 + s.stop_multiple:g}X_CREDIT")
+        if mark <= s.take_profit * c.credit:
+            return close("take_profit", f"MARK_{mark:.2f}_LE_{s.take_profit:.0%}_CREDIT")
+        if (c.expiry - m.day).days <= s.roll_dte:
+            return close("roll", f"DTE_LE_{s.roll_dte}", reenter=True)
+        if not c.adjusted:
+            d_put = m.delta(Leg("put", c.short_put, -1), c.expiry)
+            d_call = m.delta(Leg("call", c.short_call, -1), c.expiry)
+            tested = "put" if abs(d_put) >= s.adjust_delta else ("call" if abs(d_call) >= s.adjust_delta else None)
+            if tested is not None:
+                return self._adjust(c, m, tested)
+        return Decision("hold", "NO_RULE_FIRED", mark, (c.credit - mark) * units + c.realized)
+
+    def _adjust(self, c: Condor, m: Market, tested: str) -> Decision:
+        """Roll the untested side's short (and its wing) to |delta| 0.16, once; the new side's credit
+        raises the position's credit and its risk."""
+        s = self.s
+        units = c.contracts * MULTIPLIER
+        side = "call" if tested == "put" else "put"
+        if side == "call":
+            old = (Leg("call", c.short_call, 1), Leg("call", c.long_call, -1))  # buy back the call spread
+            short = strike_at(m, c.expiry, s.short_delta, "call", s.strike_step)
+            width = c.long_call - c.short_call
+            new_legs = (Leg("call", short, -1), Leg("call", short + width, 1))
+        else:
+            old = (Leg("put", c.short_put, 1), Leg("put", c.long_put, -1))
+            short = strike_at(m, c.expiry, s.short_delta, "put", s.strike_step)
+            width = c.short_put - c.long_put
+            new_legs = (Leg("put", short, -1), Leg("put", short - width, 1))
+        close_cost, _ = m.price(old, c.expiry)
+        open_value, _ = m.price(new_legs, c.expiry)
+        slip = self.costs.spread
+        fees = self.costs.fees(c.contracts)
+        cash = (-close_cost + -open_value - slip) * units - fees  # pay to close, receive the new credit
+        new = replace(c, adjusted=True, realized=c.realized - fees)
+        if side == "call":
+            new.short_call, new.long_call = new_legs[0].strike, new_legs[1].strike
+        else:
+            new.short_put, new.long_put = new_legs[0].strike, new_legs[1].strike
+        # keep the accounting in one number: credit becomes what the current legs were sold for in total
+        new.credit = c.credit + (-close_cost + -open_value - slip)
+        new.max_loss = (max(new.short_put - new.long_put, new.long_call - new.short_call) - new.credit) * MULTIPLIER
+        value, _ = m.price(new.legs(), c.expiry)
+        return Decision(
+            "adjust",
+            f"{tested.upper()}_SHORT_DELTA_GE_{s.adjust_delta:.2f}_ROLL_{side.upper()}_TO_{short:g}",
+            -value,
+            (new.credit + value) * units - fees,
+            cash,
+            replacement=new,
+        )
+
+
+class CndrReplica(CondorProgram):
+    """Cboe CNDR: on each monthly expiration session sell next month's SPX monthly (AM-settled), shorts
+    and longs at the strikes nearest 0.20 and 0.05 delta; one at a time, no gates, held to settlement,
+    sized so that T-bills hold collateral_multiple x its max loss."""
+
+    am_settled = True
+
+    def blocks(
+        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
+    ) -> list[str]:
+        reasons = [] if is_roll_day(day) else ["CNDR_NOT_ROLL_DAY"]
+        reasons += ["CONDORS_OFF"] if not self.enabled else []
+        return reasons + (["CAPACITY_MAX_OPEN"] if book.condors else [])
+
+    def _candidate(self, m: Market) -> dict[str, Any] | None:
+        s = self.s
+        expiry = options.monthly_expiry_after(m.day)
+        if math.isnan(m.spot) or math.isnan(m.sigma_atm(expiry)):
+            return None
+        short_put = strike_at(m, expiry, s.cndr_short_delta, "put", s.strike_step)
+        short_call = strike_at(m, expiry, s.cndr_short_delta, "call", s.strike_step)
+        long_put = min(strike_at(m, expiry, s.cndr_long_delta, "put", s.strike_step), short_put - s.strike_step)
+        long_call = max(strike_at(m, expiry, s.cndr_long_delta, "call", s.strike_step), short_call + s.strike_step)
+        return self._describe(m, expiry, (long_put, short_put, short_call, long_call), None)
+
+    def _contracts(
+        self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None
+    ) -> tuple[float, list[str]]:
+        """Index units (fractional), as the index is computed: collateral_multiple x max loss in T-bills."""
+        return nav / (self.s.collateral_multiple * cand["max_loss"]), []
+
+    def _manage_open(self, c: Condor, m: Market, regime: str | None, mark: float) -> Decision:
+        units = c.contracts * MULTIPLIER
+        return Decision("hold", "CNDR_HOLD_TO_SETTLEMENT", mark, (c.credit - mark) * units + c.realized)
+
+
+PROGRAMS: dict[str, type[CondorProgram]] = {"default": ManagedCondors, "cndr": CndrReplica}
+
+
+def program(s: CondorSettings, enabled: bool = True) -> CondorProgram:
+    """The condor strategy `s.mode` names."""
+    return PROGRAMS[s.mode](s, enabled)
+
+
+# the program's rules for callers that hold settings rather than a program
+
+
+def candidate(m: Market, s: CondorSettings) -> dict[str, Any] | None:
+    return program(s).candidate(m)
+
+
+def size(
+    cand: dict[str, Any], nav: float, open_risk: float, regime: str | None, s: CondorSettings
+) -> tuple[float, list[str]]:
+    return program(s).size(cand, nav, open_risk, regime)
+
+
+def manage(c: Condor, m: Market, regime: str | None, s: CondorSettings, am_open: float | None) -> Decision:
+    return program(s).manage(c, m, regime, am_open)
+
+
+def _action_row(day: pd.Timestamp, c: Condor, d: Decision) -> dict:
+    """One signals.condor_actions row."""
+    return {
+        "date": day.date(),
+        "position_id": c.position_id,
+        "action": d.action,
+        "reason": d.reason,
+        "mark": d.mark,
+        "pnl": d.pnl,
+        "cash": d.cash,
+        "contracts": c.contracts,
+        "expiry": c.expiry.date(),
+        "entry_date": c.entry_date.date(),
+        "credit": c.credit,
+        "short_put": c.short_put,
+        "short_call": c.short_call,
+    }
+
+
+def _fill(day: pd.Timestamp, c: Condor, event: str, price: float, cash: float, costs: float, reason: str) -> Fill:
+    """One condor trade for the ledger."""
+    instrument = f"SPX {c.expiry:%Y-%m-%d} {c.long_put:g}/{c.short_put:g}/{c.short_call:g}/{c.long_call:g} IC"
+    return Fill(
+        day, "condor", c.position_id, instrument, None, c.expiry, event, c.contracts, price, cash, costs, reason
+    )

@@ -1,0 +1,554 @@
+"""The adaptive layered VIX-call hedge (METHODOLOGY §6) as a pure per-session state machine.
+
+`advance` takes one session's market (features row and VX prices), the NAV and the book carried from
+the previous session, and returns the new book, one row per layer and the session's cash flow. The
+layers themselves are data (vixshield.strategy.hedge_layers.LAYERS); this module runs any list of them.
+Nothing here reads a later session, so a backtest built on it is causal by construction.
+
+Conventions (each documented where it matters below)
+- Fills and marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100);
+  multiplier 100; contracts = floor(weight% x NAV x beta / (price x 100)).
+- Expiry: a position whose expiry is on or before the session settles at intrinsic against the VIX
+  *close* of that session. Real VIX options settle to the special opening quotation (SOQ) of the
+  expiration morning, which is not in our data; the close is the nearest knowable value.
+- Rules run in the METHODOLOGY order: settle expiries, monetize, removals, adds (in layer order).
+  No adds while VIX >= the monetize level (they would be closed at the next session).
+- Each layer's entry policy decides whether a triggered session buys: L0 (Cboe VXTH) buys on every
+  VIX expiration day and holds each purchase to its expiry; L1/L2 add only when the layer is flat
+  (the weight is a target, not a per-session increment) and hold to removal, monetization or expiry.
+- The half-sale at 3x is tested position by position (once per position, contracts // 2 sold),
+  so a fresh cheap add never dilutes an old winner.
+- Budget: gross premium paid over the last 252 NYSE sessions (today included), in % of today's
+  NAV. An add that would exceed it is cut to what still fits ("BUDGET_CAPPED") or, when not even
+  one contract fits, dropped ("BUDGET_BLOCKED"). Adds are tried in layer order.
+- Row `action` is the last action the layer took in the session (settle/remove < add order),
+  `reasons` lists every rule that fired. A disabled layer describes no contract.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from vixshield import calendars
+from vixshield.strategy.costs import Costs
+from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, setting
+from vixshield.strategy.ledger import Fill
+from vixshield.strategy.vix_options import (
+    black76_delta,
+    black76_price,
+    risk_free_rate,
+    strike_for_delta,
+    vix_expiry,
+    vix_future_price,
+    vix_option_vol,
+)
+from vixshield.values import num
+
+# Row columns (one row per layer per session). Money in dollars, prices in VIX points, *_pct_nav in
+# percent of that session's NAV (1.0 = 1%). The instrument fields (expiry .. option_price) describe the
+# contract bought today, else the layer's latest open (or just closed) position, else today's candidate.
+# contracts: traded today (+ bought, - sold/settled); contracts_held: after the session's actions.
+# weight_pct_nav: the target of an add considered today (band weight x beta for L0 on expiration days,
+# layer weight x beta for L1/L2 while triggered), 0 otherwise. trigger_details: "part=True/False/NA; ...".
+# contango_m1_spot = vx_m1 / vix - 1, contango_m2_m1 = vx_m2 / vx_m1 - 1 (the cost of carrying calls).
+INSTRUMENT = "VIX call"
+ROW_COLUMNS = [
+    "date",
+    "layer",
+    "action",
+    "instrument",
+    "expiry",
+    "strike",
+    "delta",
+    "future_price",
+    "future_source",
+    "option_price",
+    "contracts",
+    "contracts_held",
+    "weight_pct_nav",
+    "premium_pct_nav",
+    "cash_flow",
+    "mark_value",
+    "budget_used_pct_nav",
+    "trigger",
+    "trigger_details",
+    "contango_m1_spot",
+    "contango_m2_m1",
+    "reasons",
+]
+
+
+@dataclass(frozen=True)
+class HedgeSettings:
+    """METHODOLOGY §6 defaults. Weights and budget are in percent of NAV (1.0 = 1%)."""
+
+    multiplier: float = 100.0  # Cboe VIX options: $100 per index point
+    strike_step: float = 1.0  # 1-point VIX strike grid (vix_options module doc)
+    # L0 core: Cboe VXTH. (upper bound, inclusive; weight % NAV) by the same-expiry future:
+    # <=15 -> 0, (15, 30] -> 1, (30, 50] -> 0.5, >50 -> l0_above_pct (VXTH's own band edges)
+    l0_enabled: bool = True
+    l0_bands: tuple[tuple[float, float], ...] = ((15.0, 0.0), (30.0, 1.0), (50.0, 0.5))
+    l0_above_pct: float = 0.0
+    l0_delta: float = 0.30  # §6 L0: 30-delta
+    l0_months: int = 1  # §6 L0: 1-month calls
+    # L1 momentum: SPX MACD < signal and < 0, VIX MACD > signal, IVTS > 0.95
+    l1_enabled: bool = True
+    l1_weight_pct: float = 0.5  # §6 L1: 0.5% NAV
+    l1_delta: float = 0.30  # §6 L1: 30-delta
+    l1_months: int = 2  # §6 L1: 2-month
+    l1_ivts_on: float = 0.95  # §6 L1 trigger: IVTS > 0.95
+    l1_ivts_off: float = 0.90  # §6 L1: remove at once when IVTS < 0.90
+    l1_off_sessions: int = 5  # §6 L1: remove after 5 sessions with the trigger off
+    # L2 breadth/macro: (breadth divergence or bearish RSI divergence) and macro stress >= 0.5
+    l2_enabled: bool = True
+    l2_weight_pct: float = 0.5  # §6 L2: 0.5% NAV
+    l2_delta: float = 0.25  # §6 L2: 25-delta
+    l2_months: int = 2  # §6 L2: 2-month
+    l2_macro_stress: float = 0.5  # §6 L2 trigger: macro stress >= 0.5
+    l2_off_sessions: int = 10  # §6 L2: remove after 10 sessions without trigger
+    # monetize
+    monetize_vix: float = 50.0  # §6: VIX >= 50 closes every layer (math.inf disables, e.g. a pure VXTH replica)
+    half_multiple: float = 3.0  # §6: a position worth >= 3x its cost ...
+    half_ivts: float = 1.0  # ... while IVTS > 1: sell half
+    # budget
+    budget_pct_nav: float = 4.0  # §6: premium per rolling year <= 4% NAV
+    budget_sessions: int = 252  # the rolling year, in sessions
+    # costs: buys fill at model + slippage, sales at model - slippage (VIX points); settlement is free
+    slippage: float = 0.05  # half the 0.10 tick of VIX options above 3.00
+    commission_per_contract: float = 0.65  # dollars per contract, per fill
+
+
+@dataclass(frozen=True)
+class HedgePosition:
+    """One open VIX-call purchase. Prices are per unit (index points); cost is dollars paid."""
+
+    layer: str
+    expiry: pd.Timestamp
+    strike: float
+    contracts: int
+    entry_price: float
+    cost: float
+    entry_date: pd.Timestamp
+    half_sold: bool = False
+    mark: float = math.nan  # last model price (carried when a session cannot price it)
+
+    def with_mark(self, mark: float) -> HedgePosition:
+        """A copy at a new mark (dataclasses.replace is ~5x slower and this runs per position per session)."""
+        return HedgePosition(
+            self.layer,
+            self.expiry,
+            self.strike,
+            self.contracts,
+            self.entry_price,
+            self.cost,
+            self.entry_date,
+            self.half_sold,
+            mark,
+        )
+
+    @property
+    def position_id(self) -> str:
+        return f"{self.layer}-{self.entry_date:%Y%m%d}-{self.expiry:%Y%m%d}-{self.strike:g}"
+
+
+@dataclass(frozen=True)
+class HedgeBook:
+    """State carried between sessions; never mutated (advance returns a new one)."""
+
+    positions: tuple[HedgePosition, ...] = ()
+    premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars paid) inside the budget window
+    off_sessions: Mapping[str, int] = field(default_factory=dict)  # per layer: consecutive sessions, trigger off
+    last_date: pd.Timestamp | None = None
+
+    def layer(self, name: str) -> list[HedgePosition]:
+        return [p for p in self.positions if p.layer == name]
+
+    def market_value(self, multiplier: float = 100.0) -> float:
+        """Dollar value of the open calls at their last marks (the session's own, after advance)."""
+        return sum(p.contracts * p.mark * multiplier for p in self.positions)
+
+
+# --- pricing ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _session_ns() -> np.ndarray:
+    return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8
+
+
+def _window_start(day: pd.Timestamp, n: int) -> int:
+    """First session (ns since epoch) of the n-session window ending at `day` (today included)."""
+    ns = _session_ns()
+    return int(ns[max(int(np.searchsorted(ns, day.value, side="right")) - n, 0)])
+
+
+class HedgeMarket:
+    """One session's pricing inputs, with futures, quotes and candidates memoized: pure functions of
+    the session's row and VX prices, so runs over the same data may share one (see book.SessionCache)."""
+
+    def __init__(self, day: pd.Timestamp, row: Mapping[str, Any], vx: Mapping[Any, float], s: HedgeSettings):
+        self.day, self.row, self.vx, self.s = day, row, vx, s
+        self.vix = num(row.get("vix"))
+        self.ivts = num(row.get("ivts"))
+        self.vol = vix_option_vol(row)
+        self.r = risk_free_rate(row)
+        self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
+        self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
+        self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
+
+    def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
+        if expiry not in self._fut:
+            self._fut[expiry] = vix_future_price(self.day, expiry, self.vx, self.row)
+        return self._fut[expiry]
+
+    def quote(self, expiry: pd.Timestamp, strike: float) -> tuple[float, float, float, str]:
+        """(option price, delta, future, source); at or after expiry: intrinsic vs the VIX close."""
+        key = (expiry.value, strike)
+        hit = self._quotes.get(key)
+        if hit is None:
+            hit = self._quotes[key] = self._quote(expiry, strike)
+        return hit
+
+    def _quote(self, expiry: pd.Timestamp, strike: float) -> tuple[float, float, float, str]:
+        if expiry <= self.day:
+            return max(self.vix - strike, 0.0), float(self.vix > strike), self.vix, "vix_close"
+        fwd, src = self.future(expiry)
+        if not fwd > 0:
+            return math.nan, math.nan, math.nan, src
+        t = (expiry - self.day).days / 365.0
+        return (
+            black76_price(fwd, strike, t, self.r, self.vol),
+            black76_delta(fwd, strike, t, self.r, self.vol),
+            fwd,
+            src,
+        )
+
+    def candidate(self, months: int, delta: float) -> tuple[pd.Timestamp, float]:
+        """(expiry, strike) of the `months`-month call at target `delta`; strike nan when unpriceable."""
+        hit = self._candidates.get((months, delta))
+        if hit is None:
+            hit = self._candidates[(months, delta)] = self._candidate(months, delta)
+        return hit
+
+    def _candidate(self, months: int, delta: float) -> tuple[pd.Timestamp, float]:
+        expiry = vix_expiry(self.day, months)
+        fwd, _ = self.future(expiry)
+        if not fwd > 0:
+            return expiry, math.nan
+        t = (expiry - self.day).days / 365.0
+        return expiry, strike_for_delta(fwd, t, self.r, self.vol, delta, "call", self.s.strike_step)
+
+
+@dataclass
+class _Layer:
+    """What happened to one layer during the session (becomes its row)."""
+
+    reasons: list[str] = field(default_factory=list)
+    action: str | None = None
+    contracts: int = 0  # signed: + bought, - sold or settled
+    cash: float = 0.0
+    premium: float = 0.0
+    weight: float = 0.0
+    trigger: bool = False
+    details: str = ""
+    shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
+
+    def note(self, code: str) -> None:
+        if code not in self.reasons:
+            self.reasons.append(code)
+
+
+# --- the state machine ----------------------------------------------------------------------------
+
+
+def hedge_session(
+    day: pd.Timestamp,
+    row: Mapping[str, Any],
+    vx_settles: Mapping[Any, float],
+    nav: float,
+    book: HedgeBook,
+    s: HedgeSettings,
+    beta: float = 1.0,
+    fills: list[Fill] | None = None,
+    layers: Sequence[LayerSpec] = LAYERS,
+) -> tuple[HedgeBook, list[dict], float]:
+    """`advance` on `day`'s features row and VX prices by expiry (settle or close)."""
+    mkt = HedgeMarket(pd.Timestamp(day).normalize(), row, vx_settles, s)
+    return advance(mkt, nav, book, s, beta=beta, fills=fills, layers=layers)
+
+
+def advance(
+    mkt: HedgeMarket,
+    nav: float,
+    book: HedgeBook,
+    s: HedgeSettings,
+    *,
+    beta: float = 1.0,
+    fills: list[Fill] | None = None,
+    rows: bool = True,
+    layers: Sequence[LayerSpec] = LAYERS,
+) -> tuple[HedgeBook, list[dict], float]:
+    """Advance the hedge by one session.
+
+    nav: today's NAV in dollars; beta: portfolio beta to SPX (weights scale with it; NaN -> 1, < 0 -> 0).
+    fills: when given, every trade is appended to it (the backtest's trade ledger); rows=False skips the
+    per-layer rows (the backtest needs only cash and marks).
+    Returns (new book, one row per layer, net cash flow: premium negative, sales/settlements positive).
+    """
+    day = mkt.day
+    if book.last_date is not None and day <= book.last_date:
+        raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
+    beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
+    run = _Session(mkt, nav, s, fills, layers)
+    held = run.settle_and_mark(book.positions)
+    off = run.triggers(book.off_sessions)
+    held = run.monetize(held)
+    held = run.remove(held, off)
+    premiums = run.add(held, book.premiums, beta)
+    new = HedgeBook(tuple(held), tuple(premiums), off, day)
+    cash = sum(lay.cash for lay in run.st.values())
+    return new, (run.rows(held, premiums) if rows else []), cash
+
+
+class _Session:
+    """One session's steps over the layers, in METHODOLOGY order; `st` collects each layer's row."""
+
+    def __init__(
+        self, mkt: HedgeMarket, nav: float, s: HedgeSettings, fills: list[Fill] | None, layers: Sequence[LayerSpec]
+    ):
+        self.mkt, self.nav, self.s, self.fills, self.layers = mkt, nav, s, fills, layers
+        self.costs = Costs(s.slippage, s.commission_per_contract, multiplier=s.multiplier)
+        self.st = {spec.name: _Layer() for spec in layers}
+        self.crisis = mkt.vix >= s.monetize_vix
+
+    def close(self, p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
+        """Sell (or settle, free of costs) n contracts of p at `price`."""
+        lay = self.st[p.layer]
+        costs = 0.0 if code.endswith(":EXPIRED") else self.costs.of(n)
+        cash = n * price * self.s.multiplier - costs
+        lay.cash += cash
+        if self.fills is not None:
+            event = "close" if n == p.contracts else "partial"
+            self.fills.append(_fill(self.mkt.day, p, event, n, price, cash, costs, code))
+        lay.contracts -= n
+        lay.action = action
+        lay.shown = (p.expiry, p.strike)
+        lay.note(code)
+
+    def settle_and_mark(self, positions: Sequence[HedgePosition]) -> list[HedgePosition]:
+        """1. Mark every open position at today's prices; settle what expires today (or was missed)."""
+        mkt, held = self.mkt, []
+        for p in positions:
+            if p.expiry <= mkt.day:
+                price = max(mkt.vix - p.strike, 0.0) if mkt.vix == mkt.vix else p.mark
+                self.close(p, p.contracts, price, "remove", f"{p.layer}:EXPIRED")
+            else:
+                price = mkt.quote(p.expiry, p.strike)[0]
+                held.append(p.with_mark(price) if price == price else p)
+        return held
+
+    def triggers(self, off_before: Mapping[str, int]) -> dict[str, int]:
+        """Each layer's trigger and details; returns the sessions each has now been off in a row."""
+        off = {}
+        for spec in self.layers:
+            lay = self.st[spec.name]
+            lay.trigger, lay.details = spec.trigger(self.mkt, self.s)
+            off[spec.name] = 0 if lay.trigger else off_before.get(spec.name, 0) + 1
+        return off
+
+    def monetize(self, held: list[HedgePosition]) -> list[HedgePosition]:
+        """2. VIX at the monetize level closes everything; a position at half_multiple x cost sells half."""
+        s = self.s
+        if self.crisis:
+            for p in held:
+                self.close(p, p.contracts, p.mark, "monetize", f"MONETIZE:VIX_GE_{s.monetize_vix:g}")
+            return []
+        if self.mkt.ivts > s.half_ivts:
+            for i, p in enumerate(held):
+                if not p.half_sold and p.mark >= s.half_multiple * p.entry_price:
+                    n = p.contracts // 2  # a single contract cannot be halved: it is kept (and flagged)
+                    if n:
+                        self.close(p, n, p.mark, "monetize", f"MONETIZE:HALF_AT_{s.half_multiple:g}X")
+                    held[i] = replace(p, contracts=p.contracts - n, half_sold=True)
+        return held
+
+    def remove(self, held: list[HedgePosition], off: Mapping[str, int]) -> list[HedgePosition]:
+        """3. Each held layer's removal rules, first that fires wins (no rules: held to expiry)."""
+        gone: set[str] = set()
+        for spec in self.layers:
+            if not spec.exits or not any(p.layer == spec.name for p in held):
+                continue
+            for rule in spec.exits:
+                code = rule(self.mkt, off[spec.name], self.s)
+                if code is not None:
+                    gone.add(spec.name)
+                    self.st[spec.name].reasons.append(f"{spec.name}:{code}")
+                    break
+        for p in held:
+            if p.layer in gone:
+                self.close(p, p.contracts, p.mark, "remove", f"{p.layer}:REMOVED")
+        return [p for p in held if p.layer not in gone and p.contracts > 0]
+
+    def add(
+        self, held: list[HedgePosition], paid: Sequence[tuple[pd.Timestamp, float]], beta: float
+    ) -> list[tuple[pd.Timestamp, float]]:
+        """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
+        inside the budget window (today's included). Appends today's purchases to `held`."""
+        start = _window_start(self.mkt.day, self.s.budget_sessions)
+        premiums = [(d, x) for d, x in paid if d.value >= start]
+        for spec in self.layers:
+            name, lay = spec.name, self.st[spec.name]
+            if not setting(self.s, spec.enabled):
+                lay.reasons.append(f"{name}:DISABLED")
+                continue
+            has = any(p.layer == name for p in held)
+            if not lay.trigger:
+                lay.reasons.append(f"{name}:{spec.entry.off_held if has else spec.entry.off}")
+                continue
+            lay.reasons.append(f"{name}:{spec.entry.on}")
+            base, codes = spec.weight(self.mkt, self.s)
+            lay.reasons += codes
+            lay.weight = base * beta
+            buy, code = spec.entry.add(has, lay.weight)
+            if code is not None:
+                lay.reasons.append(f"{name}:{code}")
+            if buy:
+                self._buy(spec, lay, held, premiums)
+        return premiums
+
+    def _buy(self, spec: LayerSpec, lay: _Layer, held: list[HedgePosition], premiums: list) -> None:
+        """Buy the layer's weight of its call, cut to what the budget still allows."""
+        s, mkt, nav = self.s, self.mkt, self.nav
+        expiry, strike = mkt.candidate(setting(s, spec.months), setting(s, spec.delta))
+        lay.shown = (expiry, strike)
+        if self.crisis:
+            lay.reasons.append(f"MONETIZE:NO_ADD_VIX_GE_{s.monetize_vix:g}")
+            return
+        if not nav > 0:
+            lay.reasons.append("NO_NAV")
+            return
+        price = mkt.quote(expiry, strike)[0] if strike == strike else math.nan
+        if not price > 0:
+            lay.reasons.append("NO_PRICE")
+            return
+        unit = self.costs.unit_cost(price)  # all-in, per contract
+        n = max(math.floor(lay.weight / 100.0 * nav / unit + 1e-9), 0)
+        if n == 0:
+            lay.reasons.append("ZERO_CONTRACTS")
+            return
+        cap = s.budget_pct_nav / 100.0 * nav
+        room = max(math.floor((cap - sum(x for _, x in premiums)) / unit + 1e-9), 0)
+        if room == 0:
+            lay.reasons.append("BUDGET_BLOCKED")
+            return
+        if room < n:
+            lay.reasons.append("BUDGET_CAPPED")
+            n = room
+        cost = n * unit
+        pos = HedgePosition(spec.name, expiry, strike, n, price, cost, mkt.day, mark=price)
+        held.append(pos)
+        if self.fills is not None:
+            self.fills.append(_fill(mkt.day, pos, "open", n, price, -cost, self.costs.of(n), f"{spec.name}:ADD"))
+        premiums.append((mkt.day, cost))
+        lay.cash -= cost
+        lay.premium += cost
+        lay.contracts += n
+        lay.action = "add"
+
+    def rows(self, held: list[HedgePosition], premiums: list[tuple[pd.Timestamp, float]]) -> list[dict]:
+        """One row per layer (ROW_COLUMNS)."""
+        s, mkt, nav, day = self.s, self.mkt, self.nav, self.mkt.day
+        used = sum(x for _, x in premiums)
+        budget_pct = 100.0 * used / nav if nav > 0 else math.nan
+        m1, m2 = num(mkt.row.get("vx_m1")), num(mkt.row.get("vx_m2"))
+        contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
+        contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan
+        out = []
+        for spec in self.layers:
+            name, lay = spec.name, self.st[spec.name]
+            mine = [p for p in held if p.layer == name]
+            if lay.action != "add" and mine:
+                lay.shown = (mine[-1].expiry, mine[-1].strike)
+            elif lay.shown is None and setting(s, spec.enabled):
+                lay.shown = mkt.candidate(setting(s, spec.months), setting(s, spec.delta))  # today's candidate
+            expiry, strike = lay.shown if lay.shown else (pd.NaT, math.nan)
+            opt, dlt, fwd, src = mkt.quote(expiry, strike) if strike == strike else (math.nan,) * 3 + ("none",)
+            out.append(
+                {
+                    "date": day,
+                    "layer": name,
+                    "action": lay.action or ("hold" if mine else "none"),
+                    "instrument": INSTRUMENT,
+                    "expiry": expiry,
+                    "strike": strike,
+                    "delta": dlt,
+                    "future_price": fwd,
+                    "future_source": src,
+                    "option_price": opt,
+                    "contracts": lay.contracts,
+                    "contracts_held": sum(p.contracts for p in mine),
+                    "weight_pct_nav": lay.weight,
+                    "premium_pct_nav": 100.0 * lay.premium / nav if nav > 0 else math.nan,
+                    "cash_flow": lay.cash,
+                    "mark_value": sum(p.contracts * p.mark * s.multiplier for p in mine),
+                    "budget_used_pct_nav": budget_pct,
+                    "trigger": lay.trigger,
+                    "trigger_details": lay.details,
+                    "contango_m1_spot": contango_m1,
+                    "contango_m2_m1": contango_m2,
+                    "reasons": lay.reasons,
+                }
+            )
+        return out
+
+
+def _fill(
+    day: pd.Timestamp, p: HedgePosition, event: str, n: int, price: float, cash: float, costs: float, reason: str
+) -> Fill:
+    """One hedge trade for the ledger."""
+    instrument = f"VIX {p.expiry:%Y-%m-%d} {p.strike:g} call"
+    return Fill(day, "hedge", p.position_id, instrument, p.layer, p.expiry, event, n, price, cash, costs, reason)
+
+
+def run_hedge(
+    features: pd.DataFrame,
+    vx: pd.DataFrame,
+    nav: float | pd.Series,
+    s: HedgeSettings | None = None,
+    beta: float | pd.Series = 1.0,
+    book: HedgeBook | None = None,
+    layers: Sequence[LayerSpec] = LAYERS,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Loop `hedge_session` over `features` (index = session dates) with a constant or per-session NAV.
+
+    vx: core.vx_futures rows (trade_date, expiry, price; `settle` is used when `price` is absent).
+    NAV and beta series are aligned to the features index (forward-filled). Cash flows do not feed
+    back into NAV here: the engine (book.py) owns the NAV; this is for tests and a VXTH-style replica.
+    Returns (rows, cash flow per session).
+    """
+    s = s or HedgeSettings()
+    book = book or HedgeBook()
+    index = pd.DatetimeIndex(features.index).normalize()
+    navs = nav.reindex(index).ffill().to_numpy() if isinstance(nav, pd.Series) else [float(nav)] * len(index)
+    betas = beta.reindex(index).ffill().to_numpy() if isinstance(beta, pd.Series) else [float(beta)] * len(index)
+    by_day: dict[pd.Timestamp, dict[pd.Timestamp, float]] = {}
+    if vx is not None and len(vx):
+        col = "price" if "price" in vx.columns else "settle"
+        for td, ex, px in zip(
+            pd.to_datetime(vx["trade_date"]), pd.to_datetime(vx["expiry"]), vx[col].to_numpy(), strict=True
+        ):
+            by_day.setdefault(td.normalize(), {})[ex.normalize()] = float(px)
+    rows: list[dict] = []
+    cash = []
+    for day, rec, n, b in zip(index, features.to_dict("records"), navs, betas, strict=True):
+        book, day_rows, flow = hedge_session(day, rec, by_day.get(day, {}), float(n), book, s, float(b), layers=layers)
+        rows += day_rows
+        cash.append(flow)
+    return pd.DataFrame(rows, columns=ROW_COLUMNS), pd.Series(cash, index=index, name="hedge_cash_flow")

@@ -1,0 +1,125 @@
+"""The monthly option writer behind the Cboe PUT and BXM/BXMD replicas (METHODOLOGY §7).
+
+On each monthly SPX expiration session the expiring option settles at the AM settlement (the
+expiration-day open) and a new one expiring next month's third Friday is sold at the session's close
+at the model mid. PUT: an at-the-money put, fully collateralized in T-bills (the strike's notional).
+BXM: an at-the-money call against the equity sleeve (one call per 100 index units held); BXMD: the
+same with the 30-delta call. Contracts are index units (fractional), as the indices are computed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from vixshield.strategy import options
+from vixshield.strategy.condor import MULTIPLIER, Market, is_roll_day
+from vixshield.strategy.costs import Costs
+from vixshield.strategy.ledger import Fill
+from vixshield.strategy.options import Leg
+
+
+@dataclass(frozen=True)
+class WriterSettings:
+    kind: str = "put"  # "put" (PUT, cash-secured) | "call" (BXM/BXMD, covered by the equity sleeve)
+    delta: float | None = None  # None: at the money; else the strike nearest this |delta| (BXMD: 0.30)
+    strike_step: float = 5.0
+    slippage: float = 0.0  # index points per unit, off the model mid
+    commission_per_contract: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("put", "call"):
+            raise ValueError(f"writer kind must be 'put' or 'call', not {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Written:
+    """The one open short option."""
+
+    position_id: str
+    kind: str
+    strike: float
+    expiry: pd.Timestamp
+    contracts: float
+    entry_price: float
+    entry_date: pd.Timestamp
+    mark: float  # model mid per unit, last session
+
+    @property
+    def value(self) -> float:
+        """Dollars: a short option is a liability."""
+        return -self.contracts * self.mark * MULTIPLIER
+
+
+def strike(m: Market, expiry: pd.Timestamp, s: WriterSettings) -> float:
+    """ATM: PUT sells the highest strike at or below the index, BXM the lowest at or above; else by delta."""
+    if s.delta is None:
+        return options.round_to_grid(m.spot, s.strike_step, "down" if s.kind == "put" else "up")
+    t = m.years(expiry)
+    k, _ = options.strike_for_delta(
+        m.spot, t, m.rate, m.q, m.sigma_atm(expiry), s.delta if s.kind == "call" else -s.delta, s.kind
+    )
+    return options.round_to_grid(k, s.strike_step)
+
+
+def writer_session(
+    m: Market,
+    am_open: float | None,
+    nav: float,
+    equity_value: float,
+    pos: Written | None,
+    s: WriterSettings,
+    fills: list[Fill] | None = None,
+) -> tuple[Written | None, float]:
+    """Settle, mark and roll the short option for one session; returns (position, cash received)."""
+    cash = 0.0
+    if pos is not None and m.day >= pos.expiry:
+        settle = options.settlement_value(pos.expiry, True, am_open, m.spot)
+        paid = pos.contracts * options.intrinsic(settle, pos.strike, pos.kind) * MULTIPLIER
+        cash -= paid
+        _record(fills, m.day, pos, "close", paid / (pos.contracts * MULTIPLIER), -paid, 0.0, f"SETTLED_AT_{settle:.2f}")
+        pos = None
+    elif pos is not None:
+        price, _ = m.price((Leg(pos.kind, pos.strike, 1),), pos.expiry)
+        pos = replace(pos, mark=price if price == price else pos.mark)
+    if pos is None and is_roll_day(m.day) and not math.isnan(m.spot) and nav > 0:
+        expiry = options.monthly_expiry_after(m.day)
+        if math.isnan(m.sigma_atm(expiry)):
+            return pos, cash
+        k = strike(m, expiry, s)
+        price, _ = m.price((Leg(s.kind, k, 1),), expiry)
+        costs = Costs(s.slippage, s.commission_per_contract, multiplier=MULTIPLIER)
+        fill = max(price - costs.spread, 0.0)
+        # PUT: T-bills (NAV incl. the premium) = the strike notional; BXM: one call per 100 index units held
+        n = nav / ((k - fill) * MULTIPLIER) if s.kind == "put" else max(equity_value, 0.0) / (m.spot * MULTIPLIER)
+        if n > 0:
+            received = n * fill * MULTIPLIER - costs.fees(n)
+            pos = Written(f"{s.kind.upper()}-{m.day:%Y%m%d}", s.kind, k, expiry, n, price, m.day, price)
+            cash += received
+            _record(fills, m.day, pos, "open", price, received, costs.of(n), "ROLL_MONTHLY")
+    return pos, cash
+
+
+def _record(
+    fills: list[Fill] | None, day, pos: Written, event: str, price: float, cash: float, costs: float, reason: str
+) -> None:
+    if fills is not None:
+        instrument = f"SPX {pos.expiry:%Y-%m-%d} {pos.strike:g} {pos.kind}"
+        fills.append(
+            Fill(
+                day,
+                "writer",
+                pos.position_id,
+                instrument,
+                None,
+                pos.expiry,
+                event,
+                pos.contracts,
+                price,
+                cash,
+                costs,
+                reason,
+            )
+        )

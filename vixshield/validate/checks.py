@@ -1,0 +1,111 @@
+"""The SQL checks that guard core, features and signals, and the per-symbol rules they share with
+the quarantine.
+
+Checks are SQL files under sql/checks/ that return the offending rows: a check passes when
+its query returns none. Blocking checks stop everything downstream; WARN checks only report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from vixshield.catalog import DAILY_SYMBOLS
+from vixshield.config import ValidationSettings
+from vixshield.store import warehouse
+
+TERM_INDICES = ("^VIX3M", "^VIX6M")  # longer-dated: cannot swing far more than the VIX intraday
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    name: str
+    asset: str
+    blocking: bool
+    description: str
+
+
+@dataclass
+class CheckOutcome:
+    check: SqlCheck
+    failures: int
+    sample: list[dict] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0
+
+    @property
+    def severity(self) -> str:
+        return "ERROR" if self.check.blocking else "WARN"
+
+
+SQL_CHECKS: tuple[SqlCheck, ...] = (
+    SqlCheck("core_one_row_per_session", "core.market_daily", True, "one row per NYSE session, no other dates"),
+    SqlCheck("core_required_fresh", "core.market_daily", True, "SPX and VIX closes exist for the as-of session"),
+    SqlCheck("core_recent_sessions_complete", "core.market_daily", True, "no SPX/VIX gap in the last 20 sessions"),
+    SqlCheck("core_ohlc_consistent", "core.market_daily", True, "low <= open, close <= high after quarantine"),
+    SqlCheck("core_plausible_ranges", "core.market_daily", True, "closes inside the catalog's plausible ranges"),
+    SqlCheck("core_history_gaps", "core.market_daily", False, "sessions missing inside each series' history"),
+    SqlCheck("core_optional_fresh", "core.market_daily", False, "optional series at most 5 sessions behind"),
+    SqlCheck("core_outlier_jumps", "core.market_daily", False, "one-session moves beyond the configured limits"),
+    SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
+    SqlCheck(
+        "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
+    ),
+    SqlCheck("macro_point_in_time", "core.macro_observations", True, "no macro value known after the as-of"),
+    SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
+    SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
+    SqlCheck("regime_covers_vix_sessions", "features.regime", True, "a regime for every session with a VIX close"),
+    SqlCheck("signals_cover_sessions", "signals.condor_plan", True, "one plan row per session with SPX and VIX"),
+    SqlCheck(
+        "signals_plan_sane",
+        "signals.condor_plan",
+        True,
+        "legs ordered and on the grid, credit and max loss consistent, sizing within budget",
+    ),
+    SqlCheck(
+        "backtest_accounting",
+        "backtest.metrics",
+        True,
+        "latest run: NAV change = equity P&L + interest + trade P&L per strategy; every trade closed or open",
+    ),
+)
+CHECKS_BY_ASSET: dict[str, list[SqlCheck]] = {}
+for _c in SQL_CHECKS:
+    CHECKS_BY_ASSET.setdefault(_c.asset, []).append(_c)
+
+
+def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
+    """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only) to SQL."""
+    rules = pd.DataFrame(
+        [
+            {
+                "symbol": s.symbol,
+                "lo": s.plausible[0],
+                "hi": s.plausible[1],
+                "ohlc": s.ohlc,
+                "term_index": s.symbol in TERM_INDICES,
+            }
+            for s in DAILY_SYMBOLS
+        ]
+    )
+    with warehouse.registered(conn, "_rules", rules):
+        conn.execute("CREATE OR REPLACE TEMP TABLE symbol_rules AS SELECT * FROM _rules")
+
+
+def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> None:
+    conn.execute("SET VARIABLE as_of = ?::DATE", [as_of])
+    conn.execute("SET VARIABLE max_jump_spx = ?", [settings.max_jump_spx])
+    conn.execute("SET VARIABLE max_jump_vol = ?", [settings.max_jump_vol_index])
+    register_rules(conn)
+
+
+def run_check(conn: duckdb.DuckDBPyConnection, check: SqlCheck, sample_rows: int = 10) -> CheckOutcome:
+    """Run one SQL check (variables must be set: see `set_variables`)."""
+    offenders = conn.execute(warehouse.sql_text(f"checks/{check.name}.sql")).df()
+    sample = offenders.head(sample_rows).astype(str).to_dict("records")
+    return CheckOutcome(check, len(offenders), sample)
