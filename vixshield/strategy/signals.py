@@ -86,7 +86,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 def engine_digest(settings: BookSettings) -> str:
     h = hashlib.sha256(METHODOLOGY_VERSION.encode())
     h.update(settings_json(settings).encode())
-    for name in ENGINE_MODULES:
+    for name in ENGINE_MODULES:  # the path too: the pickled state names its classes by module
+        h.update(name.encode())
         h.update((PACKAGE_DIR / f"{name}.py").read_bytes())
     return h.hexdigest()[:32]
 
@@ -125,7 +126,10 @@ def _stored_state(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> tu
         return None, f"the features end before the stored state ({last}): a replay further back"
     if inputs != inputs_digest(conn, last):
         return None, f"inputs up to {last} changed (a revision)"
-    return pickle.loads(blob), f"resumed after {last}"
+    try:
+        return pickle.loads(blob), f"resumed after {last}"
+    except Exception as exc:  # a state the code can no longer read is a cache miss, never an error
+        return None, f"the stored state could not be read ({type(exc).__name__}): a replay"
 
 
 def update_signals(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> SignalUpdate:
