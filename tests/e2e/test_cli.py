@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import duckdb
+import polars as pl
 import pytest
 
 from tests.conftest import REPO
@@ -113,7 +114,7 @@ def test_query_cannot_change_the_warehouse(cli_home):
 
 def test_the_readme_reader_snippet_runs_as_written(cli_built, tmp_path, monkeypatch):
     """The README's "Reading the tables from an app" code, run verbatim from a folder whose
-    data/ is a built home: it reads the plan with DuckDB and the Parquet file with pandas."""
+    data/ is a built home: it reads the plan with DuckDB and the Parquet files with pyarrow and polars."""
     readme = (REPO / "README.md").read_text()
     start = readme.index("```python\nimport duckdb, json, pathlib")
     code = readme[start + len("```python\n") : readme.index("```", start + 3)]
@@ -122,6 +123,8 @@ def test_the_readme_reader_snippet_runs_as_written(cli_built, tmp_path, monkeypa
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["plan"][0].isoformat() == scope["manifest"]["as_of"] == "2024-03-28"
-    last = scope["condor_plan"].sort_values("date").iloc[-1]
-    assert len(scope["condor_plan"]) > 100 and last["date"] == scope["plan"][0]  # a DATE column, read as dates
+    condor_plan = scope["condor_plan"].to_pandas()
+    last = condor_plan.sort_values("date").iloc[-1]
+    assert len(condor_plan) > 100 and last["date"] == scope["plan"][0]  # a DATE column, read as dates
+    assert scope["regimes"]["date"].dtype == pl.Date and len(scope["regimes"]) == len(condor_plan)
     scope["conn"].close()
