@@ -9,6 +9,7 @@ from assets.features import features_daily, features_regime
 from assets.publish import published
 from assets.raw import raw_assets
 from assets.signals import signal_tables
+from assets.tickets import ticket_table
 from pipelines.resources import default_resources
 from vixshield import calendars
 
@@ -43,6 +44,7 @@ defs = dg.Definitions(
         features_daily,
         features_regime,
         signal_tables,
+        ticket_table,
         published,
         backtest_tables,
         backtest_ablation,
