@@ -326,8 +326,9 @@ def _seconds(text: str) -> float:
 def cmd_signals(args) -> int:
     """The day's plan: regime, condor plan or why none, actions on open condors, hedge layers."""
     from vixshield import report, signals
+    from vixshield.serve.plans import with_symbols
 
-    plan, rc = _on_snapshot(args, lambda conn: signals.plan_for(conn, args.date))
+    plan, rc = _on_snapshot(args, lambda conn: with_symbols(conn, signals.plan_for(conn, args.date)))
     if rc:
         return rc
     if args.format == "json":

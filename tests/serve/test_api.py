@@ -44,6 +44,9 @@ def test_every_endpoint_answers_from_the_snapshot(home, built):
         status, plan = get_json(url + "/api/plan/latest")
         assert status == 200 and plan["date"] == str(last)
         assert {"regime", "condor_plan", "actions", "hedge_layers", "book"} <= set(plan)
+        symbols = [leg["occ_symbol"] for leg in plan["condor_plan"]["legs"]]
+        assert len(symbols) == 4 and all(s.startswith("SPXW  ") and len(s) == 21 for s in symbols)
+        assert all(h["occ_symbol"].startswith("VIX   ") for h in plan["hedge_layers"])
         status, dated = get_json(url + f"/api/plan/{first}")
         assert status == 200 and dated["date"] == str(first) and dated["condor_plan"]["date"] == str(first)
 

@@ -36,6 +36,7 @@ from starlette.routing import Route
 from vixshield import publish
 from vixshield.serve import tickets as ticket_mod
 from vixshield.serve import today
+from vixshield.serve.plans import with_symbols
 
 SERVED_SCHEMAS = ("features", "signals", "backtest")
 DEFAULT_LIMIT = 1000
@@ -258,7 +259,7 @@ def create_app(home: str | Path) -> Starlette:
             from vixshield import signals
 
             try:
-                return _json(signals.plan_for(cur, None if day is None else day.isoformat()))
+                return _json(with_symbols(cur, signals.plan_for(cur, None if day is None else day.isoformat())))
             except LookupError as exc:
                 raise NotFound(str(exc)) from exc
 
