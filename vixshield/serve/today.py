@@ -323,7 +323,10 @@ def _spx_year(conn, day) -> str:
 
 def _freshness(conn, day) -> str:
     queries = [  # the latest observation of each series, and when it was fetched
-        ("SELECT source, symbol, max(date), max(fetched_at) FROM raw.daily_bars GROUP BY ALL", "raw.daily_bars"),
+        ("SELECT source, symbol, max(date), max(fetched_at) FROM raw.daily_bars WHERE symbol LIKE '^%' GROUP BY ALL",
+         "raw.daily_bars"),
+        ("SELECT source, 'breadth universe (' || count(DISTINCT symbol) || ' symbols)', max(date), max(fetched_at) "
+         "FROM raw.daily_bars WHERE symbol NOT LIKE '^%' GROUP BY ALL", "raw.daily_bars"),
         ("SELECT source, series_id, max(available_date), max(fetched_at) FROM raw.macro_observations GROUP BY ALL",
          "raw.macro_observations"),
         ("SELECT source, 'VX futures', max(trade_date), max(fetched_at) FROM raw.vx_futures GROUP BY ALL",
@@ -336,11 +339,16 @@ def _freshness(conn, day) -> str:
         for source, what, last, fetched in conn.execute(sql).fetchall():
             lag = (day - last).days if isinstance(last, dt.date) else None
             when = fetched.strftime("%Y-%m-%d %H:%M") if fetched else "-"
-            rows.append([_e(source), _e(what), _e(last), _num(lag, "{:,} days"), _e(when)])
+            state = (
+                "-"
+                if lag is None
+                else ("current" if lag == 0 else f"{abs(lag):,} days {'behind' if lag > 0 else 'ahead'}")
+            )
+            rows.append([_e(source), _e(what), _e(last), state, _e(when)])
     rows.sort(key=lambda r: (r[0], r[1]))
     return (
         '<section id="freshness"><h2>Data freshness</h2>'
-        + _table(["source", "series", "latest", "behind the as-of", "fetched (UTC)"], rows, (3,))
+        + _table(["source", "series", "latest", "vs the as-of session", "fetched (UTC)"], rows, (3,))
         + "</section>"
     )
 
