@@ -13,6 +13,8 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, order_by: str, e
     ).fetchall()
     rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     preview = conn.execute(f"SELECT * FROM {table} ORDER BY {order_by} DESC LIMIT 5").df()
+    for col in (c for c, t in cols if t == "DATE"):  # pandas shows DATE as a midnight timestamp; keep the date
+        preview[col] = preview[col].dt.strftime("%Y-%m-%d")
     return {
         "dagster/row_count": dg.MetadataValue.int(int(rows)),
         "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(c, t) for c, t in cols]),

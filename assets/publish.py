@@ -9,7 +9,9 @@ from dagster_duckdb import DuckDBResource
 from vixshield import METHODOLOGY_VERSION
 from vixshield.serve import publish
 
-SIGNAL_KEYS = [dg.AssetKey(["signals", t]) for t in ("condor_plan", "condor_actions", "hedge_layers", "book_daily")]
+SIGNAL_KEYS = [
+    dg.AssetKey(["signals", t]) for t in ("condor_plan", "condor_actions", "hedge_layers", "book_daily", "tickets")
+]
 
 
 @dg.asset(
@@ -24,7 +26,12 @@ def published(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.M
     db = Path(duckdb.database)
     with duckdb.get_connection() as conn:
         as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
-    manifest = publish.publish(db, db.parent, context.run.run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES)
+    from vixshield.serve import today
+
+    manifest = publish.publish(
+        db, db.parent, context.run.run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES,
+        export_all=True, page=today.render_page,
+    )  # fmt: skip
     return dg.MaterializeResult(
         metadata={
             "snapshot": dg.MetadataValue.path(str(publish.snapshot_path(db.parent))),

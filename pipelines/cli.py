@@ -310,7 +310,9 @@ def cmd_query(args) -> int:
     elif args.format == "json":
         print(frame.to_json(orient="records", date_format="iso"))
     else:
-        print(frame.to_string(index=False, max_rows=args.max_rows))
+        from vixshield.serve.formats import readable
+
+        print(readable(frame).to_string(index=False, max_rows=args.max_rows))
     return 0
 
 
@@ -328,20 +330,53 @@ def _seconds(text: str) -> float:
 def cmd_signals(args) -> int:
     """The day's plan: regime, condor plan or why none, actions on open condors, hedge layers."""
     from vixshield.serve import plan_text
+    from vixshield.serve.plans import with_symbols
     from vixshield.strategy import signals
 
-    plan, rc = _on_snapshot(args, lambda conn: signals.plan_for(conn, args.date))
+    plan, rc = _on_snapshot(args, lambda conn: with_symbols(conn, signals.plan_for(conn, args.date)))
     if rc:
         return rc
     if args.format == "json":
         print(json.dumps(plan, indent=2, default=str))
     elif args.format == "csv":
-        import pandas as pd
+        from vixshield.serve.formats import plan_long_csv
 
-        row = {"regime": (plan["regime"] or {}).get("regime"), **plan["condor_plan"]}
-        pd.DataFrame([row]).to_csv(sys.stdout, index=False)
+        sys.stdout.write(plan_long_csv(plan))
     else:
         print(plan_text.render(plan))
+    return 0
+
+
+def cmd_tickets(args) -> int:
+    """The session's order tickets (default: the latest) as JSON, CSV (one row per leg) or an IBKR basket."""
+    from vixshield.serve import tickets
+
+    if args.date:
+        try:
+            dt.date.fromisoformat(args.date)
+        except ValueError:
+            print(f"error: --date {args.date!r} is not a date; write it as YYYY-MM-DD", file=sys.stderr)
+            return 2
+    got, rc = _on_snapshot(args, lambda conn: tickets.read_tickets(conn, args.date))
+    if rc:
+        return rc
+    day, rows = got
+    if not rows:
+        print(f"no orders for the session after {day}", file=sys.stderr)
+    sys.stdout.write(tickets.render(rows, args.format) + ("\n" if args.format == "json" else ""))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    """The read-only HTTP API and today page over the published snapshot."""
+    from vixshield.serve import api, publish
+
+    home = _home(args)
+    if not publish.snapshot_path(home).exists():
+        print(f"error: no published snapshot under {home}; run `vixshield run` first", file=sys.stderr)
+        return 2
+    print(f"serving {publish.snapshot_path(home)} at http://{args.host}:{args.port}/ (read-only)", file=sys.stderr)
+    api.serve(home, args.host, args.port)
     return 0
 
 
@@ -433,7 +468,12 @@ def cmd_backtest(args) -> int:
     if result.report is not None:
         print(f"report: {result.report.html}")
     if publish.read_manifest(home) is not None:  # readers (query, apps) see the new backtest.* rows
-        publish.publish(db_path, home, result.run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES)
+        from vixshield.serve import today
+
+        publish.publish(
+            db_path, home, result.run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES,
+            export_all=True, page=today.render_page,
+        )  # fmt: skip
         print(f"published {publish.snapshot_path(home)}")
     return 0
 
@@ -505,6 +545,15 @@ def build_parser() -> argparse.ArgumentParser:
     sig.add_argument("--date", help="YYYY-MM-DD (default: the latest session)")
     sig.add_argument("--format", choices=("table", "json", "csv"), default="table")
     sig.set_defaults(func=cmd_signals)
+
+    tk = sub.add_parser("tickets", help="print the order tickets of a session (OCC symbols, sides, limits)")
+    tk.add_argument("--date", help="YYYY-MM-DD signal session (default: the latest); orders are for the next session")
+    tk.add_argument("--format", choices=("json", "csv", "ib"), default="json", help="ib: Interactive Brokers basket")
+    tk.set_defaults(func=cmd_tickets)
+    sv = sub.add_parser("serve", help="serve the today page and a read-only JSON API over the published snapshot")
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=int, default=8321)
+    sv.set_defaults(func=cmd_serve)
 
     bt = sub.add_parser("backtest", help="replay the book over history per strategy; metrics, trades, report")
     bt.add_argument(

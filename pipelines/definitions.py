@@ -10,6 +10,7 @@ from assets.publish import published
 from assets.raw import raw_assets
 from assets.resources import default_resources
 from assets.signals import signal_tables
+from assets.tickets import ticket_table
 from vixshield import calendars
 
 daily_job = dg.define_asset_job(
@@ -43,6 +44,7 @@ defs = dg.Definitions(
         features_daily,
         features_regime,
         signal_tables,
+        ticket_table,
         published,
         backtest_tables,
         backtest_ablation,

@@ -38,6 +38,7 @@ EXPECTED_ASSETS = {
     "signals/condor_actions",
     "signals/hedge_layers",
     "signals/book_daily",
+    "signals/tickets",
     "meta/published",
     "backtest/runs",
     "backtest/equity",

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -62,6 +62,10 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "signals.hedge_layers",
     "signals.book_daily",
 )
+# With export_all, every table of these schemas also gets a Parquet file (listed under "exported" in the
+# manifest): backtest.*, signals.tickets and whatever lands there next, beyond the contract's tables.
+EXPORT_SCHEMAS = ("features", "signals", "backtest")
+PAGE = "today.html"  # the today page (vixshield/serve/today.py), rendered from the new snapshot
 _TMP_PREFIX = ".publish-"  # .publish-<pid>-<hex>.<final name>: the pid lets a later publish clean up
 _TMP_RE = re.compile(r"^\.publish-(\d+)-[0-9a-f]+\.")
 _TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -374,6 +378,8 @@ def publish(
     as_of: dt.date | str | None,
     methodology_version: str,
     tables: Sequence[str],
+    export_all: bool = False,
+    page: Callable[[duckdb.DuckDBPyConnection, dict], str] | None = None,
 ) -> dict:
     """Publish the working warehouse as `home/published/`: the DuckDB snapshot, one Parquet file per
     table in `tables` ("schema.table"), and manifest.json. Returns the manifest written.
@@ -381,6 +387,8 @@ def publish(
     Holds a read-write connection to `working_db` throughout, so no other process can change the
     file while it is copied (and two publishes of one warehouse cannot interleave). Raises
     PublishError, leaving the previous publication untouched, when anything fails.
+    export_all: also write Parquet for every other table in EXPORT_SCHEMAS. page: renders the today page
+    from the new snapshot (read-only) and the run's facts; it is published as PAGE with the rest.
     """
     working_db, folder = Path(working_db), published_dir(home)
     bad = [t for t in tables if not _TABLE_RE.match(t)]
@@ -405,7 +413,10 @@ def publish(
             missing = [t for t in tables if t not in counts]
             if missing:
                 raise PublishError(f"cannot publish {missing}: no such table in {working_db}")
-            for table in tables:
+            exported = list(tables)
+            if export_all:
+                exported += [t for t in counts if t.split(".")[0] in EXPORT_SCHEMAS and t not in exported]
+            for table in exported:
                 final = parquet_path(home, table)
                 tmp = _tmp_for(final, tag)
                 pairs.append((tmp, final))
@@ -425,13 +436,24 @@ def publish(
                     raise PublishError(f"the copied snapshot {tmp} does not match {working_db}; not published")
             with _step("hashing", tmp):
                 files[SNAPSHOT] = _file_entry(tmp)
+            facts = {"run_id": run_id, "as_of": as_of.isoformat() if isinstance(as_of, dt.date) else as_of}
+            facts["published_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            if page is not None:
+                snap, final = tmp, published_dir(home) / PAGE
+                tmp = _tmp_for(final, tag)
+                pairs.append((tmp, final))
+                with _step("rendering the today page", tmp), duckdb.connect(str(snap), read_only=True) as view:
+                    tmp.write_text(page(view, facts))
+                    _fsync(tmp)
+                    files[PAGE] = _file_entry(tmp)
             manifest = {
                 "run_id": run_id,
                 "as_of": as_of.isoformat() if isinstance(as_of, dt.date) else as_of,
                 "methodology_version": methodology_version,
                 "vixshield_version": vixshield.__version__,
-                "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "published_at": facts["published_at"],
                 "tables": list(tables),
+                "exported": exported,
                 "row_counts": counts,
                 "files": files,
                 "storage_version": STORAGE_VERSION,

@@ -819,8 +819,57 @@ def render_sql(text: str) -> str:
     return text
 
 
+# --- signals for traders: the day's actions as orders, and which listed product each program trades -
+
+_LEGS = (
+    'STRUCT(occ_symbol VARCHAR, root VARCHAR, expiry DATE, "right" VARCHAR, strike DOUBLE, side VARCHAR, '
+    "ratio INTEGER, mid DOUBLE)[]"
+)
+TRADES: tuple[Table, ...] = (
+    Table(
+        "signals.tickets",
+        "Order tickets for every action of the book: open, close, roll, adjust; hedge add, monetize, remove.",
+        (
+            _v("ticket_id", "one ticket per order"),
+            _v("group_id", "tickets sent together (a roll: the close and the open)"),
+            _date("date", "the session whose close decided it"),
+            _date("trade_date", "the session it is meant to fill on (the next one)"),
+            _v("kind", "open, close, roll_close, roll_open, adjust, hedge_add, hedge_monetize, hedge_remove"),
+            _v("position_id", "the condor it concerns, if any"),
+            _v("layer", "the hedge layer it concerns, if any"),
+            _v("strategy", "the book's program"),
+            Column("quantity", _I, "contracts (condors or calls)"),
+            _v("order_type", "LMT"),
+            _v("price_effect", "credit or debit"),
+            _d("mid_price", "model mid of the whole order, per contract"),
+            _d("limit_price", "mid moved by the spread model, rounded to the tick against the trader"),
+            _v("time_in_force", "DAY"),
+            Column("legs", _LEGS, "the legs: OCC symbol, root, expiry, right, strike, side, ratio, model mid"),
+            _REASONS,
+            _SIGNAL_MV,
+        ),
+        ("ticket_id",),
+        on_connect=False,
+    ),
+    Table(
+        "signals.instruments",
+        "The listed product each program trades: option root, settlement style and multiplier.",
+        (
+            _v("program", "condor or hedge"),
+            _v("root", "OCC root: SPXW, SPX or VIX"),
+            _v("settlement", "AM (special opening quotation) or PM (the close)"),
+            _d("multiplier", "dollars per index point"),
+            _v("description"),
+        ),
+        ("program",),
+        on_connect=False,
+    ),
+)
+
 # Every declared table, in the order the data dictionary lists them.
-TABLES: dict[str, Table] = {t.name: t for t in (*FEATURES, *SIGNALS, *(f.table for f in FAMILIES), *META, *BACKTEST)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (*FEATURES, *SIGNALS, *TRADES, *(f.table for f in FAMILIES), *META, *BACKTEST)
+}
 SCHEMAS = ("raw", "meta", "core", "backtest")  # created on connect; features and signals by their writers
 SCHEMA_VERSION = 2  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration
 

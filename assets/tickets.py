@@ -1,0 +1,31 @@
+"""signals/tickets: the day's actions as broker orders, with OCC symbols on every leg (and the
+signals.condor_legs / hedge_legs views apps read symbols from). Runs after the signal tables."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.metadata import table_metadata
+from assets.resources import VixShieldResource
+from vixshield import METHODOLOGY_VERSION
+from vixshield.serve import tickets
+
+SIGNAL_KEYS = [dg.AssetKey(["signals", t]) for t in ("condor_plan", "condor_actions", "hedge_layers")]
+
+
+@dg.asset(
+    key=["signals", "tickets"],
+    group_name="signals",
+    kinds={"duckdb", "python"},
+    deps=[*SIGNAL_KEYS, dg.AssetKey(["features", "daily"])],
+    description="One order ticket per action (open, close, roll, adjust, hedge add/monetize/remove): legs with "
+    "OCC symbols and sides, quantity, DAY limit from the model mid and the spread model, reasons.",
+)
+def ticket_table(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource
+) -> dg.MaterializeResult:
+    settings = tickets.TicketSettings.from_book(vixshield.settings().book)
+    with duckdb.get_connection() as conn:
+        frame = tickets.build_tickets(conn, settings)
+        tickets.write_tickets(conn, frame, settings, METHODOLOGY_VERSION)
+        context.log.info(f"tickets: {len(frame)} over all sessions; condor root {settings.condor_root}")
+        return dg.MaterializeResult(metadata=table_metadata(conn, tickets.TABLE, "date, ticket_id"))
