@@ -79,7 +79,7 @@ def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name=f"sql_checks_{asset.replace('.', '_')}")
     def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
         with duckdb.get_connection() as conn:
-            as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
+            as_of = warehouse.as_of(conn)
             rules.set_variables(conn, as_of, vixshield.settings().validation)
             for check in checks:
                 out = rules.run_check(conn, check)

@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from vixshield import METHODOLOGY_VERSION
 from vixshield.serve import publish
+from vixshield.store import warehouse
 
 SIGNAL_KEYS = [
     dg.AssetKey(["signals", t]) for t in ("condor_plan", "condor_actions", "hedge_layers", "book_daily", "tickets")
@@ -25,7 +26,7 @@ SIGNAL_KEYS = [
 def published(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     db = Path(duckdb.database)
     with duckdb.get_connection() as conn:
-        as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
+        as_of = warehouse.as_of(conn)
     from vixshield.serve import today
 
     manifest = publish.publish(

@@ -182,7 +182,7 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     checks = conn.execute(
         "SELECT severity, passed, count(*) FROM meta.check_results WHERE run_id = ? GROUP BY ALL", [run_id]
     ).fetchall()
-    as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0] if "core.sessions" in counts else None
+    as_of = warehouse.as_of(conn)
     status = "success" if result.success else "failure"
     conn.execute(
         "UPDATE meta.runs SET finished_at = ?, status = ?, as_of = ?, row_counts = ? WHERE run_id = ?",
@@ -442,7 +442,7 @@ def cmd_backtest(args) -> int:
                 workers=args.workers,
                 progress=say,
             )
-            as_of = conn.execute("SELECT max(date) FROM core.sessions").fetchone()[0]
+            as_of = warehouse.as_of(conn)
     except (ValueError, LookupError, duckdb.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

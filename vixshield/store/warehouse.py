@@ -30,6 +30,14 @@ def sql_text(relative: str) -> str:
     return contract.render_sql((SQL_DIR / relative).read_text())
 
 
+def as_of(conn: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The session the warehouse stands on: the last of core.sessions (None before the first build)."""
+    tables = conn.execute("SELECT 1 FROM duckdb_tables() WHERE schema_name = 'core' AND table_name = 'sessions'")
+    if not tables.fetchall():
+        return None
+    return conn.execute("SELECT max(date) FROM core.sessions").fetchall()[0][0]
+
+
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if not read_only:
