@@ -45,7 +45,7 @@ def test_sample_builds_from_nothing_and_a_rerun_adds_no_rows(tmp_path):
 def test_files_run_prints_a_summary_and_query_reads_the_result(cli_built):
     home = cli_built.home
     assert "rows per table:" in cli_built.log and "core.market_daily" in cli_built.log
-    assert "checks 26 passed, 0 warned, 0 failed" in cli_built.log
+    assert "checks 27 passed, 0 warned, 0 failed" in cli_built.log
     q = vixshield(
         home,
         "query",

@@ -32,13 +32,25 @@ WHERE m.available_date <= getvariable('as_of')
 ORDER BY m.series_id, m.observation_date;
 
 -- Event calendars look ahead by design: a scheduled FOMC meeting or CPI release is known about a
--- year before it happens, an unscheduled decision only on its day. `known_from` says which.
+-- year before it happens, an unscheduled decision only on its day. `known_from` says which. A blank
+-- `scheduled` flag is not a default: it is resolved from the Fed's meeting calendar that ships with
+-- the package (temp table fomc_calendar); a decision that calendar does not list is taken as
+-- unscheduled, so it is never known before its day (check events_schedule_unknown lists these).
 CREATE OR REPLACE TABLE core.events AS
+WITH resolved AS (
+    SELECT e.date, e.kind,
+           coalesce(e.scheduled, c.scheduled, FALSE) AS scheduled,
+           CASE WHEN e.scheduled IS NOT NULL THEN 'source'
+                WHEN c.scheduled IS NOT NULL THEN 'calendar'
+                ELSE 'unknown' END AS scheduled_from
+    FROM raw.events e
+    LEFT JOIN fomc_calendar c ON e.kind = 'fomc' AND c.date = e.date
+)
 SELECT date, kind, scheduled,
-       CASE WHEN coalesce(scheduled, true) THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END AS known_from
-FROM raw.events
-WHERE (CASE WHEN coalesce(scheduled, true) THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END)
-      <= getvariable('as_of')
+       CASE WHEN scheduled THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END AS known_from,
+       scheduled_from
+FROM resolved
+WHERE (CASE WHEN scheduled THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END) <= getvariable('as_of')
 ORDER BY date, kind;
 
 -- Breadth inputs: closes of the configured universe (temp table breadth_universe) and the vendor
