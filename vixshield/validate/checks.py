@@ -57,9 +57,7 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
     ),
     SqlCheck("macro_point_in_time", "core.macro_observations", True, "no macro value known after the as-of"),
-    SqlCheck(
-        "events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"
-    ),
+    SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
     SqlCheck("regime_covers_vix_sessions", "features.regime", True, "a regime for every session with a VIX close"),
