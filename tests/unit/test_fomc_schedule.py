@@ -8,8 +8,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from vixshield import calendars, schemas, validation, warehouse
+from vixshield import calendars
 from vixshield.config import ValidationSettings
+from vixshield.store import schemas, warehouse
+from vixshield.validate import checks, core_tables
 
 # as the market bundle's events file has them: flags blank from 2019 on
 FILE_ROWS = {"2020-01-29": None, "2020-03-03": None, "2020-03-15": None, "2020-03-19": None, "2020-04-29": True}
@@ -35,7 +37,7 @@ def conn(tmp_path):
 
 
 def core_events(conn, as_of: str) -> dict[str, tuple]:
-    validation.build_core(conn, dt.date.fromisoformat(as_of), ValidationSettings())
+    core_tables.build_core(conn, dt.date.fromisoformat(as_of), ValidationSettings())
     rows = conn.execute("SELECT date::VARCHAR, scheduled, known_from::VARCHAR, scheduled_from FROM core.events")
     return {d: (s, k, f) for d, s, k, f in rows.fetchall()}
 
@@ -47,9 +49,9 @@ def test_blank_flags_are_resolved_from_the_fed_calendar_and_otherwise_taken_as_u
     assert events["2020-03-15"] == (False, "2020-03-15", "calendar")
     assert events["2020-03-19"] == (False, "2020-03-19", "unknown")  # in no calendar: never known early
     assert events["2020-04-29"] == (True, "2019-04-30", "source")  # 365 days back across 2020-02-29
-    check = next(c for c in validation.SQL_CHECKS if c.name == "events_schedule_unknown")
-    validation.set_variables(conn, dt.date(2020, 6, 30), ValidationSettings())
-    outcome = validation.run_check(conn, check)
+    check = next(c for c in checks.SQL_CHECKS if c.name == "events_schedule_unknown")
+    checks.set_variables(conn, dt.date(2020, 6, 30), ValidationSettings())
+    outcome = checks.run_check(conn, check)
     assert not check.blocking and outcome.failures == 1 and outcome.sample[0]["date"] == "2020-03-19"
 
 
