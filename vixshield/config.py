@@ -170,8 +170,8 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.condor.max_dte": Annotated[int, AtLeastOne],
     "book.condor.short_delta": Annotated[float, OtmDelta],
     "book.condor.long_delta": Annotated[float, OtmDelta],
-    "book.condor.wing_min": Annotated[float, Positive],
-    "book.condor.wing_max": Annotated[float, Positive],
+    "book.condor.wing_min_pct": Annotated[float, Field(ge=0, lt=1)],  # of spot
+    "book.condor.wing_max_pct": Annotated[float, Share],  # of spot; 1.0 = uncapped
     "book.condor.strike_step": Annotated[float, Positive],
     "book.condor.max_new_per_week": Annotated[int, NonNegative],
     "book.condor.max_open": Annotated[int, NonNegative],
@@ -239,7 +239,7 @@ ORDERED: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("min_dte", "target_dte", False),
         ("target_dte", "max_dte", False),
         ("roll_dte", "min_dte", True),  # else a new condor would be rolled on entry
-        ("wing_min", "wing_max", False),
+        ("wing_min_pct", "wing_max_pct", True),
         ("risk_per_condor", "max_total_risk", False),
     ),
     "book.hedge": (("l1_ivts_off", "l1_ivts_on", False),),  # hysteresis: off below on

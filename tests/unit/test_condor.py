@@ -7,6 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
+from tests.floats import REL
 from vixshield.strategy.condor import (
     MULTIPLIER,
     CndrReplica,
@@ -69,7 +70,7 @@ def test_candidate_is_a_placeable_45_dte_16_delta_condor():
     assert c["long_put"] < c["short_put"] < 2900 < c["short_call"] < c["long_call"]
     assert all(c[k] % 5 == 0 for k in ("long_put", "short_put", "short_call", "long_call"))
     assert abs(c["short_put_delta"] + 0.16) < 0.02 and abs(c["short_call_delta"] - 0.16) < 0.02
-    assert 25 <= c["put_width"] <= 100 and 25 <= c["call_width"] <= 100
+    assert abs(c["long_put_delta"] + 0.05) < 0.01 and abs(c["long_call_delta"] - 0.05) < 0.01  # wings are deltas
     assert 0 < c["credit"] < max(c["put_width"], c["call_width"])
     assert c["credit"] == pytest.approx(c["credit_mid"] - 0.40)  # mid - 0.10 per leg
     assert c["max_loss"] == pytest.approx((max(c["put_width"], c["call_width"]) - c["credit"]) * MULTIPLIER)
@@ -84,10 +85,42 @@ def test_bearish_divergence_moves_the_put_short_out_and_halves_its_wing():
     plain = candidate(market(), S)
     mod = candidate(market(bearish_divergence_active=True), S)
     assert mod["short_put"] < plain["short_put"] and abs(mod["short_put_delta"] + 0.10) < 0.02
-    assert mod["put_width"] == pytest.approx(math.ceil(min(max(plain["put_width"], 25), 100) / 2 / 5) * 5, abs=5)
+    # half the distance from the moved short to the 5-delta strike (plain's long put), rounded up to the grid
+    assert mod["put_width"] == math.ceil((mod["short_put"] - plain["long_put"]) / 2 / 5) * 5
     assert mod["short_call"] == plain["short_call"] and mod["divergence_modifier"] == "bearish"
     off = candidate(market(bearish_divergence_active=True), CondorSettings(divergence_modifier=False))
     assert off["short_put"] == plain["short_put"]
+
+
+def _hand_put_delta(spot: float, strike: float, days: int, r: float, q: float, sigma_atm: float) -> float:
+    """METHODOLOGY §4 by hand: the two-slope smile at the strike, then e^{-qT}(N(d1) - 1)."""
+    t = days / 365
+    fwd = spot * math.exp((r - q) * t)
+    z = math.log(strike / fwd) / (sigma_atm * math.sqrt(t))
+    vol = sigma_atm * (1 - 0.25 * z)  # put side, inside the [0.5, 2.5] clip
+    d1 = (math.log(spot / strike) + (r - q) * t) / (vol * math.sqrt(t)) + vol * math.sqrt(t) / 2
+    return -math.exp(-q * t) * 0.5 * math.erfc(d1 / math.sqrt(2))
+
+
+def test_long_put_sits_at_the_rule_delta_not_at_a_point_cap_at_todays_spx():
+    """At SPX 7400 and a flat 15 VIX the 5-delta put lies ~600 points below spot, far beyond the old
+    100-point cap (whose long put sat near 10 delta). The long put is the grid strike whose hand-computed
+    delta is nearest -0.05, and the plan reports that delta."""
+    spot, vol = 7400.0, 15.0
+    m = Market.from_row(DAY, {**row(spot=spot), "vix9d": vol, "vix": vol, "vix3m": vol, "vix6m": vol}, S)
+    c = candidate(m, S)
+    days, sigma_atm = c["dte"], 0.80 * vol / 100
+    hand = {
+        k: _hand_put_delta(spot, k, days, 0.02, 0.018, sigma_atm)
+        for k in (c["long_put"] - 5, c["long_put"], c["long_put"] + 5)
+    }
+    assert c["long_put_delta"] == pytest.approx(hand[c["long_put"]], rel=REL)
+    assert abs(hand[c["long_put"]] + 0.05) <= min(
+        abs(hand[c["long_put"] - 5] + 0.05), abs(hand[c["long_put"] + 5] + 0.05)
+    )
+    assert c["put_width"] > 300  # what the rule's delta asks for at this level
+    capped = candidate(m, replace(S, wing_max_pct=0.02))  # a cap is a fraction of spot: 148 points here
+    assert capped["put_width"] == 150 and capped["long_put_delta"] < -0.05
 
 
 @pytest.mark.parametrize(

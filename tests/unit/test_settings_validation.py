@@ -82,7 +82,7 @@ def test_every_error_of_a_file_is_reported_at_once(tmp_path):
     [
         ("book:\n  condor: {long_delta: 0.2}\n", "book.condor.long_delta (0.2) must be below book.condor.short_delta"),
         ("book:\n  condor: {min_dte: 50}\n", "book.condor.min_dte (50) must be at most book.condor.target_dte (45)"),
-        ("book:\n  condor: {wing_min: 150}\n", "book.condor.wing_min (150) must be at most book.condor.wing_max"),
+        ("book:\n  condor: {wing_min_pct: 0.2, wing_max_pct: 0.1}\n", "book.condor.wing_min_pct (0.2) must be below"),
         ("book:\n  condor: {roll_dte: 40}\n", "book.condor.roll_dte (40) must be below book.condor.min_dte (35)"),
         ("book:\n  hedge: {l1_ivts_off: 1.0}\n", "book.hedge.l1_ivts_off (1) must be at most book.hedge.l1_ivts_on"),
         ("book:\n  hedge: {l0_bands: [[30, 1], [15, 0]]}\n", "book.hedge.l0_bands must be ordered"),
@@ -202,9 +202,9 @@ def test_defaults_are_the_methodology_defaults():
     )
     c = s.book.condor
     assert (c.target_dte, c.min_dte, c.max_dte, c.short_delta, c.long_delta) == (45, 35, 60, 0.16, 0.05)
-    assert (c.wing_min, c.wing_max, c.max_new_per_week, c.max_open, c.kappa, c.dividend_yield) == (
-        25,
-        100,
+    assert (c.wing_min_pct, c.wing_max_pct, c.max_new_per_week, c.max_open, c.kappa, c.dividend_yield) == (
+        0.0,
+        1.0,
         1,
         4,
         0.80,

@@ -39,8 +39,10 @@ class CondorSettings:
     max_dte: int = 60
     short_delta: float = 0.16
     long_delta: float = 0.05
-    wing_min: float = 25.0  # index points
-    wing_max: float = 100.0
+    # wing width bounds as fractions of spot (a fixed point width is a different delta at every index
+    # level): the long legs sit at long_delta unless a bound binds; 1.0 leaves the width uncapped
+    wing_min_pct: float = 0.0  # at least one strike step whatever this says
+    wing_max_pct: float = 1.0
     strike_step: float = 5.0  # SPX strike grid
     max_new_per_week: int = 1  # first eligible session of the ISO week
     max_open: int = 4
@@ -211,11 +213,13 @@ def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: fl
     return hit
 
 
-def _wing(short: float, long: float, s: CondorSettings, halve: bool) -> float:
-    width = min(max(abs(short - long), s.wing_min), s.wing_max)
+def _wing(short: float, long: float, spot: float, s: CondorSettings, halve: bool) -> float:
+    """Width from the short to the long-delta strike, bounded by the settings' fractions of spot and at
+    least one strike step (both strikes are on the grid, so an unbounded width is the delta's)."""
+    width = min(max(abs(short - long), s.wing_min_pct * spot), s.wing_max_pct * spot)
     if halve:
-        width = max(s.strike_step, math.ceil(width / 2 / s.strike_step) * s.strike_step)
-    return round(width / s.strike_step) * s.strike_step
+        width = math.ceil(width / 2 / s.strike_step) * s.strike_step
+    return max(s.strike_step, round(width / s.strike_step) * s.strike_step)
 
 
 def is_roll_day(day: pd.Timestamp) -> bool:
@@ -509,8 +513,12 @@ class ManagedCondors(CondorProgram):
         call_delta = s.modified_short_delta if bull else s.short_delta
         short_put = strike_at(m, expiry, put_delta, "put", s.strike_step)
         short_call = strike_at(m, expiry, call_delta, "call", s.strike_step)
-        long_put = short_put - _wing(short_put, strike_at(m, expiry, s.long_delta, "put", s.strike_step), s, bear)
-        long_call = short_call + _wing(strike_at(m, expiry, s.long_delta, "call", s.strike_step), short_call, s, bull)
+        long_put = short_put - _wing(
+            short_put, strike_at(m, expiry, s.long_delta, "put", s.strike_step), m.spot, s, bear
+        )
+        long_call = short_call + _wing(
+            strike_at(m, expiry, s.long_delta, "call", s.strike_step), short_call, m.spot, s, bull
+        )
         modifier = "bearish" if bear else ("bullish" if bull else None)
         return self._describe(m, expiry, (long_put, short_put, short_call, long_call), modifier)
 
