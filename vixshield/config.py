@@ -186,6 +186,15 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.condor.adjust_delta": Annotated[float, Field(gt=0, lt=1)],
     "book.condor.slippage_per_leg": Annotated[float, NonNegative],
     "book.condor.commission_per_contract": Annotated[float, NonNegative],
+    "book.condor.spread.base": Annotated[float, NonNegative],  # index points
+    "book.condor.spread.rel": Annotated[float, Field(ge=0, lt=1)],  # share of the option's price
+    "book.condor.spread.ref_delta": Annotated[float, Field(gt=0, le=1)],
+    "book.condor.spread.moneyness_exp": Annotated[float, Field(ge=0, le=2)],
+    "book.condor.spread.ref_dte": Annotated[float, Positive],
+    "book.condor.spread.dte_exp": Annotated[float, Field(ge=0, le=2)],
+    "book.condor.spread.ref_vix": Annotated[float, Positive],
+    "book.condor.spread.vix_exp": Annotated[float, Field(ge=0, le=2)],
+    "book.condor.spread.multiplier": Annotated[float, Field(ge=0, le=10)],  # 0 = mid, 2 = twice the model
     "book.condor.kappa": Annotated[float, Positive],
     "book.condor.dividend_yield": Annotated[float, Field(ge=0, lt=1)],
     "book.condor.cndr_short_delta": Annotated[float, OtmDelta],

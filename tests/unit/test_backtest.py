@@ -16,7 +16,7 @@ from vixshield.backtest import engine as backtest
 from vixshield.strategy.book import BookSettings
 from vixshield.strategy.condor import CondorSettings
 
-NAV0 = 1_000_000.0
+NAV0 = BookSettings().initial_nav
 # no dividends and no interest, so a flat market moves NAV only through the options
 FLAT = BookSettings(condor=CondorSettings(dividend_yield=0.0))
 

@@ -22,6 +22,8 @@ from vixshield.strategy.condor import (
     program,
     size,
 )
+from vixshield.strategy.costs import half_spread
+from vixshield.strategy.options import Leg
 
 S = CondorSettings()
 DAY = pd.Timestamp("2019-06-14")
@@ -72,7 +74,14 @@ def test_candidate_is_a_placeable_45_dte_16_delta_condor():
     assert abs(c["short_put_delta"] + 0.16) < 0.02 and abs(c["short_call_delta"] - 0.16) < 0.02
     assert abs(c["long_put_delta"] + 0.05) < 0.01 and abs(c["long_call_delta"] - 0.05) < 0.01  # wings are deltas
     assert 0 < c["credit"] < max(c["put_width"], c["call_width"])
-    assert c["credit"] == pytest.approx(c["credit_mid"] - 0.40)  # mid - 0.10 per leg
+    # mid less each leg's modelled half-spread at its own price and delta (VIX 15, 45 DTE)
+    legs = [("put", c["long_put"]), ("put", c["short_put"]), ("call", c["short_call"]), ("call", c["long_call"])]
+    m = market()
+    expiry = pd.Timestamp(c["expiry"])
+    halves = [half_spread(*m.price((Leg(k, x, 1),), expiry), 45, 15.0, S.spread) for k, x in legs]
+    assert c["credit"] == pytest.approx(c["credit_mid"] - sum(halves), rel=REL)
+    fixed = candidate(m, replace(S, spread=replace(S.spread, model=False)))
+    assert fixed["credit"] == pytest.approx(fixed["credit_mid"] - 0.40, rel=REL)  # METHODOLOGY §4: 0.10 per leg
     assert c["max_loss"] == pytest.approx((max(c["put_width"], c["call_width"]) - c["credit"]) * MULTIPLIER)
     assert c["breakeven_low"] == pytest.approx(c["short_put"] - c["credit"])
     assert 0.5 < c["pop"] < 0.9
@@ -154,8 +163,9 @@ def test_take_profit_when_the_condor_has_decayed():
     d = manage(c, market(day="2019-07-01", vix=11.0), "CALM", S, None)  # 17 days on, lower vol, same spot
     assert d.action == "take_profit" and d.mark <= 0.5 * c.credit
     fees = 4 * c.contracts * 0.65  # four legs at $0.65 a contract
-    assert d.pnl == pytest.approx((c.credit - d.mark - 0.40) * c.contracts * MULTIPLIER - fees)
-    assert d.cash == pytest.approx(-(d.mark + 0.40) * c.contracts * MULTIPLIER - fees)
+    assert 0 < d.spread == pytest.approx(program(S).spread(market(day="2019-07-01", vix=11.0), c.legs(), c.expiry))
+    assert d.pnl == pytest.approx((c.credit - d.mark - d.spread) * c.contracts * MULTIPLIER - fees)
+    assert d.cash == pytest.approx(-(d.mark + d.spread) * c.contracts * MULTIPLIER - fees)
 
 
 def test_stop_after_a_crash_through_the_put():
@@ -228,11 +238,14 @@ def test_a_round_trip_at_an_unchanged_mid_costs_twice_the_fill_costs():
     entry = prog.enter(CondorBook(), m, "NORMAL", 1_000_000.0, False, rows=True)
     c = entry.opened
     assert c is not None and entry.plan["enter"] and entry.book.condors == (c,) and entry.book.seq == 1
-    assert entry.fill.price == pytest.approx(entry.plan["credit_mid"])  # the mid; the credit is 0.40 below
-    assert prog.costs.of(c.contracts) > 0 and entry.fill.costs == pytest.approx(prog.costs.of(c.contracts))
-    close = prog.manage(c, m, "CRISIS", None)  # bought back at once, at the same mid
+    assert entry.fill.price == pytest.approx(entry.plan["credit_mid"])  # the mid; the credit is the spread below
+    spread = prog.spread(m, c.legs(), c.expiry)
+    assert entry.plan["credit_mid"] - entry.plan["credit"] == pytest.approx(spread)
+    costs = c.contracts * (spread * MULTIPLIER + 4 * 0.65)
+    assert entry.fill.costs == pytest.approx(costs)
+    close = prog.manage(c, m, "CRISIS", None)  # bought back at once, at the same mid and the same spread
     assert close.action == "crisis_close"
-    assert entry.cash + close.cash == pytest.approx(-2 * prog.costs.of(c.contracts))
+    assert entry.cash + close.cash == pytest.approx(-2 * costs)
 
 
 def test_cadence_capacity_and_the_switch_block_before_the_candidate_is_priced():

@@ -23,6 +23,7 @@ from vixshield.config import (
 from vixshield.store import dictionary
 from vixshield.strategy.book import BookSettings
 from vixshield.strategy.condor import CondorSettings
+from vixshield.strategy.costs import SpreadSettings
 from vixshield.strategy.hedge import HedgeSettings
 
 
@@ -285,7 +286,9 @@ def test_every_numeric_setting_has_a_range_or_is_known_to_need_none():
         assert key in BOOK_FIELDS or key in UNBOUNDED, f"{key} has no range in config.BOOK_FIELDS"
     for key in BOOK_FIELDS:  # and every range names a real field (a renamed one would silently lose its range)
         *parents, name = key.split(".")
-        cls = {"book": BookSettings, "condor": CondorSettings, "hedge": HedgeSettings}.get(parents[-1])
+        cls = {"book": BookSettings, "condor": CondorSettings, "hedge": HedgeSettings, "spread": SpreadSettings}.get(
+            parents[-1]
+        )
         if cls is None:
             from vixshield.strategy.option_writer import WriterSettings as cls
         assert name in {f.name for f in dataclasses.fields(cls)}, key

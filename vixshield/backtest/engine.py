@@ -50,7 +50,12 @@ def _mid(book: BookSettings) -> BookSettings:
     """Replicas fill at the model mid and pay no fees."""
     return replace(
         book,
-        condor=replace(book.condor, slippage_per_leg=0.0, commission_per_contract=0.0),
+        condor=replace(
+            book.condor,
+            slippage_per_leg=0.0,
+            commission_per_contract=0.0,
+            spread=replace(book.condor.spread, multiplier=0.0),
+        ),
         hedge=replace(book.hedge, slippage=0.0, commission_per_contract=0.0),
     )
 

@@ -32,7 +32,7 @@ TRADING_DAYS = 252
 
 @dataclass(frozen=True)
 class BookSettings:
-    initial_nav: float = 1_000_000.0
+    initial_nav: float = 5_000_000.0  # one 16/5-delta condor risks $20-50k at SPX 3500-7500: 2% of NAV must cover it
     equity_weight: float = 1.0  # SPX total return sleeve, as a share of NAV (rebalanced daily)
     condors: bool = True
     hedges: bool = True

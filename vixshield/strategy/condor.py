@@ -20,7 +20,7 @@ import pandas as pd
 from vixshield import calendars
 from vixshield.features import term_structure
 from vixshield.strategy import options
-from vixshield.strategy.costs import Costs
+from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
 from vixshield.values import flag, num
@@ -58,7 +58,8 @@ class CondorSettings:
     stop_multiple: float = 2.0  # close when mark - credit >= 2x credit
     roll_dte: int = 21  # close at 21 DTE and re-enter if gates allow
     adjust_delta: float = 0.30  # a short at |delta| >= 0.30: roll the untested short to 0.16, once
-    slippage_per_leg: float = 0.10  # conservative fill: mid - 0.10 per leg
+    slippage_per_leg: float = 0.10  # per leg, used only when spread.model is off (METHODOLOGY §4's fixed fill)
+    spread: SpreadSettings = field(default_factory=SpreadSettings)  # the modelled bid-ask half-spread per leg
     commission_per_contract: float = 0.65  # dollars per option contract, per fill (a retail SPX rate)
     kappa: float = 0.80  # ATM vol = kappa x VIX-family vol
     dividend_yield: float = 0.018
@@ -268,6 +269,7 @@ class Decision:
     pnl: float  # dollars: realized for closes, unrealized for holds (since entry)
     cash: float = 0.0  # dollars paid (negative) or received today
     replacement: Condor | None = None
+    spread: float = 0.0  # points per unit the fill paid beyond the mid
     reenter: bool = False
 
 
@@ -346,6 +348,24 @@ class CondorProgram(ABC):
             m._candidates[self.s] = self._candidate(m)
         return m._candidates[self.s]
 
+    def spread(self, m: Market, legs: tuple[Leg, ...], expiry: pd.Timestamp) -> float:
+        """Points per unit between the combination's mid and its fill: each leg's modelled half-spread
+        (its own price, delta, DTE and the session's VIX), or the fixed slippage_per_leg when the model
+        is off."""
+        sp = self.s.spread
+        if not sp.model:
+            return len(legs) * self.s.slippage_per_leg * sp.multiplier
+        days, vix = m.days(expiry), num(m.row.get("vix"))
+        total = 0.0
+        for leg in legs:
+            price, delta = m.price((Leg(leg.kind, leg.strike, 1),), expiry)
+            total += abs(leg.quantity) * half_spread(price, delta, days, vix, sp)
+        return total
+
+    def fill_costs(self, spread: float, contracts: float) -> float:
+        """Dollars of spread and commissions in a four-leg fill that paid `spread` points per unit."""
+        return replace(self.costs, slippage=spread / self.costs.legs).of(contracts)
+
     def size(self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None) -> tuple[float, list[str]]:
         """Contracts for the candidate, and the reasons when sizing blocks."""
         if cand["max_loss"] <= 0 or cand["credit"] <= 0:
@@ -375,7 +395,7 @@ class CondorProgram(ABC):
             d = self.manage(c, m, regime, am_open)
             cash += d.cash
             if d.action != "hold":
-                costs = 0.0 if d.action == "expire" else self.costs.of(c.contracts)
+                costs = 0.0 if d.action == "expire" else self.fill_costs(d.spread, c.contracts)
                 event = "adjust" if d.action == "adjust" else "close"
                 fills.append(_fill(m.day, c, event, d.mark, d.cash, costs, f"{d.action}:{d.reason}"))
             if rows:
@@ -430,8 +450,10 @@ class CondorProgram(ABC):
             am_settled=self.am_settled,
         )
         received = c.credit * c.contracts * MULTIPLIER - self.costs.fees(c.contracts)
-        costs = self.costs.of(c.contracts)
-        fill = _fill(day, c, "open", c.credit + self.costs.spread, received, costs, ",".join(reasons))
+        spread = cand["credit_mid"] - cand["credit"]
+        fill = _fill(
+            day, c, "open", cand["credit_mid"], received, self.fill_costs(spread, c.contracts), ",".join(reasons)
+        )
         new = CondorBook((*book.condors, c), day.isocalendar()[:2], book.seq + 1)
         return Entry(new, plan, c, received, fill)
 
@@ -449,7 +471,7 @@ class CondorProgram(ABC):
         )
         value, _ = m.price(legs, expiry)
         credit_mid = -value
-        credit = credit_mid - self.costs.spread
+        credit = credit_mid - self.spread(m, legs, expiry)
         put_width, call_width = short_put - long_put, long_call - short_call
         t, sigma = m.years(expiry), m.sigma_atm(expiry)
         be_low, be_high = short_put - credit, short_call + credit
@@ -544,11 +566,12 @@ class ManagedCondors(CondorProgram):
         s = self.s
         units = c.contracts * MULTIPLIER
         fees = self.costs.fees(c.contracts)
-        fill = mark + self.costs.spread
+        spread = self.spread(m, c.legs(), c.expiry)
+        fill = mark + spread
 
         def close(action: str, reason: str, reenter: bool = False) -> Decision:
             pnl = (c.credit - fill) * units - fees + c.realized
-            return Decision(action, reason, mark, pnl, -fill * units - fees, reenter=reenter)
+            return Decision(action, reason, mark, pnl, -fill * units - fees, reenter=reenter, spread=spread)
 
         if regime == "CRISIS":
             return close("crisis_close", "REGIME_CRISIS")
@@ -584,7 +607,7 @@ class ManagedCondors(CondorProgram):
             new_legs = (Leg("put", short, -1), Leg("put", short - width, 1))
         close_cost, _ = m.price(old, c.expiry)
         open_value, _ = m.price(new_legs, c.expiry)
-        slip = self.costs.spread
+        slip = self.spread(m, old + new_legs, c.expiry)
         fees = self.costs.fees(c.contracts)
         cash = (-close_cost + -open_value - slip) * units - fees  # pay to close, receive the new credit
         new = replace(c, adjusted=True, realized=c.realized - fees)
@@ -603,6 +626,7 @@ class ManagedCondors(CondorProgram):
             (new.credit + value) * units - fees,
             cash,
             replacement=new,
+            spread=slip,
         )
 
 

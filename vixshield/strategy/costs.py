@@ -30,3 +30,58 @@ class Costs:
     def unit_cost(self, price: float) -> float:
         """All-in dollars to buy one unit at model `price`: the fill price times the multiplier, plus fees."""
         return (price + self.spread) * self.multiplier + self.legs * self.commission
+
+
+# Cboe's maximum bid/ask width of an option quote by bid price (Rule 8.7 bid/ask differentials, as
+# restated in Regulatory Circular RG13-018): (bid up to, widest legal quote). A modelled spread never
+# exceeds it: SPX market makers must quote inside it, so it bounds the half-spread from above.
+CBOE_MAX_WIDTH: tuple[tuple[float, float], ...] = ((2.0, 0.25), (5.0, 0.40), (10.0, 0.50), (20.0, 0.80))
+CBOE_MAX_WIDTH_ABOVE = 1.00
+
+
+@dataclass(frozen=True)
+class SpreadSettings:
+    """Bid-ask half-spread of one SPX option, in index points (docs/execution.md: the rule and sources).
+
+    half = (base + rel * price * (ref_delta/|delta|)^moneyness_exp * (ref_dte/dte)^dte_exp)
+           * (vix/ref_vix)^vix_exp, between half a tick and half Cboe's widest legal quote, times
+    `multiplier`. A fixed point cost is a different share of the credit at every index level (17% of
+    the 1990s credit, 4.7% of today's); an absolute tick-sized floor plus a share of the price scales
+    with both, wider in % for cheap far out-of-the-money and short-dated options, wider when VIX is."""
+
+    model: bool = True  # False: the fixed slippage_per_leg of METHODOLOGY §4 instead
+    base: float = 0.05  # index points: half the 0.10 SPX tick (options at 3.00 and up)
+    rel: float = 0.01  # share of the option's mid price
+    ref_delta: float = 0.50
+    moneyness_exp: float = 0.25
+    ref_dte: float = 30.0  # calendar days
+    dte_exp: float = 0.25
+    ref_vix: float = 20.0
+    vix_exp: float = 0.50
+    multiplier: float = 1.0  # 0: fills at mid; 2: twice the modelled spread (backtest cost variants)
+
+
+def tick(price: float) -> float:
+    """SPX option tick: 0.05 below 3.00, 0.10 at and above."""
+    return 0.05 if price < 3.0 else 0.10
+
+
+def max_width(price: float) -> float:
+    """Cboe's widest legal quote for an option at `price` (the table above)."""
+    for upto, width in CBOE_MAX_WIDTH:
+        if price < upto:
+            return width
+    return CBOE_MAX_WIDTH_ABOVE
+
+
+def half_spread(price: float, delta: float, dte: float, vix: float, s: SpreadSettings) -> float:
+    """Modelled half-spread (index points) of one option at mid `price`; 0 for a worthless or expired
+    option (settlement pays no spread). A missing VIX counts as ref_vix."""
+    if not price > 0.0 or dte <= 0:
+        return 0.0
+    money = (s.ref_delta / max(abs(delta), 0.01)) ** s.moneyness_exp
+    h = s.base + s.rel * price * money * (s.ref_dte / dte) ** s.dte_exp
+    if vix == vix and vix > 0:
+        h *= (vix / s.ref_vix) ** s.vix_exp
+    h = min(max(h, tick(price) / 2), max_width(price) / 2)
+    return h * s.multiplier
