@@ -196,6 +196,11 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.condor.spread.vix_exp": Annotated[float, Field(ge=0, le=2)],
     "book.condor.spread.multiplier": Annotated[float, Field(ge=0, le=10)],  # 0 = mid, 2 = twice the model
     "book.condor.kappa": Annotated[float, Positive],
+    "book.condor.kappa_vix_slope": Annotated[float, Field(ge=-0.5, le=0.5)],  # per 10 VIX points
+    "book.condor.skew_put": Annotated[float, Field(ge=0, le=2)],
+    "book.condor.skew_call": Annotated[float, Field(ge=0, le=2)],
+    "book.condor.smile_floor": Annotated[float, Field(gt=0, le=1)],  # x sigma_atm
+    "book.condor.smile_cap": Annotated[float, Field(ge=1, le=10)],
     "book.condor.dividend_yield": Annotated[float, Field(ge=0, lt=1)],
     "book.condor.cndr_short_delta": Annotated[float, OtmDelta],
     "book.condor.cndr_long_delta": Annotated[float, OtmDelta],

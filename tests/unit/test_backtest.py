@@ -19,6 +19,7 @@ from vixshield.strategy.condor import CondorSettings
 NAV0 = BookSettings().initial_nav
 # no dividends and no interest, so a flat market moves NAV only through the options
 FLAT = BookSettings(condor=CondorSettings(dividend_yield=0.0))
+SIGMA = FLAT.condor.kappa * 0.20  # sigma_atm at VIX 20 (where kappa_vix_slope adds nothing)
 
 
 def market(start: str, end: str, spx=4000.0, vix=20.0, rate=0.0, opens=None, **extra) -> backtest.Inputs:
@@ -68,7 +69,7 @@ def nav_on(r: backtest.StrategyRun, day: str) -> float:
 
 def test_put_in_a_flat_market_earns_its_premium():
     r = run(market(ROLL, EXPIRY), "put")
-    p = atm_premium(4000, 28, 0.8 * 0.20)  # kappa x VIX, at the money (no skew at K = F)
+    p = atm_premium(4000, 28, SIGMA)  # kappa x VIX, at the money (no skew at K = F)
     # fully collateralized: NAV (with the premium) = the strike notional, so n = NAV0 / ((K - p) 100)
     assert nav_on(r, EXPIRY) == pytest.approx(NAV0 * 4000 / (4000 - p), rel=1e-9)
     first = r.trades.iloc[0]
@@ -82,7 +83,7 @@ def test_put_crash_through_the_strike_loses_intrinsic_minus_premium():
     days = calendars.sessions(ROLL, EXPIRY)
     spx = np.where(days == pd.Timestamp(EXPIRY), 3600.0, 4000.0)  # the expiration morning opens 10% down
     r = run(market(ROLL, EXPIRY, spx=spx), "put")
-    p = atm_premium(4000, 28, 0.16)
+    p = atm_premium(4000, 28, SIGMA)
     n = NAV0 / ((4000 - p) * 100)
     first = r.trades.iloc[0]
     assert first["contracts"] == pytest.approx(n)
@@ -99,7 +100,7 @@ def test_put_settles_at_the_expiration_open_not_the_close():
 
 
 def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():
-    c = atm_premium(4000, 28, 0.16)
+    c = atm_premium(4000, 28, SIGMA)
     flat = run(market(ROLL, EXPIRY), "bxm")
     assert nav_on(flat, EXPIRY) == pytest.approx(NAV0 * (1 + c / 4000), rel=1e-9)
     days = calendars.sessions(ROLL, EXPIRY)
@@ -107,7 +108,7 @@ def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():
     # the sleeve is rebalanced to NAV daily, so on the eve of expiry it holds NAV0 plus the premium's decay;
     # the +10% open then earns 10% on that, and the short call pays its 400 points of intrinsic
     n = NAV0 / (4000 * 100)
-    m_eve = atm_premium(4000, 1, 0.16)  # the call's mid one day before expiry
+    m_eve = atm_premium(4000, 1, SIGMA)  # the call's mid one day before expiry
     nav_eve = NAV0 + n * (c - m_eve) * 100
     assert nav_on(rally, "2024-02-15") == pytest.approx(nav_eve, rel=1e-9)
     assert nav_on(rally, EXPIRY) == pytest.approx(1.1 * nav_eve + n * (m_eve - 400) * 100, rel=1e-9)
@@ -150,10 +151,10 @@ def test_cndr_sells_the_20_5_delta_condor_and_keeps_the_credit_in_a_flat_market(
     trade = r.trades.iloc[0]
     lp, sp, sc, lc = (float(x) for x in trade["instrument"].split()[2].split("/"))
     for strike, kind, target in ((sp, "put", -0.20), (sc, "call", 0.20), (lp, "put", -0.05), (lc, "call", 0.05)):
-        err = abs(smile_delta(strike, 4000, 28, 0.16, kind)[0] - target)  # the nearest grid strike to the delta
-        assert err <= min(abs(smile_delta(strike + d, 4000, 28, 0.16, kind)[0] - target) for d in (-5, 5))
+        err = abs(smile_delta(strike, 4000, 28, SIGMA, kind)[0] - target)  # the nearest grid strike to the delta
+        assert err <= min(abs(smile_delta(strike + d, 4000, 28, SIGMA, kind)[0] - target) for d in (-5, 5))
     credit = sum(
-        sign * bs(k, 4000, 28, smile_delta(k, 4000, 28, 0.16, kind)[1], kind)
+        sign * bs(k, 4000, 28, smile_delta(k, 4000, 28, SIGMA, kind)[1], kind)
         for k, kind, sign in ((lp, "put", -1), (sp, "put", 1), (sc, "call", 1), (lc, "call", -1))
     )
     max_loss = (max(sp - lp, lc - sc) - credit) * 100

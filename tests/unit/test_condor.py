@@ -118,7 +118,7 @@ def test_long_put_sits_at_the_rule_delta_not_at_a_point_cap_at_todays_spx():
     spot, vol = 7400.0, 15.0
     m = Market.from_row(DAY, {**row(spot=spot), "vix9d": vol, "vix": vol, "vix3m": vol, "vix6m": vol}, S)
     c = candidate(m, S)
-    days, sigma_atm = c["dte"], 0.80 * vol / 100
+    days, sigma_atm = c["dte"], (0.84 + 0.03 * (vol - 20) / 10) * vol / 100  # kappa rises 0.03 per 10 VIX points
     hand = {
         k: _hand_put_delta(spot, k, days, 0.02, 0.018, sigma_atm)
         for k in (c["long_put"] - 5, c["long_put"], c["long_put"] + 5)
@@ -277,3 +277,22 @@ def test_cndr_replica_opens_on_the_roll_day_and_holds_to_the_am_settlement():
     assert (hold.action, hold.reason, hold.cash) == ("hold", "CNDR_HOLD_TO_SETTLEMENT", 0.0)  # no stop, no crisis
     settle = prog.manage(c, market(day="2019-07-19", spot=2950.0), "NORMAL", 2905.0)
     assert settle.action == "expire" and settle.reason == "SETTLED_AT_2905.00"  # the open, not the close
+
+
+def test_the_surface_parameters_are_settings():
+    """kappa rises with VIX by kappa_vix_slope per 10 points; the skew slopes shape every leg's vol."""
+    s = replace(S, kappa=0.80, kappa_vix_slope=0.05, skew_put=0.40, skew_call=0.30)
+    flat = {"vix9d": 30.0, "vix": 30.0, "vix3m": 30.0, "vix6m": 30.0}
+    m = Market.from_row(DAY, {**row(), **flat}, s)
+    expiry = pd.Timestamp("2019-07-29")
+    assert m.sigma_atm(expiry) == pytest.approx((0.80 + 0.05) * 0.30, rel=REL)  # VIX 30: one step of 10 above 20
+    t, fwd = m.years(expiry), m.forward(expiry)
+    k = 2700.0
+    z = math.log(k / fwd) / (0.255 * math.sqrt(t))
+    vol = 0.255 * (1 - 0.40 * z)  # the put slope, by hand
+    d1 = (math.log(2900 / k) + (0.02 - 0.018) * t) / (vol * math.sqrt(t)) + vol * math.sqrt(t) / 2
+    want = -math.exp(-0.018 * t) * 0.5 * math.erfc(d1 / math.sqrt(2))
+    assert m.delta(Leg("put", k, 1), expiry) == pytest.approx(want, rel=REL)
+    fresh = Market.from_row(DAY, {**row(), **flat}, s)
+    _, slice_delta = fresh.price((Leg("put", k, 1),), expiry)  # the fast Slice path uses the same slopes
+    assert slice_delta == pytest.approx(want, rel=REL)

@@ -208,9 +208,10 @@ def test_defaults_are_the_methodology_defaults():
         1.0,
         1,
         4,
-        0.80,
+        0.84,
         0.018,
     )
+    assert (c.kappa_vix_slope, c.skew_put, c.skew_call, c.smile_floor, c.smile_cap) == (0.03, 0.25, 0.10, 0.5, 2.5)
     assert (c.risk_per_condor, c.max_total_risk, c.elevated_size, c.take_profit, c.stop_multiple) == (
         0.02,
         0.10,

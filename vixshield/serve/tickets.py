@@ -32,6 +32,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -79,11 +80,12 @@ class TicketSettings:
     dividend_yield: float = 0.018
     kappa: float = 0.80
     time_in_force: str = "DAY"
+    pricing: Any = None  # the book's CondorSettings: the whole surface (skews, kappa's VIX slope) the mids use
 
     @classmethod
     def from_book(cls, book) -> TicketSettings:
         cs, hs = book.condor, book.hedge
-        return cls(cs.slippage_per_leg, hs.slippage, cs.mode == "cndr", cs.dividend_yield, cs.kappa)
+        return cls(cs.slippage_per_leg, hs.slippage, cs.mode == "cndr", cs.dividend_yield, cs.kappa, pricing=cs)
 
     @property
     def condor_root(self) -> str:
@@ -123,7 +125,7 @@ class _CondorPricer:
     def __init__(self, conn: duckdb.DuckDBPyConnection, days: Iterable[dt.date], s: TicketSettings):
         from vixshield.strategy.condor import CondorSettings
 
-        self.cs = CondorSettings(dividend_yield=s.dividend_yield, kappa=s.kappa)
+        self.cs = s.pricing or CondorSettings(dividend_yield=s.dividend_yield, kappa=s.kappa)
         days = sorted(set(days))
         frame = conn.execute("SELECT * FROM features.daily WHERE list_contains(?, date)", [days]).df()
         self.rows = {pd.Timestamp(r["date"]).date(): r for r in frame.to_dict("records")}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from vixshield.strategy import hedge
-from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program
+from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.option_writer import WriterSettings, Written, writer_session
 from vixshield.values import num
@@ -49,7 +49,7 @@ class SessionCache:
     different features."""
 
     records: dict[pd.Timestamp, dict] = field(default_factory=dict)
-    markets: dict[tuple[int, float, float], Market] = field(default_factory=dict)
+    markets: dict[tuple[float, ...], Market] = field(default_factory=dict)
     hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
 
     def __reduce__(self):
@@ -61,7 +61,7 @@ class SessionCache:
         return [(day, self.records[day]) for day in rows.index]
 
     def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:
-        key = (day.value, s.dividend_yield, s.kappa)
+        key = (day.value, *surface_key(s))
         m = self.markets.get(key)
         if m is None:
             m = self.markets[key] = Market.from_row(day, row, s)

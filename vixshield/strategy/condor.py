@@ -61,7 +61,15 @@ class CondorSettings:
     slippage_per_leg: float = 0.10  # per leg, used only when spread.model is off (METHODOLOGY §4's fixed fill)
     spread: SpreadSettings = field(default_factory=SpreadSettings)  # the modelled bid-ask half-spread per leg
     commission_per_contract: float = 0.65  # dollars per option contract, per fill (a retail SPX rate)
-    kappa: float = 0.80  # ATM vol = kappa x VIX-family vol
+    kappa: float = 0.84  # ATM vol = kappa x VIX-family vol (calibrated: docs/execution.md)
+    # the rest of the surface (METHODOLOGY §4, docs/execution.md): kappa rises by kappa_vix_slope per
+    # 10 VIX points above 20; sigma(K) = sigma_atm (1 - b z), b = skew_put below the forward, skew_call
+    # above, clipped to [smile_floor, smile_cap] x sigma_atm
+    kappa_vix_slope: float = 0.03
+    skew_put: float = 0.25
+    skew_call: float = 0.10
+    smile_floor: float = 0.5
+    smile_cap: float = 2.5
     dividend_yield: float = 0.018
     # cndr mode: monthly SPX (AM-settled) sold on the third Friday, shorts nearest +-0.20 delta, longs
     # nearest +-0.05, held to settlement, collateral_multiple x max loss in T-bills, no gates
@@ -119,6 +127,7 @@ class Market:
     q: float
     kappa: float
     pts: list[tuple[float, float]] = field(default_factory=list)
+    smile: dict[str, float] = field(default_factory=dict)  # options.smile_vol's b_put, b_call, lo, hi
     _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
     _deltas: dict = field(default_factory=dict, repr=False)
@@ -130,14 +139,17 @@ class Market:
         rate = num(row.get("dgs3mo"))
         if math.isnan(rate):
             rate = num(row.get("fed_funds"))  # DGS3MO starts 2000: DFF before (METHODOLOGY §4)
+        vix = num(row.get("vix"))
+        kappa = s.kappa + (0.0 if math.isnan(vix) else s.kappa_vix_slope * (vix - 20.0) / 10.0)
         return cls(
             day,
             num(row.get("spx_close")),
             0.0 if math.isnan(rate) else rate / 100,
             row,
             s.dividend_yield,
-            s.kappa,
+            max(kappa, 0.05),
             term_structure.points(row),
+            surface_smile(s),
         )
 
     def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float, options.Slice | None]:
@@ -150,7 +162,7 @@ class Market:
             t = days / 365.0
             sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
             ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
-            sl = options.Slice(self.spot, t, self.rate, self.q, sigma) if ok else None
+            sl = options.Slice(self.spot, t, self.rate, self.q, sigma, **self.smile) if ok else None
             hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
         return hit
 
@@ -179,7 +191,7 @@ class Market:
                     if sl is not None:
                         p, d = sl.price_delta(leg.strike, leg.kind)
                     else:
-                        vol = options.smile_vol(leg.strike, fwd, t, sigma)
+                        vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
                         p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
                     self._deltas[(leg.kind, leg.strike, expiry.value)] = d
                     price += leg.quantity * p
@@ -196,9 +208,19 @@ class Market:
             _, t, sigma, fwd, _ = self._expiry(expiry)
             if t <= 0:
                 return 0.0
-            vol = options.smile_vol(leg.strike, fwd, t, sigma)
+            vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
             hit = self._deltas[key] = options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
         return hit
+
+
+def surface_smile(s: CondorSettings) -> dict[str, float]:
+    """The smile keywords of options.smile_vol / strike_for_delta / Slice from the settings."""
+    return {"b_put": s.skew_put, "b_call": s.skew_call, "lo": s.smile_floor, "hi": s.smile_cap}
+
+
+def surface_key(s: CondorSettings) -> tuple[float, ...]:
+    """Every setting a session's Market prices with: markets are shared only between equal keys."""
+    return (s.dividend_yield, s.kappa, s.kappa_vix_slope, s.skew_put, s.skew_call, s.smile_floor, s.smile_cap)
 
 
 def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: float) -> float:
@@ -208,7 +230,7 @@ def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: fl
     if hit is None:
         t = m.years(expiry)
         k, _ = options.strike_for_delta(
-            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), delta if kind == "call" else -delta, kind
+            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), delta if kind == "call" else -delta, kind, **m.smile
         )
         hit = m._strikes[key] = options.round_to_grid(k, step)
     return hit
@@ -234,7 +256,7 @@ def _prob_between(m: Market, fwd: float, t: float, sigma_atm: float, lo: float, 
     def below(k: float) -> float:
         if k <= 0:
             return 0.0
-        vol = options.smile_vol(k, fwd, t, sigma_atm)
+        vol = options.smile_vol(k, fwd, t, sigma_atm, **m.smile)
         d2 = (math.log(fwd / k) - 0.5 * vol * vol * t) / (vol * math.sqrt(t))
         return options.norm_cdf(-d2)
 
@@ -489,8 +511,8 @@ class CondorProgram(ABC):
             "short_call_delta": deltas[2],
             "long_call_delta": deltas[3],
             "sigma_atm": sigma,
-            "short_put_vol": options.smile_vol(short_put, fwd, t, sigma),
-            "short_call_vol": options.smile_vol(short_call, fwd, t, sigma),
+            "short_put_vol": options.smile_vol(short_put, fwd, t, sigma, **m.smile),
+            "short_call_vol": options.smile_vol(short_call, fwd, t, sigma, **m.smile),
             "credit_mid": credit_mid,
             "credit": credit,
             "put_width": put_width,

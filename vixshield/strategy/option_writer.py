@@ -59,7 +59,7 @@ def strike(m: Market, expiry: pd.Timestamp, s: WriterSettings) -> float:
         return options.round_to_grid(m.spot, s.strike_step, "down" if s.kind == "put" else "up")
     t = m.years(expiry)
     k, _ = options.strike_for_delta(
-        m.spot, t, m.rate, m.q, m.sigma_atm(expiry), s.delta if s.kind == "call" else -s.delta, s.kind
+        m.spot, t, m.rate, m.q, m.sigma_atm(expiry), s.delta if s.kind == "call" else -s.delta, s.kind, **m.smile
     )
     return options.round_to_grid(k, s.strike_step)
 

@@ -299,9 +299,21 @@ class Slice:
     factors), so a leg costs one log and two erfc. Same model as smile_vol + bs_price/bs_delta:
     d1 = -ln(K/F) / (sigma(K) sqrt T) + sigma(K) sqrt T / 2. Needs T > 0 and sigma_atm > 0."""
 
-    __slots__ = ("dq", "dr", "ln_f", "s_dq", "sa_sqrt")
+    __slots__ = ("b_call", "b_put", "dq", "dr", "hi", "ln_f", "lo", "s_dq", "sa_sqrt")
 
-    def __init__(self, spot: float, t: float, r: float, q: float, sigma_atm: float):
+    def __init__(
+        self,
+        spot: float,
+        t: float,
+        r: float,
+        q: float,
+        sigma_atm: float,
+        b_put: float = 0.25,
+        b_call: float = 0.10,
+        lo: float = 0.5,
+        hi: float = 2.5,
+    ):
+        self.b_put, self.b_call, self.lo, self.hi = b_put, b_call, lo, hi
         self.dq, self.dr = math.exp(-q * t), math.exp(-r * t)
         self.s_dq = spot * self.dq
         self.ln_f = math.log(spot) + (r - q) * t
@@ -310,8 +322,8 @@ class Slice:
     def price_delta(self, strike: float, kind: str) -> tuple[float, float]:
         x = math.log(strike) - self.ln_f  # ln(K/F)
         z = x / self.sa_sqrt
-        m = 1.0 - (0.25 * z if z < 0.0 else 0.10 * z)  # smile_vol's defaults: b_put 0.25, b_call 0.10
-        m = 0.5 if m < 0.5 else (2.5 if m > 2.5 else m)  # clipped to [0.5, 2.5] x sigma_atm
+        m = 1.0 - (self.b_put * z if z < 0.0 else self.b_call * z)  # smile_vol's two slopes
+        m = self.lo if m < self.lo else (self.hi if m > self.hi else m)  # clipped to [lo, hi] x sigma_atm
         sd = self.sa_sqrt * m
         d1 = -x / sd + 0.5 * sd
         d2 = d1 - sd
