@@ -19,11 +19,17 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def metrics(tmp_path_factory, real_built):
+def backtested(tmp_path_factory, real_built):
     home = tmp_path_factory.mktemp("bt_real")  # the session's warehouse, copied: the backtest writes
     shutil.copyfile(real_built.home / "warehouse.duckdb", home / "warehouse.duckdb")
     out = vixshield(home, "backtest", "--no-report")
     assert out.returncode == 0, out.stderr[-2000:]
+    return home, out
+
+
+@pytest.fixture(scope="module")
+def metrics(backtested):
+    home, out = backtested
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         frame = conn.execute("SELECT * FROM backtest.metrics").df()
         firsts = dict(conn.execute("SELECT strategy, first_session FROM backtest.runs").fetchall())
@@ -57,3 +63,27 @@ def test_stress_windows_show_what_the_rules_did(metrics):
     assert full["stress_2008_10"] > spx["stress_2008_10"]
     assert full["stress_2020_03"] > spx["stress_2020_03"]
     assert spx["stress_2008_10"] == pytest.approx(-0.168, abs=0.01)  # SPX fell 16.9% in October 2008
+
+
+# Cboe's VIX file has no row on these NYSE sessions; ^GSPC has a close on each
+NO_VIX_SESSIONS = ("1991-03-01", "1997-01-31", "1997-11-26", "1999-12-31")
+
+
+def test_sessions_without_a_vix_close_accrue_in_every_strategy(backtested):
+    home, _ = backtested
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        rows = conn.execute(
+            """SELECT e.strategy, e.date, e.equity_pnl, f.spx_ret, f.vix
+               FROM backtest.equity e JOIN features.daily f USING (date)
+               WHERE e.date IN (SELECT CAST(unnest(?) AS DATE)) ORDER BY e.strategy, e.date""",
+            [list(NO_VIX_SESSIONS)],
+        ).fetchall()
+    by_strategy: dict[str, list[tuple]] = {}
+    for strategy, day, pnl, ret, vix in rows:
+        assert vix is None and ret != 0.0
+        by_strategy.setdefault(strategy, []).append((day, pnl))
+    for strategy in ("full", "spx", "put", "bxm", "bxmd"):
+        days = [d for d, _ in by_strategy[strategy]]
+        assert days == [dt.date.fromisoformat(d) for d in NO_VIX_SESSIONS], strategy
+        if strategy != "put":  # PUT holds T-bills, no index
+            assert all(pnl != 0.0 for _, pnl in by_strategy[strategy]), strategy

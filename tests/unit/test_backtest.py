@@ -227,6 +227,58 @@ def test_nav_change_is_equity_pnl_plus_interest_plus_trade_pnl_every_session(str
     assert (r.trades["costs"] >= 0).all()
 
 
+# sessions with an SPX close and no VIX close: a plain session, one with a condor, PUT and hedges open,
+# and the PUT/BXM expiration (third Friday), which settles on SPX alone and rolls on the next VIX session
+NO_VIX = ("2022-03-01", "2022-05-04", "2022-06-17")
+
+
+@pytest.mark.parametrize("strategy", list(backtest.STRATEGIES))
+def test_a_session_without_vix_accrues_and_the_accounts_still_balance(strategy):
+    inputs = random_market()
+    gaps = pd.to_datetime(list(NO_VIX))
+    f = inputs.features.copy()
+    f.loc[gaps, "vix"] = np.nan
+    base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
+    r = run(replace(inputs, features=f), strategy, base)
+    eq = r.equity
+    assert set(gaps) <= set(eq.index)  # the session is in the book, not dropped
+    for day in gaps:
+        prev = eq.index[eq.index.get_loc(day) - 1]
+        ret = f.loc[day, "spx_ret"]
+        want = eq.loc[prev, "equity_value"] * (math.exp(ret) - 1 + 0.018 / 252)
+        assert eq.loc[day, "equity_pnl"] == pytest.approx(want, rel=1e-12)
+        assert want != 0.0 or eq.loc[prev, "equity_value"] == 0.0  # cndr holds T-bills only
+        assert eq.loc[day, "interest"] == pytest.approx(eq.loc[prev, "cash"] * 0.02 / 252, rel=1e-12)
+    # no decision is taken on the session without VIX: nothing opens there
+    assert not ((r.fills["event"] == "open") & r.fills["date"].isin(gaps)).any()
+    open_value = eq["condor_value"] + eq["hedge_value"] + eq["writer_value"]
+    flows = r.fills.groupby("date")["cash"].sum().reindex(eq.index, fill_value=0.0)
+    explained = eq["equity_pnl"] + eq["interest"] + flows + open_value - open_value.shift(1).fillna(0.0)
+    np.testing.assert_allclose(eq["nav"] - eq["nav"].shift(1).fillna(NAV0), explained, atol=1e-6)
+    assert abs(backtest.reconcile(r)["gap"]) < 1e-5
+
+
+def test_spx_without_vix_is_still_the_index_total_return():
+    inputs = market("2024-01-02", "2024-03-28", spx=4000 * np.exp(np.linspace(0, 0.05, 61)))
+    f = inputs.features.copy()
+    f.loc[pd.Timestamp("2024-02-01"), "vix"] = np.nan
+    r = run(replace(inputs, features=f), "spx", BookSettings())
+    closes = f["spx_close"].to_numpy()
+    assert r.equity["nav"].iloc[-1] == pytest.approx(NAV0 * np.prod(closes[1:] / closes[:-1] + 0.018 / 252), rel=1e-12)
+
+
+def test_a_put_expiring_without_vix_settles_there_and_waits_for_the_next_roll_day():
+    inputs = market(ROLL, "2024-03-28", spx=4000.0)
+    f = inputs.features.copy()
+    f.loc[pd.Timestamp(EXPIRY), "vix"] = np.nan
+    fills = run(replace(inputs, features=f), "put").fills
+    closes = fills[fills["event"] == "close"]
+    opens = fills[fills["event"] == "open"]
+    assert closes["date"].tolist() == [pd.Timestamp(EXPIRY)]
+    # selling needs a vol: no roll on the session without VIX; T-bills until the March roll day
+    assert opens["date"].tolist() == [pd.Timestamp(ROLL), pd.Timestamp("2024-03-15")]
+
+
 def test_full_pays_its_costs_and_the_replicas_fill_at_mid():
     inputs = random_market()
     base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
