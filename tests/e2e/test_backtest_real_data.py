@@ -87,3 +87,14 @@ def test_sessions_without_a_vix_close_accrue_in_every_strategy(backtested):
         assert days == [dt.date.fromisoformat(d) for d in NO_VIX_SESSIONS], strategy
         if strategy != "put":  # PUT holds T-bills, no index
             assert all(pnl != 0.0 for _, pnl in by_strategy[strategy]), strategy
+
+
+def test_the_september_2001_expiry_settles_on_the_soq_proxy_not_thursdays_close(backtested):
+    home, _ = backtested
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        reasons = conn.execute(
+            "SELECT strategy, exit_reason FROM backtest.trades WHERE expiry = '2001-09-21' AND sleeve = 'writer'"
+        ).fetchall()
+    assert {s for s, _ in reasons} == {"put", "bxm", "bxmd"}
+    # the open 984.54 is Thursday's close (quarantined); SPX closed at 965.80: 984.54 - 0.19 x 18.74
+    assert {r for _, r in reasons} == {"SETTLED_AT_980.98"}

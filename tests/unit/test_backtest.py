@@ -13,7 +13,7 @@ from scipy.stats import norm
 
 from vixshield import calendars
 from vixshield.backtest import engine as backtest
-from vixshield.strategy.book import BookSettings
+from vixshield.strategy.book import BookSettings, settlement_open
 from vixshield.strategy.condor import CondorSettings
 
 NAV0 = 1_000_000.0
@@ -96,6 +96,27 @@ def test_put_settles_at_the_expiration_open_not_the_close():
     r = run(market(ROLL, EXPIRY, opens=opens), "put")
     assert r.trades.iloc[0]["exit_reason"] == "SETTLED_AT_3900.00"
     assert r.trades.iloc[0]["exit_cash"] == pytest.approx(-r.trades.iloc[0]["contracts"] * 100 * 100)
+
+
+def test_put_without_a_real_open_settles_on_the_soq_proxy_not_the_previous_close():
+    # the 2001-09-21 pattern: the open is quarantined (stale), SPX fell from 984.54 to 965.80 that day
+    days = calendars.sessions(ROLL, "2024-02-20")
+    spx = np.full(len(days), 984.54)
+    spx[days >= pd.Timestamp(EXPIRY)] = 965.80
+    opens = spx.copy()
+    opens[days == pd.Timestamp(EXPIRY)] = np.nan
+    r = run(market(ROLL, "2024-02-20", spx=spx, opens=opens), "put")
+    closes = r.fills[r.fills["event"] == "close"]
+    want = 984.54 + 0.19 * (965.80 - 984.54)  # previous close + w x (close - previous close)
+    assert closes["reason"].tolist() == [f"SETTLED_AT_{want:.2f}"]
+
+
+def test_settlement_open_is_the_print_when_there_is_one():
+    row = {"spx_close": 965.80, "spx_ret": math.log(965.80 / 984.54)}
+    assert settlement_open(950.0, row, 0.19) == 950.0
+    assert settlement_open(None, row, 0.19) == pytest.approx(984.54 - 0.19 * 18.74, rel=1e-12)
+    assert settlement_open(math.nan, row, 0.0) == pytest.approx(984.54, rel=1e-12)
+    assert settlement_open(None, {"spx_close": 965.80, "spx_ret": math.nan}, 0.19) is None
 
 
 def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():

@@ -40,6 +40,9 @@ class BookSettings:
     condor: CondorSettings = field(default_factory=CondorSettings)
     hedge: hedge.HedgeSettings = field(default_factory=hedge.HedgeSettings)
     writer: WriterSettings | None = None  # the PUT/BXM replicas' monthly short option; off in the daily book
+    # AM settlement without a true open (quarantined or absent): previous close + w x (close - previous
+    # close); w = 0.19 is the least-squares fit of real ^GSPC opens on 2014-2019 (README, Methodology changes)
+    open_proxy_weight: float = 0.19
 
 
 @dataclass
@@ -145,14 +148,30 @@ def run_book(
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
     m = None
     for day, r in loop.cache.rows(sessions):
+        am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight)
         if math.isnan(num(r.get("vix"))):
-            m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, spx_open.get(day))
+            m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)
         else:
-            m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), spx_open.get(day))
+            m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), am_open)
     if m is not None:
         out.open_positions = _open_positions(loop.st, m, s.hedge.multiplier)
         out.state = loop.st
     return out
+
+
+def settlement_open(open_price: float | None, r: Mapping, weight: float) -> float | None:
+    """The level AM-settled options settle on: the session's open when it is a real print, else an
+    estimate of Cboe's opening settlement (SOQ) between the previous close and today's close. The SOQ
+    is struck from each stock's first trade, so it already holds the overnight move that a stale open
+    lacks; without intraday data the least-squares weight of that move in the close-to-close move is
+    the best linear estimate (README, Methodology changes). None without a close and a return."""
+    if open_price is not None and not math.isnan(open_price) and open_price > 0.0:
+        return open_price
+    close, ret = num(r.get("spx_close")), num(r.get("spx_ret"))
+    if math.isnan(close) or math.isnan(ret):
+        return None
+    previous = close * math.exp(-ret)
+    return previous + weight * (close - previous)
 
 
 class _Loop:
