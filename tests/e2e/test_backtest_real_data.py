@@ -6,10 +6,13 @@ import datetime as dt
 import shutil
 
 import duckdb
+import pandas as pd
 import pytest
 
 from tests.conftest import SHARED_MARKET
 from tests.e2e.helpers import vixshield
+from vixshield import calendars
+from vixshield.strategy import listings
 
 pytestmark = [
     pytest.mark.slow,
@@ -98,3 +101,26 @@ def test_the_september_2001_expiry_settles_on_the_soq_proxy_not_thursdays_close(
     assert {s for s, _ in reasons} == {"put", "bxm", "bxmd"}
     # the open 984.54 is Thursday's close (quarantined); SPX closed at 965.80: 984.54 - 0.19 x 18.74
     assert {r for _, r in reasons} == {"SETTLED_AT_980.98"}
+
+
+def test_the_book_trades_only_what_was_listed(backtested):
+    home, _ = backtested
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        first_hedge = conn.execute(
+            "SELECT min(entry_date) FROM backtest.trades WHERE strategy = 'full' AND sleeve = 'hedge'"
+        ).fetchone()[0]
+        expiries = conn.execute(
+            "SELECT entry_date, expiry FROM backtest.trades WHERE strategy = 'full' AND sleeve = 'condor'"
+        ).fetchall()
+    assert first_hedge >= dt.date(2006, 2, 24)  # VIX options
+    firsts = {4: dt.date(2005, 10, 28), 2: dt.date(2016, 2, 23), 0: dt.date(2016, 8, 15), 1: dt.date(2022, 4, 18)}
+    firsts[3] = dt.date(2022, 5, 11)
+    for entry, expiry in expiries:
+        if listings.is_monthly(pd.Timestamp(expiry)):
+            continue  # listed in every year
+        weekday = expiry.weekday()
+        first = firsts[weekday]
+        if weekday < 4 and not calendars.is_session(expiry + dt.timedelta(days=1)):
+            first = min(first, firsts[weekday + 1])  # or the next day's weekly, moved here by its holiday
+        assert entry >= first, (entry, expiry)
+    assert any(e < dt.date(2005, 10, 28) for e, _ in expiries)  # monthlies before the weeklys
