@@ -336,3 +336,9 @@ def test_ablation_and_sweep_tables_cover_every_variant_and_grid_point():
     assert default["sharpe"] == pytest.approx(results["full"]["sharpe"])  # the grid's default point is `full`
     with pytest.raises(ValueError, match="cannot sweep"):
         backtest.sweep_jobs(FLAT, {"kappa": (0.8,)})
+
+
+def test_vxth_reports_its_vix_call_trades():
+    r = run(random_market(), "vxth")
+    closed = int((r.trades["status"] == "closed").sum())
+    assert closed > 0 and r.metrics()[0]["trades"] == closed
