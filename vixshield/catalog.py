@@ -31,6 +31,9 @@ class DailySymbol:
     plausible: tuple[float, float]  # range a close must sit in
     close_column: str = ""  # its close's column in core.market_daily, when not `column` itself
     volume: bool = False  # core.market_daily carries its volume (<column>_volume)
+    # the publisher's open is the index's first calculation, made from the previous closes of the stocks
+    # that have not opened yet: an open equal to the previous close is that stale value, not a print
+    stale_open: bool = False
 
     def market_daily_columns(self) -> list[tuple[str, str]]:
         """(raw.daily_bars column, core.market_daily column) pairs, in the panel's column order."""
@@ -40,7 +43,9 @@ class DailySymbol:
 
 
 DAILY_SYMBOLS: tuple[DailySymbol, ...] = (
-    DailySymbol("^GSPC", "spx", None, True, True, (1.0, 20000.0), close_column="spx_close", volume=True),
+    DailySymbol(
+        "^GSPC", "spx", None, True, True, (1.0, 20000.0), close_column="spx_close", volume=True, stale_open=True
+    ),
     DailySymbol("^VIX", "vix", "VIX", True, True, (5.0, 150.0)),
     DailySymbol("^VIX9D", "vix9d", "VIX9D", True, False, (3.0, 200.0)),
     DailySymbol("^VIX3M", "vix3m", "VIX3M", True, False, (5.0, 120.0)),

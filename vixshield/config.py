@@ -164,6 +164,7 @@ Regime = Literal["CALM", "NORMAL", "ELEVATED", "STRESSED", "CRISIS"]
 BOOK_FIELDS: dict[str, Any] = {
     "book.initial_nav": Annotated[float, Positive],
     "book.equity_weight": Annotated[float, NonNegative],
+    "book.open_proxy_weight": Annotated[float, Field(ge=0, le=1)],  # a point between two closes
     "book.condor.mode": Literal["default", "cndr"],
     "book.condor.target_dte": Annotated[int, AtLeastOne],
     "book.condor.min_dte": Annotated[int, AtLeastOne],

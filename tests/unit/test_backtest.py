@@ -13,7 +13,7 @@ from scipy.stats import norm
 
 from vixshield import calendars
 from vixshield.backtest import engine as backtest
-from vixshield.strategy.book import BookSettings
+from vixshield.strategy.book import BookSettings, settlement_open
 from vixshield.strategy.condor import CondorSettings
 
 NAV0 = BookSettings().initial_nav
@@ -97,6 +97,27 @@ def test_put_settles_at_the_expiration_open_not_the_close():
     r = run(market(ROLL, EXPIRY, opens=opens), "put")
     assert r.trades.iloc[0]["exit_reason"] == "SETTLED_AT_3900.00"
     assert r.trades.iloc[0]["exit_cash"] == pytest.approx(-r.trades.iloc[0]["contracts"] * 100 * 100)
+
+
+def test_put_without_a_real_open_settles_on_the_soq_proxy_not_the_previous_close():
+    # the 2001-09-21 pattern: the open is quarantined (stale), SPX fell from 984.54 to 965.80 that day
+    days = calendars.sessions(ROLL, "2024-02-20")
+    spx = np.full(len(days), 984.54)
+    spx[days >= pd.Timestamp(EXPIRY)] = 965.80
+    opens = spx.copy()
+    opens[days == pd.Timestamp(EXPIRY)] = np.nan
+    r = run(market(ROLL, "2024-02-20", spx=spx, opens=opens), "put")
+    closes = r.fills[r.fills["event"] == "close"]
+    want = 984.54 + 0.19 * (965.80 - 984.54)  # previous close + w x (close - previous close)
+    assert closes["reason"].tolist() == [f"SETTLED_AT_{want:.2f}"]
+
+
+def test_settlement_open_is_the_print_when_there_is_one():
+    row = {"spx_close": 965.80, "spx_ret": math.log(965.80 / 984.54)}
+    assert settlement_open(950.0, row, 0.19) == 950.0
+    assert settlement_open(None, row, 0.19) == pytest.approx(984.54 - 0.19 * 18.74, rel=1e-12)
+    assert settlement_open(math.nan, row, 0.0) == pytest.approx(984.54, rel=1e-12)
+    assert settlement_open(None, {"spx_close": 965.80, "spx_ret": math.nan}, 0.19) is None
 
 
 def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():
@@ -228,6 +249,58 @@ def test_nav_change_is_equity_pnl_plus_interest_plus_trade_pnl_every_session(str
     assert (r.trades["costs"] >= 0).all()
 
 
+# sessions with an SPX close and no VIX close: a plain session, one with a condor, PUT and hedges open,
+# and the PUT/BXM expiration (third Friday), which settles on SPX alone and rolls on the next VIX session
+NO_VIX = ("2022-03-01", "2022-05-04", "2022-06-17")
+
+
+@pytest.mark.parametrize("strategy", list(backtest.STRATEGIES))
+def test_a_session_without_vix_accrues_and_the_accounts_still_balance(strategy):
+    inputs = random_market()
+    gaps = pd.to_datetime(list(NO_VIX))
+    f = inputs.features.copy()
+    f.loc[gaps, "vix"] = np.nan
+    base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
+    r = run(replace(inputs, features=f), strategy, base)
+    eq = r.equity
+    assert set(gaps) <= set(eq.index)  # the session is in the book, not dropped
+    for day in gaps:
+        prev = eq.index[eq.index.get_loc(day) - 1]
+        ret = f.loc[day, "spx_ret"]
+        want = eq.loc[prev, "equity_value"] * (math.exp(ret) - 1 + 0.018 / 252)
+        assert eq.loc[day, "equity_pnl"] == pytest.approx(want, rel=1e-12)
+        assert want != 0.0 or eq.loc[prev, "equity_value"] == 0.0  # cndr holds T-bills only
+        assert eq.loc[day, "interest"] == pytest.approx(eq.loc[prev, "cash"] * 0.02 / 252, rel=1e-12)
+    # no decision is taken on the session without VIX: nothing opens there
+    assert not ((r.fills["event"] == "open") & r.fills["date"].isin(gaps)).any()
+    open_value = eq["condor_value"] + eq["hedge_value"] + eq["writer_value"]
+    flows = r.fills.groupby("date")["cash"].sum().reindex(eq.index, fill_value=0.0)
+    explained = eq["equity_pnl"] + eq["interest"] + flows + open_value - open_value.shift(1).fillna(0.0)
+    np.testing.assert_allclose(eq["nav"] - eq["nav"].shift(1).fillna(NAV0), explained, atol=1e-6)
+    assert abs(backtest.reconcile(r)["gap"]) < 1e-5
+
+
+def test_spx_without_vix_is_still_the_index_total_return():
+    inputs = market("2024-01-02", "2024-03-28", spx=4000 * np.exp(np.linspace(0, 0.05, 61)))
+    f = inputs.features.copy()
+    f.loc[pd.Timestamp("2024-02-01"), "vix"] = np.nan
+    r = run(replace(inputs, features=f), "spx", BookSettings())
+    closes = f["spx_close"].to_numpy()
+    assert r.equity["nav"].iloc[-1] == pytest.approx(NAV0 * np.prod(closes[1:] / closes[:-1] + 0.018 / 252), rel=1e-12)
+
+
+def test_a_put_expiring_without_vix_settles_there_and_waits_for_the_next_roll_day():
+    inputs = market(ROLL, "2024-03-28", spx=4000.0)
+    f = inputs.features.copy()
+    f.loc[pd.Timestamp(EXPIRY), "vix"] = np.nan
+    fills = run(replace(inputs, features=f), "put").fills
+    closes = fills[fills["event"] == "close"]
+    opens = fills[fills["event"] == "open"]
+    assert closes["date"].tolist() == [pd.Timestamp(EXPIRY)]
+    # selling needs a vol: no roll on the session without VIX; T-bills until the March roll day
+    assert opens["date"].tolist() == [pd.Timestamp(ROLL), pd.Timestamp("2024-03-15")]
+
+
 def test_full_pays_its_costs_and_the_replicas_fill_at_mid():
     inputs = random_market()
     base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
@@ -264,3 +337,9 @@ def test_ablation_and_sweep_tables_cover_every_variant_and_grid_point():
     assert default["sharpe"] == pytest.approx(results["full"]["sharpe"])  # the grid's default point is `full`
     with pytest.raises(ValueError, match="cannot sweep"):
         backtest.sweep_jobs(FLAT, {"kappa": (0.8,)})
+
+
+def test_vxth_reports_its_vix_call_trades():
+    r = run(random_market(), "vxth")
+    closed = int((r.trades["status"] == "closed").sum())
+    assert closed > 0 and r.metrics()[0]["trades"] == closed

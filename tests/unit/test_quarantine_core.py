@@ -76,6 +76,31 @@ def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, mar
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
 
 
+def test_a_spx_open_equal_to_the_previous_close_is_quarantined_as_a_cell(conn, market_dir):
+    path = market_dir / "yahoo" / "^GSPC.csv"
+    spx = pd.read_csv(path)
+    i = spx.index[spx["Date"] == "2023-10-04"][0]
+    stale = spx.loc[i - 1, "Close"]  # the index's first value: yesterday's closes of unopened stocks
+    spx.loc[i, ["Open", "High"]] = stale, max(stale, spx.loc[i, "High"])
+    spx.loc[i, "Low"] = min(stale, spx.loc[i, "Low"])
+    spx.to_csv(path, index=False)
+    vix = pd.read_csv(market_dir / "cboe" / "VIX_History.csv", dtype=str)
+    j = vix.index[vix["DATE"] == "10/04/2023"][0]
+    vix_prev = vix.loc[j - 1, "CLOSE"]
+    edit_cboe(market_dir, "VIX", "10/04/2023", OPEN=vix_prev, HIGH=str(max(float(vix_prev), float(vix.loc[j, "HIGH"]))))
+    edit_cboe(market_dir, "VIX", "10/04/2023", LOW=str(min(float(vix_prev), float(vix.loc[j, "LOW"]))))
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    flagged = conn.execute("SELECT row_key, column_name, value, reason FROM meta.quarantine").fetchall()
+    assert [(k, c) for k, c, _, _ in flagged] == [("^GSPC|2023-10-04", "open")]  # not the VIX: a real print
+    assert float(flagged[0][2]) == stale and "previous session's close" in flagged[0][3]
+    o, h, lo, c = conn.execute(
+        "SELECT spx_open, spx_high, spx_low, spx_close FROM core.market_daily WHERE date = '2023-10-04'"
+    ).fetchone()
+    assert o is None and (h, lo, c) == (spx.loc[i, "High"], spx.loc[i, "Low"], spx.loc[i, "Close"])
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)
+
+
 def test_a_rebuild_keeps_rejects_drops_mended_defects_and_corrects_stale_rows(conn, market_dir):
     """Only the difference is written on a rebuild; the result must be what deriving afresh gives."""
     vix_file = market_dir / "cboe" / "VIX_History.csv"

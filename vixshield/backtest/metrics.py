@@ -103,7 +103,8 @@ def performance(
     monthly = nav.groupby(nav.index.to_period("M")).last()
     monthly_ret = monthly / monthly.shift(1).fillna(start_nav) - 1
     income = _window_trades(trades, eq.index[0], eq.index[-1])
-    closed = income[(income["status"] == "closed") & income["sleeve"].isin(["condor", "writer"])]
+    done = income[income["status"] == "closed"]
+    closed = done[done["sleeve"].isin(["condor", "writer"])]  # income trades: hit rate, P&L per trade
     hedges = income[income["sleeve"] == "hedge"]
     hedge_paid = float(-hedges["entry_cash"].sum()) if len(hedges) else 0.0
     return out | {
@@ -116,7 +117,7 @@ def performance(
         "calmar": float(cagr) / abs(mdd) if mdd < 0 else math.nan,
         "worst_month": float(monthly_ret.min()),
         "hit_rate": float((closed["pnl"] > 0).mean()) if len(closed) else math.nan,
-        "trades": float(len(closed)),
+        "trades": float(len(done)),  # every closed position: VXTH's VIX calls count too
         "pnl_per_trade": float(closed["pnl"].mean()) if len(closed) else math.nan,
         "hedge_cost_per_year": hedge_paid / float(nav.mean()) / years if len(hedges) else 0.0,
     }

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from vixshield.features import term_structure
 from vixshield.strategy import hedge
 from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
 from vixshield.strategy.ledger import Fill
@@ -39,6 +40,9 @@ class BookSettings:
     condor: CondorSettings = field(default_factory=CondorSettings)
     hedge: hedge.HedgeSettings = field(default_factory=hedge.HedgeSettings)
     writer: WriterSettings | None = None  # the PUT/BXM replicas' monthly short option; off in the daily book
+    # AM settlement without a true open (quarantined or absent): previous close + w x (close - previous
+    # close); w = 0.19 is the least-squares fit of real ^GSPC opens on 2014-2019 (README, Methodology changes)
+    open_proxy_weight: float = 0.19
 
 
 @dataclass
@@ -125,11 +129,18 @@ def run_book(
     state: BookState | None = None,
 ) -> BookOutput:
     """Run the book over `features` (indexed by session date, ascending) from its first session
-    with an SPX close and a VIX close. rows=False (the backtest) skips the plan, action and hedge-layer
+    with an SPX close and a VIX close, then on every session with an SPX close: one without a VIX
+    close still accrues the equity sleeve and cash and settles what expires, while every decision
+    that needs VIX waits (`_Loop.carry`). rows=False (the backtest) skips the plan, action and hedge-layer
     rows and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
     cache: share session rows and pricing memos with other runs over the same features.
     state: resume after state.last_date (sessions up to it are skipped) instead of starting fresh."""
-    sessions = features[features["spx_close"].notna() & features["vix"].notna()]
+    has_vix = features["vix"].notna()
+    if not has_vix.any():
+        return BookOutput(state=state or BookState.initial(s))
+    sessions = features[features["spx_close"].notna() & (features.index >= has_vix.idxmax())]
+    # the last known vol surface, for marking (never deciding) on a session without a VIX close
+    carried = features[list(term_structure.TENORS)].where(has_vix).ffill()
     if state is not None and state.last_date is not None:
         sessions = sessions[sessions.index > state.last_date]
     state = state or BookState.initial(s)
@@ -137,11 +148,30 @@ def run_book(
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
     m = None
     for day, r in loop.cache.rows(sessions):
-        m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), spx_open.get(day))
+        am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight)
+        if math.isnan(num(r.get("vix"))):
+            m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)
+        else:
+            m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), am_open)
     if m is not None:
         out.open_positions = _open_positions(loop.st, m, s.hedge.multiplier)
         out.state = loop.st
     return out
+
+
+def settlement_open(open_price: float | None, r: Mapping, weight: float) -> float | None:
+    """The level AM-settled options settle on: the session's open when it is a real print, else an
+    estimate of Cboe's opening settlement (SOQ) between the previous close and today's close. The SOQ
+    is struck from each stock's first trade, so it already holds the overnight move that a stale open
+    lacks; without intraday data the least-squares weight of that move in the close-to-close move is
+    the best linear estimate (README, Methodology changes). None without a close and a return."""
+    if open_price is not None and not math.isnan(open_price) and open_price > 0.0:
+        return open_price
+    close, ret = num(r.get("spx_close")), num(r.get("spx_ret"))
+    if math.isnan(close) or math.isnan(ret):
+        return None
+    previous = close * math.exp(-ret)
+    return previous + weight * (close - previous)
 
 
 class _Loop:
@@ -151,17 +181,45 @@ class _Loop:
         self.s, self.st, self.out, self.cache, self.rows = s, st, out, cache, rows
         self.condor: CondorProgram = program(s.condor, enabled=s.condors)
 
-    def session(self, day: pd.Timestamp, r: dict, regime: str | None, vx: Mapping, am_open: float | None) -> Market:
-        s, st, out = self.s, self.st, self.out
-        m = self.cache.market(day, r, s.condor)
-        # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
+    def _accrue(self, r: dict) -> tuple[float, float]:
+        """Equity total return (dividends at q) and interest on cash, both from yesterday's close."""
+        st = self.st
         ret = num(r.get("spx_ret"))
         # no return on the first session (or across a missing close): nothing was held over a known interval
-        q = s.condor.dividend_yield
+        q = self.s.condor.dividend_yield
         equity_pnl = 0.0 if math.isnan(ret) else st.equity * (math.exp(ret) - 1 + q / TRADING_DAYS)
         interest = st.cash * st.prev_rate / TRADING_DAYS
         st.equity += equity_pnl
         st.cash += interest
+        return equity_pnl, interest
+
+    def carry(self, day: pd.Timestamp, r: dict, am_open: float | None) -> Market:
+        """A session with an SPX close but no VIX close (1991-03-01, 1997-01-31, ... in Cboe's file): the
+        equity sleeve and cash accrue and NAV is struck, condors that expire settle on SPX alone, open
+        condors and the replicas' option are marked on the last known vol surface (`r` carries it), hedge
+        layers stay at their last marks; no entry, management, hedge or roll decision is taken (a replica
+        whose roll day this is stays in T-bills until its next roll day)."""
+        s, st = self.s, self.st
+        m = Market.from_row(day, r, s.condor)  # not cached: the cache's rows are the features' own
+        equity_pnl, interest = self._accrue(r)
+        expiring = tuple(c for c in st.condors.condors if day >= c.expiry)
+        held = tuple(c for c in st.condors.condors if day < c.expiry)
+        managed, actions = self.condor.manage_book(
+            replace(st.condors, condors=expiring), m, None, am_open, self.out.fills, self.rows
+        )
+        self.out.actions.extend(actions)
+        st.condors = replace(managed.book, condors=managed.book.condors + held)
+        st.cash += managed.cash
+        condor_value = sum(c.value(m) for c in held)
+        writer_cash = self._writer(m, am_open, condor_value, roll=False)  # settle or mark; no roll without VIX
+        self._strike(day, r, None, equity_pnl, interest, condor_value, managed.cash, 0.0, writer_cash)
+        return m
+
+    def session(self, day: pd.Timestamp, r: dict, regime: str | None, vx: Mapping, am_open: float | None) -> Market:
+        s, st, out = self.s, self.st, self.out
+        m = self.cache.market(day, r, s.condor)
+        # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
+        equity_pnl, interest = self._accrue(r)
         # 2. manage open condors
         managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows)
         out.actions.extend(actions)
@@ -188,6 +246,24 @@ class _Loop:
             out.fills.append(entry.fill)
             condor_value += entry.opened.value(m)
         # 6. strike NAV and rebalance the equity sleeve
+        self._strike(day, r, regime, equity_pnl, interest, condor_value, condor_cash, hedge_cash, writer_cash)
+        return m
+
+    def _strike(
+        self,
+        day: pd.Timestamp,
+        r: dict,
+        regime: str | None,
+        equity_pnl: float,
+        interest: float,
+        condor_value: float,
+        condor_cash: float,
+        hedge_cash: float,
+        writer_cash: float,
+    ) -> None:
+        """Strike NAV, rebalance the equity sleeve, take tomorrow's cash rate and write the book row."""
+        s, st, out = self.s, self.st, self.out
+        writer_value = st.written.value if st.written is not None else 0.0
         hedge_value = st.hedge_book.market_value() if s.hedges else 0.0
         st.nav = nav = st.equity + st.cash + condor_value + hedge_value + writer_value
         target = s.equity_weight * nav
@@ -218,16 +294,15 @@ class _Loop:
                 "regime": regime,
             }
         )
-        return m
 
-    def _writer(self, m: Market, am_open: float | None, condor_value: float) -> float:
+    def _writer(self, m: Market, am_open: float | None, condor_value: float, roll: bool = True) -> float:
         """Settle, mark and roll the replicas' monthly option; returns its cash flow."""
         st = self.st
         if self.s.writer is None:
             return 0.0
         nav = st.equity + st.cash + condor_value + st.hedge_book.market_value()
         nav += st.written.value if st.written is not None else 0.0
-        st.written, cash = writer_session(m, am_open, nav, st.equity, st.written, self.s.writer, self.out.fills)
+        st.written, cash = writer_session(m, am_open, nav, st.equity, st.written, self.s.writer, self.out.fills, roll)
         st.cash += cash
         return cash
 

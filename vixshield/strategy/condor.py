@@ -19,7 +19,7 @@ import pandas as pd
 
 from vixshield import calendars
 from vixshield.features import term_structure
-from vixshield.strategy import options
+from vixshield.strategy import listings, options
 from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
@@ -438,7 +438,7 @@ class CondorProgram(ABC):
         cand = self.candidate(m)
         base = {"date": day.date(), "regime": regime, "nav_for_sizing": nav}
         if cand is None:
-            return Entry(book, {**base, "enter": False, "contracts": 0, "reasons": ["NO_CANDIDATE"]})
+            return Entry(book, {**base, "enter": False, "contracts": 0, "reasons": [*reasons, "NO_CANDIDATE"]})
         contracts, size_reasons = self.size(cand, nav, book.open_risk(), regime)
         reasons += size_reasons
         enter = not [x for x in reasons if not x.startswith("SIZE_HALF")]
@@ -469,7 +469,7 @@ class CondorProgram(ABC):
             contracts,
             cand["credit"],
             cand["max_loss"],
-            am_settled=self.am_settled,
+            am_settled=self.am_settled or listings.am_settled(day, pd.Timestamp(cand["expiry"])),
         )
         received = c.credit * c.contracts * MULTIPLIER - self.costs.fees(c.contracts)
         spread = cand["credit_mid"] - cand["credit"]
@@ -544,11 +544,13 @@ class ManagedCondors(CondorProgram):
             reasons.append("CADENCE_ONE_PER_WEEK")
         if len(book.condors) >= self.s.max_open:
             reasons.append("CAPACITY_MAX_OPEN")
+        if listings.spx_expiry_near(day, self.s.target_dte, self.s.min_dte, self.s.max_dte) is None:
+            reasons.append(f"NO_LISTED_EXPIRY_{self.s.min_dte}_{self.s.max_dte}_DTE")  # e.g. monthlies only, pre-2005
         return reasons
 
     def _candidate(self, m: Market) -> dict[str, Any] | None:
         s = self.s
-        expiry = options.spxw_expiry_near(m.day, s.target_dte, s.min_dte, s.max_dte)
+        expiry = listings.spx_expiry_near(m.day, s.target_dte, s.min_dte, s.max_dte)  # only what was listed
         if expiry is None or math.isnan(m.spot) or math.isnan(m.sigma_atm(expiry)):
             return None
         bear = s.divergence_modifier and bool(flag(m.row.get("bearish_divergence_active")))

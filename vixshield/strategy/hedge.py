@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from vixshield import calendars
+from vixshield.strategy import listings
 from vixshield.strategy.costs import Costs
 from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, setting
 from vixshield.strategy.ledger import Fill
@@ -407,6 +408,9 @@ class _Session:
             name, lay = spec.name, self.st[spec.name]
             if not setting(self.s, spec.enabled):
                 lay.reasons.append(f"{name}:DISABLED")
+                continue
+            if not listings.vix_options_listed(self.mkt.day):  # no VIX option existed: nothing to buy
+                lay.reasons.append(f"{name}:VIX_OPTIONS_NOT_LISTED_UNTIL_{listings.VIX_OPTIONS:%Y-%m-%d}")
                 continue
             has = any(p.layer == name for p in held)
             if not lay.trigger:

@@ -72,8 +72,10 @@ def writer_session(
     pos: Written | None,
     s: WriterSettings,
     fills: list[Fill] | None = None,
+    roll: bool = True,
 ) -> tuple[Written | None, float]:
-    """Settle, mark and roll the short option for one session; returns (position, cash received)."""
+    """Settle, mark and roll the short option for one session; returns (position, cash received).
+    roll=False (a session without a VIX close) settles and marks only: selling needs a vol."""
     cash = 0.0
     if pos is not None and m.day >= pos.expiry:
         settle = options.settlement_value(pos.expiry, True, am_open, m.spot)
@@ -84,7 +86,7 @@ def writer_session(
     elif pos is not None:
         price, _ = m.price((Leg(pos.kind, pos.strike, 1),), pos.expiry)
         pos = replace(pos, mark=price if price == price else pos.mark)
-    if pos is None and is_roll_day(m.day) and not math.isnan(m.spot) and nav > 0:
+    if roll and pos is None and is_roll_day(m.day) and not math.isnan(m.spot) and nav > 0:
         expiry = options.monthly_expiry_after(m.day)
         if math.isnan(m.sigma_atm(expiry)):
             return pos, cash

@@ -73,6 +73,7 @@ ENGINE_MODULES = (
     "strategy/costs",
     "strategy/hedge",
     "strategy/hedge_layers",
+    "strategy/listings",
     "strategy/options",
     "strategy/option_writer",
     "strategy/vix_options",

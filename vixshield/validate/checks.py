@@ -90,6 +90,7 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
                 "hi": s.plausible[1],
                 "ohlc": s.ohlc,
                 "term_index": s.symbol in TERM_INDICES,
+                "stale_open": s.stale_open,
             }
             for s in DAILY_SYMBOLS
         ]

@@ -1,11 +1,11 @@
 -- Re-derive the rule-based quarantine from raw (ingest rejects, column_name 'input', are kept).
--- Expects a temp table `symbol_rules(symbol, lo, hi, ohlc, term_index)` from the catalog.
+-- Expects a temp table `symbol_rules(symbol, lo, hi, ohlc, term_index, stale_open)` from the catalog.
 -- The derived rows are compared with the stored ones and only the difference is deleted and
 -- inserted: the result is the same as replacing them all, and a day's run touches a few rows
 -- instead of rewriting ~13,000 (and their key index).
 CREATE OR REPLACE TEMP TABLE quarantine_derived AS
 WITH bars AS (
-    SELECT b.*, r.lo, r.hi, r.ohlc, r.term_index,
+    SELECT b.*, r.lo, r.hi, r.ohlc, r.term_index, r.stale_open,
            b.symbol || '|' || strftime(b.date, '%Y-%m-%d') AS row_key
     FROM raw.daily_bars b JOIN symbol_rules r USING (symbol)
 ),
@@ -36,6 +36,14 @@ UNION ALL
 SELECT 'raw.daily_bars', row_key, 'range', 'close_outside_range', CAST(close AS VARCHAR),
        format('close {} outside [low {}, high {}]', close, low, high)
 FROM bars WHERE high >= low AND (close > high OR close < low)
+UNION ALL
+-- an index's first value of the day is computed from the previous closes of the stocks not yet open
+-- (CME Group, "Understanding the SOQ"): an open equal to the previous close is that value, not a print
+SELECT 'raw.daily_bars', row_key, 'open', 'open_is_previous_close', CAST(open AS VARCHAR),
+       format('open {} equals the previous session''s close: the index''s stale first value, not an opening print',
+              open)
+FROM (SELECT *, lag(close) OVER (PARTITION BY symbol ORDER BY date) AS previous_close FROM bars)
+WHERE stale_open AND open = previous_close AND NOT (open = close AND high = close AND low = close)
 UNION ALL
 -- a longer-dated vol index cannot swing far more than the VIX itself on the same day
 SELECT 'raw.daily_bars', row_key, 'range', 'spurious_intraday_extreme', format('{}/{}', high, low),
