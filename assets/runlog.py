@@ -24,6 +24,7 @@ from vixshield.store import warehouse
 
 RECORDED_SCHEMAS = ("raw", "meta", "core", "features", "signals")
 NOT_RECORDED_JOBS = ("backtest",)  # the backtest job records itself in backtest.runs
+BOOKKEEPING = ("meta.runs", "meta.check_results")  # grow every run: not data the run changed
 RAW_FIELDS = ("inserted", "revised", "unchanged", "withdrawn", "rejected_to_quarantine")
 ACTIVE = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
@@ -112,7 +113,7 @@ def changes(before: dict[str, int], after: dict[str, int], raw: dict[str, dict])
     out = {table: dict(counts) for table, counts in raw.items() if any(counts.values())}
     for table, n in after.items():
         delta = n - before.get(table, 0)
-        if delta and table != "meta.runs":
+        if delta and table not in BOOKKEEPING:
             out.setdefault(table, {})["rows_added"] = delta
     return out
 
