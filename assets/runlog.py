@@ -6,7 +6,6 @@ miss CLI runs, a final asset would not run after a failure, and hooks fire per s
 
 At the end it also sends the run's alerts (failure, blocked publish, fired signals)."""
 
-
 import contextlib
 import datetime as dt
 import json
@@ -151,7 +150,10 @@ class RunLog(dg.ConfigurableResource):
             return
         cfg = self.vixshield
         with warehouse.connect(self.database) as conn:
-            warehouse.init_schema(conn)
+            if not conn.execute(  # a new warehouse (a first UI run); the CLI and the raw steps migrate anyway
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'runs'"
+            ).fetchone()[0]:
+                warehouse.init_schema(conn)
             _close_finished(conn, context.instance)
             conn.execute(
                 "INSERT INTO meta.runs (run_id, started_at, status, source, as_of, config_hash, methodology_version) "
