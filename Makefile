@@ -87,8 +87,10 @@ bench: setup
 	$(BIN)/python -m bench.serving_bench
 	$(BIN)/python -m bench.backtest_bench
 
+# `dg dev` (dagster-dg-cli), the dev command Dagster recommends over the superseded `dagster dev`, on the
+# instance of $$VIXSHIELD_HOME (default ./data): the runs of `vixshield run` and the schedule show here too
 ui: setup
-	$(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME="$$($(BIN)/python -m pipelines.instance)" $(BIN)/dg dev -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .venv-lowest $(COMPAT_VENV) tests/compat/node/node_modules dist data .pytest_cache .ruff_cache

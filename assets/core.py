@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
 from assets.resources import VixShieldResource
+from vixshield import METHODOLOGY_VERSION
 from vixshield.store import warehouse
 from vixshield.store.schemas import FAMILIES
 from vixshield.validate.core_tables import build_core, resolve_as_of
@@ -15,6 +16,7 @@ RAW_KEYS = [dg.AssetKey(["raw", f]) for f in FAMILIES]
 
 @dg.asset(
     key=["meta", "quarantine"],
+    code_version=METHODOLOGY_VERSION,
     group_name="validation",
     kinds={"duckdb", "sql"},
     deps=RAW_KEYS,
@@ -47,6 +49,7 @@ CORE_TABLES = {
             kinds={"duckdb", "sql"},
             description=desc,
             deps=[*RAW_KEYS, dg.AssetKey(["meta", "quarantine"])],
+            code_version=METHODOLOGY_VERSION,
         )
         for name, (desc, _) in CORE_TABLES.items()
     ],

@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from assets.core import CORE_TABLES
 from assets.metadata import table_metadata
 from assets.resources import VixShieldResource
+from vixshield import METHODOLOGY_VERSION
 from vixshield.features import daily as features
 from vixshield.ingest import cache
 from vixshield.store import contract
@@ -15,6 +16,7 @@ CORE_KEYS = [dg.AssetKey(["core", name]) for name in CORE_TABLES]
 
 @dg.asset(
     key=["features", "daily"],
+    code_version=METHODOLOGY_VERSION,
     group_name="features",
     kinds={"duckdb", "python"},
     deps=CORE_KEYS,
@@ -32,6 +34,7 @@ def features_daily(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.M
 
 @dg.asset(
     key=["features", "regime"],
+    code_version=METHODOLOGY_VERSION,
     group_name="features",
     kinds={"duckdb", "python"},
     deps=[dg.AssetKey(["features", "daily"])],

@@ -1,6 +1,7 @@
 """meta/published: the read-only snapshot and Parquet files apps read, written only when every
 upstream asset and blocking check succeeded (a failed run publishes nothing)."""
 
+import datetime as dt
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +21,11 @@ SIGNAL_KEYS = [
     group_name="serving",
     kinds={"duckdb", "parquet"},
     deps=[*SIGNAL_KEYS, dg.AssetKey(["features", "daily"]), dg.AssetKey(["features", "regime"])],
+    # visible in the UI: a weekday evening's snapshot must exist by 23:00 New York (cron knows no NYSE
+    # holidays; the stale_snapshot sensor, which does, is what alerts)
+    freshness_policy=dg.FreshnessPolicy.cron(
+        deadline_cron="0 23 * * 1-5", lower_bound_delta=dt.timedelta(hours=7), timezone="America/New_York"
+    ),
     description="Atomically published read-only snapshot (published/warehouse.duckdb), Parquet files of the "
     "signal tables and manifest.json. Readers never block a run and a run never breaks a reader.",
 )

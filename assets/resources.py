@@ -81,27 +81,47 @@ def make_resources(
     validate_all: bool = False,
 ) -> dict:
     """The resources of a run, built in one place (the Definitions, the CLI and the tests).
-    `settings`: the run's validated settings, handed to every step as a value."""
+    `settings`: the run's validated settings, handed to every step as a value. The warehouse
+    resource carries the run log, so every run writes its meta.runs row (assets/runlog.py)."""
+    from assets.runlog import RecordedWarehouse, RunLog
+
+    vixshield = VixShieldResource(
+        source=source,
+        data_dir=str(data_dir) if data_dir is not None else None,
+        as_of=as_of,
+        config_file=config_file,
+        settings_json=settings_json(settings) if settings is not None else None,
+        validate_all=validate_all,
+    )
+    db = str(database)
     return {
-        "duckdb": WarehouseResource(database=str(database)),
-        "vixshield": VixShieldResource(
-            source=source,
-            data_dir=str(data_dir) if data_dir is not None else None,
-            as_of=as_of,
-            config_file=config_file,
-            settings_json=settings_json(settings) if settings is not None else None,
-            validate_all=validate_all,
-        ),
+        "duckdb": RecordedWarehouse(database=db, run_log=RunLog(database=db, vixshield=vixshield)),
+        "vixshield": vixshield,
     }
 
 
+def _env(name: str, default: str | None) -> str | dg.EnvVar | None:
+    """dg.EnvVar(name) when the variable is set: resolved when a run launches, shown by name (never by
+    value) in the UI; the default otherwise."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
 def default_resources() -> dict:
-    """For the code location (UI, schedule): settings are read from VIXSHIELD_CONFIG once per run."""
-    config_file = os.environ.get("VIXSHIELD_CONFIG") or None
-    home = Path(os.environ.get("VIXSHIELD_HOME", str(load_settings(config_file).home)))
-    return make_resources(
-        home / "warehouse.duckdb",
-        source=os.environ.get("VIXSHIELD_SOURCE", "sample"),
-        data_dir=os.environ.get("VIXSHIELD_DATA_DIR") or None,
-        config_file=config_file,
+    """For the code location (UI, schedule): VIXSHIELD_SOURCE, VIXSHIELD_DATA_DIR and VIXSHIELD_CONFIG
+    as EnvVars, read when each run launches; the warehouse path comes from VIXSHIELD_HOME (as the CLI's
+    does), and settings are read from VIXSHIELD_CONFIG once per run."""
+    from assets.replays import ReplayResource
+    from assets.runlog import RecordedWarehouse, RunLog
+
+    home = Path(os.environ.get("VIXSHIELD_HOME") or "data")
+    db = str(home / "warehouse.duckdb")
+    vixshield = VixShieldResource(
+        source=_env("VIXSHIELD_SOURCE", "sample"),
+        data_dir=_env("VIXSHIELD_DATA_DIR", None),
+        config_file=_env("VIXSHIELD_CONFIG", None),
     )
+    return {
+        "duckdb": RecordedWarehouse(database=db, run_log=RunLog(database=db, vixshield=vixshield)),
+        "vixshield": vixshield,
+        "replays": ReplayResource(root=str((home / "replays").resolve())),
+    }

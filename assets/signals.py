@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.metadata import table_metadata
 from assets.resources import VixShieldResource
+from vixshield import METHODOLOGY_VERSION
 from vixshield.store import contract
 from vixshield.strategy import signals
 
@@ -20,6 +21,7 @@ DESCRIPTIONS = {t.name.split(".")[1]: t.comment for t in contract.SIGNALS}  # on
             kinds={"duckdb", "python"},
             description=desc,
             deps=[*FEATURE_KEYS, dg.AssetKey(["core", "vx_futures"])],
+            code_version=METHODOLOGY_VERSION,
         )
         for name, desc in DESCRIPTIONS.items()
     ],

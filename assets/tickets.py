@@ -14,6 +14,7 @@ SIGNAL_KEYS = [dg.AssetKey(["signals", t]) for t in ("condor_plan", "condor_acti
 
 @dg.asset(
     key=["signals", "tickets"],
+    code_version=METHODOLOGY_VERSION,
     group_name="signals",
     kinds={"duckdb", "python"},
     deps=[*SIGNAL_KEYS, dg.AssetKey(["features", "daily"])],

@@ -50,11 +50,6 @@ def cmd_run(args) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    os.environ.setdefault("DAGSTER_HOME", str((home / "dagster").resolve()))
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    if not (dagster_home / "dagster.yaml").exists():
-        (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     from vixshield.validate import expectations
 
     expectations.start_worker()  # GX's 2-4 s import, on the other core while Dagster starts and ingests
@@ -137,23 +132,17 @@ def _close_stale_runs(conn: duckdb.DuckDBPyConnection) -> int:
 
 def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnection) -> int:
     """The daily job in process, bracketed by its meta.runs row; prints the progress and the summary."""
-    import dagster as dg
 
     from assets.resources import make_resources
     from pipelines.definitions import defs
+    from pipelines.instance import instance_for
     from pipelines.progress import progress_logger
 
     run_id = str(uuid.uuid4())
     db_path = settings.warehouse_path
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     warehouse.init_schema(conn)
     if stale := _close_stale_runs(conn):
         print(f"closed {stale} earlier run(s) left 'running' by a killed process as 'killed'", file=sys.stderr)
-    conn.execute(
-        "INSERT INTO meta.runs (run_id, started_at, status, source, as_of, config_hash, methodology_version) "
-        "VALUES (?, ?, 'running', ?, ?, ?, ?)",
-        [run_id, started, args.source, args.as_of, settings.digest(), METHODOLOGY_VERSION],
-    )
     print(
         f"vixshield run {run_id[:8]}: source={args.source} as_of={args.as_of or 'latest'} warehouse={db_path}",
         file=sys.stderr,
@@ -172,22 +161,19 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     job = job.with_logger_defs({"progress": progress_logger})
     result = job.execute_in_process(
         run_config={"loggers": {"progress": {}}},
-        instance=dg.DagsterInstance.get(),
+        instance=instance_for(home),
         resources=resources,
         run_id=run_id,
         raise_on_error=False,
     )
     elapsed = time.perf_counter() - t0
-    counts = warehouse.row_counts(conn)
+    # the run wrote its own meta.runs row (assets/runlog.py), as a scheduled or UI-launched run does
+    got = conn.execute("SELECT status, as_of, row_counts, message FROM meta.runs WHERE run_id = ?", [run_id]).fetchone()
+    status, as_of, counts = (got[0], got[1], json.loads(got[2] or "{}")) if got else ("failure", None, {})
     checks = conn.execute(
         "SELECT severity, passed, count(*) FROM meta.check_results WHERE run_id = ? GROUP BY ALL", [run_id]
     ).fetchall()
-    as_of = warehouse.as_of(conn)
-    status = "success" if result.success else "failure"
-    conn.execute(
-        "UPDATE meta.runs SET finished_at = ?, status = ?, as_of = ?, row_counts = ? WHERE run_id = ?",
-        [dt.datetime.now(dt.UTC).replace(tzinfo=None), status, as_of, json.dumps(counts), run_id],
-    )
+    status = status if result.success else "failure"
     passed = sum(n for sev, ok, n in checks if ok)
     warned = sum(n for sev, ok, n in checks if not ok and sev == "WARN")
     failed = sum(n for sev, ok, n in checks if not ok and sev == "ERROR")
@@ -204,7 +190,9 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
         print(f"published {publish.snapshot_path(home)} for readers (vixshield query / signals, apps)", file=sys.stderr)
     else:
         print(
-            "see the failing step above; `dagster dev` shows the full event log; nothing was published", file=sys.stderr
+            f"see the failing step above; nothing was published. The full event log is run {run_id} in the Dagster "
+            f"UI (`make ui`, or `dg dev -w workspace.yaml` with VIXSHIELD_HOME={home})",
+            file=sys.stderr,
         )
     return 0 if result.success else 1
 

@@ -1,5 +1,8 @@
 """The one Definitions object: assets, checks, the daily job and its NYSE-session schedule."""
 
+import datetime as dt
+import os
+
 import dagster as dg
 
 from assets.backtest import backtest_ablation, backtest_sweep, backtest_tables
@@ -8,6 +11,7 @@ from assets.core import core_tables, quarantine
 from assets.features import features_daily, features_regime
 from assets.publish import published
 from assets.raw import raw_assets
+from assets.replays import replay_session
 from assets.resources import default_resources
 from assets.signals import signal_tables
 from assets.tickets import ticket_table
@@ -15,8 +19,15 @@ from vixshield import calendars
 
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("backtest"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("backtest", "replays"),
     description="Ingest every source, validate, and rebuild the core panel (then features and signals).",
+    executor_def=dg.in_process_executor,
+)
+replay_job = dg.define_asset_job(
+    "replay",
+    selection=dg.AssetSelection.groups("replays"),
+    description="Replay NYSE sessions as of their close, each into $VIXSHIELD_HOME/replays/<session>: pick a "
+    "session, or a range as a backfill, in the partitions view.",
     executor_def=dg.in_process_executor,
 )
 backtest_job = dg.define_asset_job(
@@ -36,6 +47,27 @@ def daily_after_close(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"daily-{day}", tags={"session": str(day)})
 
 
+@dg.sensor(minimum_interval_seconds=3600, default_status=dg.DefaultSensorStatus.RUNNING)
+def stale_snapshot(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    """Alert once per session when the published snapshot is older than the last completed NYSE
+    session (5 h after its close): the evening run did not run, failed, or was blocked."""
+    from pipelines.instance import vixshield_home
+    from vixshield.config import load_settings
+    from vixshield.serve import alerts, publish
+
+    home = vixshield_home()
+    found = alerts.stale_since(publish.read_manifest(home), dt.datetime.now(dt.UTC))
+    if found is None:
+        return dg.SkipReason("the published snapshot is current")
+    session, alert = found
+    if context.cursor == session:
+        return dg.SkipReason(f"stale since {session}; already announced")
+    settings = load_settings(os.environ.get("VIXSHIELD_CONFIG") or None)
+    delivery = alerts.send([alert], alerts.target_urls(settings.alerts.urls))
+    context.update_cursor(session)
+    return dg.SkipReason(f"{alert.body} Alerts: {delivery.summary()}")
+
+
 defs = dg.Definitions(
     assets=[
         *raw_assets,
@@ -49,10 +81,12 @@ defs = dg.Definitions(
         backtest_tables,
         backtest_ablation,
         backtest_sweep,
+        replay_session,
     ],
     asset_checks=[*expectation_checks, *sql_checks],
-    jobs=[daily_job, backtest_job],
+    jobs=[daily_job, backtest_job, replay_job],
     schedules=[daily_after_close],
+    sensors=[stale_snapshot],
     resources=default_resources(),
     executor=dg.in_process_executor,
 )

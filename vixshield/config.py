@@ -120,6 +120,16 @@ class RegimeSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """Where run failures, fired signals and stale data are announced: apprise URLs (ntfy://, tgram://,
+    mailto://, json://, ... one syntax for 100+ services). VIXSHIELD_ALERT_URLS (whitespace-separated) adds
+    targets from the environment, for URLs that carry tokens. None: no alerts."""
+
+    urls: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    signals: bool = True  # also announce fired signals (condor entries, management actions, hedge moves)
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("VIXSHIELD_HOME", "data")))
     # breadth universe fetched from Yahoo when live
@@ -129,6 +139,7 @@ class Settings:
     features: FeatureSettings = field(default_factory=FeatureSettings)
     regime: RegimeSettings = field(default_factory=RegimeSettings)
     book: BookSettings = field(default_factory=lambda: _book_settings())
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def warehouse_path(self) -> Path:

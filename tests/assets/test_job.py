@@ -46,6 +46,7 @@ EXPECTED_ASSETS = {
     "backtest/metrics",
     "backtest/ablation",
     "backtest/sweep",
+    "replay/session",
 }
 
 
@@ -55,8 +56,10 @@ def test_asset_graph_is_the_contract():
     assert keys == EXPECTED_ASSETS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"raw", "validation", "core", "features", "signals", "serving", "backtest"}
+        assert node.group_name in {"raw", "validation", "core", "features", "signals", "serving", "backtest", "replays"}
         assert node.kinds, key
+    for key in ("core/market_daily", "features/daily", "signals/condor_plan", "signals/tickets"):
+        assert graph.get(dg.AssetKey.from_user_string(key)).code_version  # results depend on the logic
     core = graph.get(dg.AssetKey(["core", "market_daily"]))
     assert dg.AssetKey(["meta", "quarantine"]) in core.parent_keys
     raw = defs.resolve_assets_def(dg.AssetKey(["raw", "daily_bars"]))

@@ -16,10 +16,12 @@ def cli_env(home: Path) -> dict[str, str]:
     return env
 
 
-def vixshield(home: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def vixshield(
+    home: Path, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
-        env=cli_env(home),
+        env={**cli_env(home), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -24,7 +24,8 @@ def raw_counts(home) -> dict[str, int]:
 
 def test_sample_builds_from_nothing_and_a_rerun_adds_no_rows(tmp_path):
     home = tmp_path / "home"
-    first = vixshield(home, "run", "--source", "sample")
+    decoy = tmp_path / "elsewhere"
+    first = vixshield(home, "run", "--source", "sample", env={"DAGSTER_HOME": str(decoy)})
     assert first.returncode == 0, first.stderr
     assert "ok    raw__daily_bars" in first.stderr and "SUCCESS: as of 2018-12-31" in first.stderr
     counts = raw_counts(home)
@@ -35,6 +36,14 @@ def test_sample_builds_from_nothing_and_a_rerun_adds_no_rows(tmp_path):
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         runs = conn.execute("SELECT status, as_of::VARCHAR, config_hash IS NOT NULL FROM meta.runs").fetchall()
         assert runs == [("success", "2018-12-31", True)] * 2
+        run_ids = [r[0] for r in conn.execute("SELECT run_id FROM meta.runs").fetchall()]
+    # both runs are in the one Dagster instance of the home, the one `make ui` opens (DAGSTER_HOME is not it)
+    from pipelines.instance import instance_for
+
+    with instance_for(home) as instance:
+        assert sorted(r.run_id for r in instance.get_runs()) == sorted(run_ids)
+    assert not list(REPO.glob(".tmp_dagster_home_*"))
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         # the sample has no VIX before 2014, so those sessions carry SPX only
         assert (
             conn.execute("SELECT min(date)::VARCHAR FROM core.market_daily WHERE vix IS NOT NULL").fetchone()[0]
