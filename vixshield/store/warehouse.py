@@ -197,7 +197,8 @@ def withdraw_absent(
     rejected_keys: list[str],
     max_share: float = 1.0,
 ) -> int:
-    """Delete stored rows that a whole-history file delivery no longer holds; returns how many.
+    """Delete stored rows that a whole-history file delivery (`frame`, conformed as `ingest.load.prepare`
+    returns it) no longer holds; returns how many.
 
     The files on disk are the truth for the series they deliver: a row stored from an earlier, bad
     delivery (a misdated row, say) and absent from the corrected one goes, so fixing the file heals
@@ -216,7 +217,7 @@ def withdraw_absent(
         f"strftime(t.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"t.{k}" for k in keys
     )
     rejected = pd.DataFrame({"row_key": pd.Series(rejected_keys, dtype="string")})
-    with registered(conn, "_delivered", schemas.conform(frame, family)), registered(conn, "_rejected", rejected):
+    with registered(conn, "_delivered", frame), registered(conn, "_rejected", rejected):
         absent = conn.execute(
             f"""WITH spans AS (
                     SELECT {series}, source, min({date}) AS first_date, max({date}) AS last_date

@@ -113,14 +113,20 @@ def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
 
 def parse_wide_closes(text: str, what: str, source: str) -> Fetched:
     """A `Date,<SYM1>,<SYM2>,...` table of (adjusted) closes, e.g. a breadth universe."""
+    long, rejects = _wide_to_long(text, what, "symbol", "close")
+    long = long.assign(adj_close=long["close"], source=source)
+    return Fetched("daily_bars", schemas.conform(long, "daily_bars"), rejects)
+
+
+def _wide_to_long(text: str, what: str, name: str, value: str) -> tuple[pd.DataFrame, list[dict]]:
+    """A `Date,<A>,<B>,...` table as long rows (date, `name`, `value`), blanks dropped, and its rejects."""
     raw = _read_csv(text, what)
     _require(raw, ["Date"], what)
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
-    symbols = [c for c in raw.columns if c != "Date"]
-    values = _numbers(raw, symbols).assign(date=dates.to_numpy())
-    long = values.melt(id_vars="date", var_name="symbol", value_name="close").dropna(subset=["close"])
-    long = long.assign(adj_close=long["close"], source=source)
-    return Fetched("daily_bars", schemas.conform(long, "daily_bars"), rejects)
+    columns = [c for c in raw.columns if c != "Date"]
+    values = _numbers(raw, columns).assign(date=dates.to_numpy())
+    long = values.melt(id_vars="date", var_name=name, value_name=value).dropna(subset=[value])
+    return long, rejects
 
 
 def parse_fred_csv(text: str, series_id: str) -> Fetched:
@@ -221,10 +227,5 @@ def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
 
 def parse_breadth_vendor(text: str, what: str = "vendor breadth CSV") -> Fetched:
     """`Date,NYAD,NYMO`: a vendor's NYSE advance-decline line and McClellan oscillator."""
-    raw = _read_csv(text, what)
-    _require(raw, ["Date"], what)
-    raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
-    series = [c for c in raw.columns if c != "Date"]
-    values = _numbers(raw, series).assign(date=dates.to_numpy())
-    long = values.melt(id_vars="date", var_name="series", value_name="value").dropna(subset=["value"])
+    long, rejects = _wide_to_long(text, what, "series", "value")
     return Fetched("breadth_vendor", schemas.conform(long.assign(source="files"), "breadth_vendor"), rejects)
