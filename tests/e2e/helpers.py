@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from vixshield.serve import publish
+
 
 def cli_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
@@ -47,3 +49,9 @@ def kill_at_marker(child: subprocess.Popen, marker: Path, timeout: float = 60) -
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
     child.wait()
+
+
+def published_bytes(home: Path) -> dict[str, bytes]:
+    """Every file under published/ (temp files included, so leftovers show up too)."""
+    root = publish.published_dir(home)
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.assets.helpers import table_digests
-from tests.e2e.helpers import vixshield
+from tests.e2e.helpers import published_bytes, vixshield
 
 pytestmark = pytest.mark.slow  # runs the whole pipeline
 
@@ -98,7 +98,7 @@ BREAKAGES = {
 def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_heals(cli_built, cli_home, market_dir):
     vix = market_dir / "cboe" / "VIX_History.csv"
     good = vix.read_bytes()
-    snapshot = published(cli_home)
+    snapshot = published_bytes(cli_home)
     for name, (break_it, says) in BREAKAGES.items():
         vix.write_bytes(good)
         break_it(vix)
@@ -106,17 +106,13 @@ def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_hea
         assert out.returncode == 1 and "FAILURE" in out.stderr, name
         fail = next(line for line in out.stderr.splitlines() if line.startswith("  FAIL  raw__daily_bars"))
         assert all(text in fail for text in says), fail  # the file and the cause, not a bare decode error
-        assert published(cli_home) == snapshot, name
+        assert published_bytes(cli_home) == snapshot, name
     vix.write_bytes(good)
     out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
     assert out.returncode == 0, out.stderr
     assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
         cli_built.home / "warehouse.duckdb", stamps=False
     )
-
-
-def published(home) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (home / "published").iterdir() if p.is_file()}
 
 
 def test_rows_a_bad_delivery_misdated_go_when_the_file_is_corrected(cli_built, cli_home, market_dir):

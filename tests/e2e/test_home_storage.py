@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.assets.helpers import table_digests
-from tests.e2e.helpers import vixshield
-from tests.e2e.test_cli_failures import published
+from tests.e2e.helpers import published_bytes, vixshield
 
 pytestmark = pytest.mark.slow  # runs the whole pipeline
 
@@ -47,13 +46,13 @@ def fill(disk: Path, leave: int) -> Path:
 def test_a_full_disk_stops_the_run_with_a_message_and_freeing_space_heals(tmp_path, cli_built, market_template, leave):
     with small_disk(tmp_path / "disk", 64) as disk:
         home = Path(shutil.copytree(cli_built.home, disk / "home"))
-        snapshot = published(home)
+        snapshot = published_bytes(home)
         filler = fill(disk, leave)
         out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_template))
         assert out.returncode == 1, out.stderr
         assert "Traceback" not in out.stderr, out.stderr
         assert "disk is full" in out.stderr and str(home) in out.stderr, out.stderr
-        assert published(home) == snapshot
+        assert published_bytes(home) == snapshot
         filler.unlink()
         out = vixshield(home, "run", "--source", "files", "--data-dir", str(market_template))
         assert out.returncode == 0, out.stderr

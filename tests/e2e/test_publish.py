@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.e2e.helpers import cli_env, kill_at_marker
+from tests.e2e.helpers import cli_env, kill_at_marker, published_bytes
 from vixshield import METHODOLOGY_VERSION
 from vixshield.serve import publish
 
@@ -95,12 +95,6 @@ def home(tmp_path: Path, built: Path) -> Path:
 
 def do_publish(home: Path, run_id: str = "run-1") -> dict:
     return publish.publish(home / "warehouse.duckdb", home, run_id, "2024-03-28", METHODOLOGY_VERSION, TABLES)
-
-
-def published_bytes(home: Path) -> dict[str, bytes]:
-    """Every file under published/ (temp files included, so leftovers show up too)."""
-    root = publish.published_dir(home)
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def sha256(path: Path) -> str:
