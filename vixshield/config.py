@@ -176,6 +176,7 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.initial_nav": Annotated[float, Positive],
     "book.equity_weight": Annotated[float, NonNegative],
     "book.open_proxy_weight": Annotated[float, Field(ge=0, le=1)],  # a point between two closes
+    "book.fill": Literal["next_close", "same_close"],  # when a decision of t's close fills (docs/execution.md)
     "book.condor.mode": Literal["default", "cndr"],
     "book.condor.target_dte": Annotated[int, AtLeastOne],
     "book.condor.min_dte": Annotated[int, AtLeastOne],

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 ENV_URLS = "VIXSHIELD_ALERT_URLS"
 REASON_LINES = 3  # of an error: enough to say what broke, short enough for a lock screen
 HEDGE_MOVES = ("add", "monetize", "remove")
-QUIET_CONDOR_ACTIONS = ("hold", "open", "expire")  # no decision for the trader (an entry has its own message)
+# no decision for the trader: an entry has its own message, `close` is the fill of an earlier session's order
+QUIET_CONDOR_ACTIONS = ("hold", "open", "expire", "close")
 
 
 @dataclass(frozen=True)
