@@ -137,7 +137,8 @@ def test_expiry_settles_at_intrinsic_against_the_vix_close():
     new, rows, cash = hedge_session(day, row, {T("2024-03-20"): 14.0}, NAV, book, HedgeSettings())
     r = by_layer(rows)
     assert r["L0"]["cash_flow"] == pytest.approx(6.5 * 10 * 100) and "L0:EXPIRED" in r["L0"]["reasons"]
-    assert r["L1"]["cash_flow"] == 0.0 and r["L1"]["contracts"] == -7  # out of the money: worthless
+    assert r["L1"]["cash_flow"] == 0.0 and "L1:EXPIRED" in r["L1"]["reasons"]  # out of the money: worthless
+    assert r["L1"]["contracts"] == r["L1"]["contracts_held"] == 0  # a settlement is not an order
     assert cash == pytest.approx(6500.0) and new.positions == ()  # the 14.0 future is in the 0% band
 
 

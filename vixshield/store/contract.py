@@ -747,7 +747,7 @@ SIGNALS: tuple[Table, ...] = (
             _d("future_price", "the VX future the option is priced off"),
             _v("future_source"),
             _d("option_price", "model mid per unit"),
-            Column("contracts", _I, "today's order (+ buy, - sell) or settlement (-)"),
+            Column("contracts", _I, "today's order (+ buy, - sell); a settlement is not an order"),
             Column("contracts_held", _I, "after today's fills"),
             _d("weight_pct_nav"),
             _d("premium_pct_nav", "premium paid today"),

@@ -742,7 +742,8 @@ class ManagedCondors(CondorProgram):
 
     def _manage_open(self, c: Condor, m: Market, regime: str | None, mark: float) -> Decision:
         s = self.s
-        unrealized = (c.credit - mark) * c.contracts * MULTIPLIER + c.realized
+        units = c.contracts * MULTIPLIER
+        unrealized = (c.credit - mark) * units + c.realized
 
         def order(action: str, reason: str, reenter: bool = False, adjust: tuple[str, float] | None = None):
             return Decision(action, reason, mark, unrealized, reenter=reenter, adjust=adjust)

@@ -58,8 +58,9 @@ from vixshield.values import num
 # Row columns (one row per layer per session). Money in dollars, prices in VIX points, *_pct_nav in
 # percent of that session's NAV (1.0 = 1%). The instrument fields (expiry .. option_price) describe the
 # contract bought today, else the layer's latest open (or just closed) position, else today's candidate.
-# contracts: today's order (+ buy, - sell) or settlement (-); contracts_held: after today's fills (an
-# order of today's close is not filled yet with book.fill = next_close; trade_date says when it fills).
+# contracts: today's order (+ buy, - sell; a settlement is no order: it shows in contracts_held and the
+# reasons); contracts_held: after today's fills (with book.fill = next_close an order of today's close
+# fills on trade_date).
 # weight_pct_nav: the target of an add considered today (band weight x beta for L0 on expiration days,
 # layer weight x beta for L1/L2 while triggered), 0 otherwise. trigger_details: "part=True/False/NA; ...".
 # contango_m1_spot = vx_m1 / vix - 1, contango_m2_m1 = vx_m2 / vx_m1 - 1 (the cost of carrying calls).
@@ -369,9 +370,8 @@ class _Session:
     def close(self, p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
         """Sell (or settle, free of costs) n contracts of p at `price`; with defer, a sale is ordered for
         the next session instead (settlement is not a decision)."""
-        lay = self.st[p.layer]
-        lay.ordered = lay.ordered or not code.endswith(":EXPIRED")
-        if self.defer and not code.endswith(":EXPIRED"):
+        lay, settles = self.st[p.layer], code.endswith(":EXPIRED")
+        if self.defer and not settles:
             self.orders.append(
                 HedgeOrder(self.mkt.day, p.layer, "sell", p.expiry, p.strike, n, action, code, p.position_id)
             )
@@ -379,7 +379,9 @@ class _Session:
                 self.selling.append(p)
         else:
             self._sold(p, n, price, code)
-        lay.contracts -= n
+        if not settles:  # an order: the row's contracts are what a ticket trades
+            lay.ordered = True
+            lay.contracts -= n
         lay.action = action
         lay.shown = (p.expiry, p.strike)
         lay.note(code)
