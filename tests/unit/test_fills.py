@@ -16,6 +16,9 @@ from scipy.stats import norm
 from tests.unit.test_backtest import FLAT, market
 from vixshield import calendars
 from vixshield.backtest import engine as backtest
+from vixshield.config import Settings
+from vixshield.store import contract, migrations, warehouse
+from vixshield.strategy import signals
 from vixshield.strategy.book import BookSettings, run_book
 from vixshield.strategy.condor import MULTIPLIER, Condor, CondorBook, Market, program
 
@@ -211,3 +214,45 @@ def test_a_hedge_add_decided_on_t_is_bought_at_the_next_sessions_black76_price()
     nxt = rows[(rows["layer"] == "L0") & (rows["date"] == filled)].iloc[0]
     assert "L0:FILLED_ADD" in nxt["reasons"] and nxt["contracts_held"] == l0["contracts"]
     assert nxt["cash_flow"] == pytest.approx(fill["cash"])
+
+
+def test_the_daily_run_stores_the_evenings_order_and_the_next_run_resumes_and_fills_it(tmp_path):
+    """signals.update_signals on a warehouse holding the book's inputs: the run as of t stores the entry
+    ordered on t in meta.book_state; the next run resumes from it, fills the order on t+1 and writes
+    what a replay of the whole history writes."""
+    inputs = jump()
+    s = Settings().book
+    conn = warehouse.connect(tmp_path / "w.duckdb")
+    warehouse.init_schema(conn)
+    migrations.create_table(conn, contract.TABLES["features.regime"])
+    for day, regime in inputs.regimes.items():
+        conn.execute("INSERT INTO features.regime (date, regime) VALUES (?, ?)", [day.date(), regime])
+    vx = [(d.date(), e.date(), p) for d, by in inputs.vx.items() for e, p in by.items()]
+    conn.execute("CREATE OR REPLACE TABLE core.vx_futures (trade_date DATE, expiry DATE, price DOUBLE)")
+    conn.executemany("INSERT INTO core.vx_futures VALUES (?, ?, ?)", vx)
+    conn.execute("CREATE OR REPLACE TABLE core.market_daily (date DATE, spx_open DOUBLE)")
+    conn.executemany("INSERT INTO core.market_daily VALUES (?, ?)", [(d.date(), o) for d, o in inputs.opens.items()])
+    frame = inputs.features.rename_axis("date").reset_index().assign(date=lambda f: f["date"].dt.date)
+    with warehouse.registered(conn, "_features", frame):
+        conn.execute("CREATE TABLE features.daily AS SELECT * FROM _features WHERE date <= ?", [T.date()])
+    first = signals.update_signals(conn, s)
+    assert first.resumed_after is None
+    state, reason = signals._stored_state(conn, s)
+    assert reason == f"resumed after {T.date()}" and [o.action for o in state.condors.orders] == ["open"]
+    plan = conn.execute("SELECT enter, trade_date FROM signals.condor_plan WHERE date = ?", [T]).fetchall()
+    assert plan == [(True, T1.date())]
+    with warehouse.registered(conn, "_features", frame):
+        conn.execute("INSERT INTO features.daily SELECT * FROM _features WHERE date > ?", [T.date()])
+    second = signals.update_signals(conn, s)
+    assert second.resumed_after == T.date()
+    opened = conn.execute("SELECT min(date) FROM signals.condor_actions").fetchone()[0]
+    assert opened == T1.date()  # the condor the order opened is held from t+1 on
+    replay = signals.compute_signals(conn, s)
+    for name in signals.TABLES:
+        stored = conn.execute(f"SELECT * FROM signals.{name} ORDER BY {signals.KEYS[name]}").df()
+        want = replay[name].sort_values([k.strip() for k in signals.KEYS[name].split(",")]).reset_index(drop=True)
+        for col in signals.DATE_COLUMNS:
+            if col in want:
+                want[col] = pd.to_datetime(want[col]).astype("datetime64[ns]")
+                stored[col] = pd.to_datetime(stored[col]).astype("datetime64[ns]")
+        pd.testing.assert_frame_equal(stored[want.columns], want, check_dtype=False, obj=name)
