@@ -652,8 +652,8 @@ _SIGNAL_MV = _v("methodology_version", "the METHODOLOGY version the row was comp
 def _trade_date(order: str) -> Column:
     return _date(
         "trade_date",
-        f"the session {order} fills on: the next NYSE session (book.fill = next_close; later if that one has "
-        "no VIX close) or this one (same_close); NULL when there is none",
+        f"the session {order} is for: the next NYSE session (book.fill = next_close; without a VIX close there "
+        "it fills on the first session that has one) or this one (same_close); NULL when there is none",
     )
 
 
