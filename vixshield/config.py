@@ -245,6 +245,8 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.writer.strike_step": Annotated[float, Positive],
     "book.writer.slippage": Annotated[float, NonNegative],
     "book.writer.commission_per_contract": Annotated[float, NonNegative],
+    "book.writer.side": Literal["short", "long"],
+    "book.writer.otm": Annotated[float, Field(ge=0, lt=1)],  # share of the index
 }
 
 # (lower, upper, strict): within a section, lower must be below upper (or equal when not strict)
