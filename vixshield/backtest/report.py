@@ -450,10 +450,14 @@ def write_report(
             ("table", _table(ranked, [*params, *SWEEP_METRICS], best)),
         ]
 
-    title = html.escape(f"VixShield backtest {run_id}")
+    return write_documents(out_dir, f"VixShield backtest {run_id}", blocks, charts)
+
+
+def write_documents(out_dir: Path, title: str, blocks: list[Block], charts: dict[str, Path]) -> ReportFiles:
+    """report.html (self-contained but for the charts beside it) and report.md from the same blocks."""
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     html_path.write_text(
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{CSS}</style></head><body>\n" + "\n".join(map(_html, blocks)) + "\n</body></html>\n",
         encoding="utf-8",
     )
