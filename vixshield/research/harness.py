@@ -22,6 +22,17 @@ from vixshield.research.variants import ABLATED, BENCHMARK, FULL, VARIANTS, Vari
 from vixshield.strategy.book import BookSettings
 
 FIXED = "fixed"  # the one point of a variant with nothing to choose
+DEFLATED_COLUMNS = ["variant", "selection", "point", *stats.DSR_FIELDS]
+CRASH_COLUMNS = [
+    "window",
+    "variant",
+    "variant_return",
+    "spx_return",
+    "payoff",
+    "payoff_low",
+    "payoff_high",
+    "cost_prior_year",
+]
 
 
 @dataclass
@@ -157,6 +168,8 @@ def deflated_table(
             continue
         trials = history[[f"{name}|{p}" for p in points]]
         sharpes = stats.per_session_sharpes(trials, rf)
+        if not np.isfinite(sharpes).any():  # no trial moved off T-bills (condors that never opened): no Sharpe
+            continue
         best = int(np.nanargmax(sharpes))
         for selection, series, point in (
             ("walk_forward", returns[name], None),
@@ -166,7 +179,7 @@ def deflated_table(
             rows.append(
                 {"variant": name, "selection": selection, "point": point} | stats.deflated_sharpe(excess, sharpes)
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=DEFLATED_COLUMNS)
 
 
 def crash_table(returns: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame:
@@ -196,7 +209,7 @@ def crash_table(returns: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFram
                     "cost_prior_year": cost,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=CRASH_COLUMNS)
 
 
 def side(low: float, high: float) -> int:

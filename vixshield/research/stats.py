@@ -42,6 +42,7 @@ CRASH_WINDOWS: dict[str, tuple[str, str]] = dict(
     )
 )
 STATISTICS = ("sharpe", "cagr", "max_drawdown", "cvar5_monthly", "worst_month")
+DSR_FIELDS = ("sharpe", "observations", "skew", "kurtosis", "trials", "sharpe_sd_trials", "sr0", "psr", "dsr")
 CVAR_LEVEL = 0.05
 
 Matrix = np.ndarray  # sessions x series
