@@ -1,12 +1,11 @@
 """The Dagster research job on a warehouse the daily job built: every research table, the verdict and the
 report's charts as metadata, and the daily job never runs it."""
 
-import dagster as dg
 import duckdb
 import pytest
 
-from assets.resources import VixShieldResource, WarehouseResource
 from pipelines.definitions import defs
+from tests.assets.helpers import run_on_copy
 from vixshield.config import GridSettings, ResearchSettings, Settings, settings_json
 from vixshield.research import job as research_job
 
@@ -22,18 +21,7 @@ TINY = Settings(
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, daily_built):
-    db = tmp_path_factory.mktemp("rs") / "home" / "warehouse.duckdb"
-    db.parent.mkdir()
-    db.write_bytes(daily_built[0].read_bytes())
-    result = defs.resolve_job_def("research").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "duckdb": WarehouseResource(database=str(db)),
-            "vixshield": VixShieldResource(source="files", settings_json=settings_json(TINY)),
-        },
-        raise_on_error=False,
-    )
-    return db, result
+    return run_on_copy("research", daily_built[0], tmp_path_factory.mktemp("rs"), settings_json(TINY))
 
 
 def test_the_daily_job_leaves_the_research_alone():

@@ -31,6 +31,7 @@ from vixshield.backtest.report import (
 from vixshield.research import readme
 from vixshield.research.stats import CRASH_WINDOWS
 from vixshield.research.variants import ABLATED, BENCHMARK, VARIANTS
+from vixshield.strategy.listings import VIX_OPTIONS
 
 ORDER = tuple(v.name for v in VARIANTS)
 NAMES = {v.name: v.description for v in VARIANTS}
@@ -214,6 +215,11 @@ def write_report(out_dir: Path, frames: Mapping[str, pd.DataFrame]) -> ReportFil
         ("h2", "Verdict against SPX, out of sample"),
         ("table", _text_table(verdict_rows(verdict, conf))),
         ("p", spx_line(verdict)),
+        (
+            "p",
+            f"VIX calls trade from their listing on {VIX_OPTIONS:%Y-%m-%d}: before it the VIX-hedge variants hold "
+            "SPX alone (and the full book's hedge is flat), so their differences from SPX come from the years after.",
+        ),
         ("p", readme.paragraph(frames)),
         ("h2", "Out-of-sample equity"),
         ("img", charts["equity_log"]),
