@@ -20,12 +20,12 @@ from matplotlib.ticker import PercentFormatter
 from vixshield.backtest.report import (
     Block,
     ReportFiles,
-    _draw_drawdowns,
-    _draw_equity,
-    _fmt,
-    _note,
-    _save,
-    _table,
+    draw_drawdowns,
+    draw_equity,
+    fmt,
+    note,
+    save_chart,
+    text_table,
     write_documents,
 )
 from vixshield.research import readme
@@ -42,7 +42,7 @@ CHART_NAMES = ("equity_log", "drawdowns", "crash_payoffs", "rule_contributions")
 def _ci(row: Mapping[str, Any], stat: str, kind: str) -> str:
     """'difference [low, high]' of a statistic, formatted once."""
     d, lo, hi = (row[f"d_{stat}{s}"] for s in ("", "_low", "_high"))
-    return f"{_fmt(d, kind)} [{_fmt(lo, kind)}, {_fmt(hi, kind)}]"
+    return f"{fmt(d, kind)} [{fmt(lo, kind)}, {fmt(hi, kind)}]"
 
 
 def verdict_rows(verdict: pd.DataFrame, confidence: float) -> pd.DataFrame:
@@ -53,11 +53,11 @@ def verdict_rows(verdict: pd.DataFrame, confidence: float) -> pd.DataFrame:
         rows.append(
             {
                 "Variant": r["description"],
-                "Sharpe": _fmt(r["sharpe"], "num"),
+                "Sharpe": fmt(r["sharpe"], "num"),
                 f"ΔSharpe [{ci}]": _ci(r, "sharpe", "snum"),
-                "CAGR": _fmt(r["cagr"], "pct"),
+                "CAGR": fmt(r["cagr"], "pct"),
                 "ΔCAGR": _ci(r, "cagr", "spct"),
-                "Max DD": _fmt(r["max_drawdown"], "pct"),
+                "Max DD": fmt(r["max_drawdown"], "pct"),
                 "ΔMax DD": _ci(r, "max_drawdown", "spct"),
                 "ΔCVaR 5% (months)": _ci(r, "cvar5_monthly", "spct"),
                 "Verdict": r["verdict"],
@@ -70,9 +70,9 @@ def spx_line(verdict: pd.DataFrame) -> str:
     r = verdict.iloc[0]
     got = {k: r[k] - r[f"d_{k}"] for k in ("sharpe", "cagr", "max_drawdown", "cvar5_monthly", "worst_month")}
     return (
-        f"SPX alone, the benchmark: Sharpe {_fmt(got['sharpe'], 'num')}, CAGR {_fmt(got['cagr'], 'pct')}, "
-        f"max drawdown {_fmt(got['max_drawdown'], 'pct')}, CVaR 5% of months {_fmt(got['cvar5_monthly'], 'pct')}, "
-        f"worst month {_fmt(got['worst_month'], 'pct')}. Δ = variant minus SPX (> 0: higher, or shallower)."
+        f"SPX alone, the benchmark: Sharpe {fmt(got['sharpe'], 'num')}, CAGR {fmt(got['cagr'], 'pct')}, "
+        f"max drawdown {fmt(got['max_drawdown'], 'pct')}, CVaR 5% of months {fmt(got['cvar5_monthly'], 'pct')}, "
+        f"worst month {fmt(got['worst_month'], 'pct')}. Δ = variant minus SPX (> 0: higher, or shallower)."
     )
 
 
@@ -98,11 +98,11 @@ def crash_rows(crashes: pd.DataFrame) -> pd.DataFrame:
             {
                 "Window": r["window"].removeprefix("crash_").replace("_", "-"),
                 "Variant": r["variant"],
-                "Return": _fmt(r["variant_return"], "pct"),
-                "SPX": _fmt(r["spx_return"], "pct"),
-                "Payoff vs SPX": f"{_fmt(r['payoff'], 'spct')} [{_fmt(r['payoff_low'], 'spct')}, "
-                f"{_fmt(r['payoff_high'], 'spct')}]",
-                "Cost, year before": _fmt(r["cost_prior_year"], "spct"),
+                "Return": fmt(r["variant_return"], "pct"),
+                "SPX": fmt(r["spx_return"], "pct"),
+                "Payoff vs SPX": f"{fmt(r['payoff'], 'spct')} [{fmt(r['payoff_low'], 'spct')}, "
+                f"{fmt(r['payoff_high'], 'spct')}]",
+                "Cost, year before": fmt(r["cost_prior_year"], "spct"),
             }
             for r in crashes.to_dict("records")
             if r["variant"] in HEDGED
@@ -117,11 +117,11 @@ def deflated_rows(deflated: pd.DataFrame) -> pd.DataFrame:
                 "Variant": r["variant"],
                 "Series": r["selection"].replace("_", " "),
                 "Point": r["point"] if isinstance(r["point"], str) else "–",
-                "Sharpe": _fmt(r["sharpe"], "num"),
-                "Trials": _fmt(r["trials"], "int"),
-                "SR0": _fmt(r["sr0"], "num"),
-                "PSR(0)": _fmt(r["psr"], "num"),
-                "DSR": _fmt(r["dsr"], "num"),
+                "Sharpe": fmt(r["sharpe"], "num"),
+                "Trials": fmt(r["trials"], "int"),
+                "SR0": fmt(r["sr0"], "num"),
+                "PSR(0)": fmt(r["psr"], "num"),
+                "DSR": fmt(r["dsr"], "num"),
             }
             for r in deflated.to_dict("records")
         ]
@@ -135,13 +135,14 @@ def selection_rows(selections: pd.DataFrame) -> pd.DataFrame:
             "Year": full["year"].astype(str),
             "Fit years": [f"{a}-{b}" for a, b in zip(full["fit_first"], full["fit_last"], strict=True)],
             "Chosen point": full["point"],
-            "Fit score": [_fmt(x, "num") for x in full["fit_score"]],
+            "Fit score": [fmt(x, "num") for x in full["fit_score"]],
         }
     )
 
 
-def _text_table(rows: pd.DataFrame) -> Any:
-    return _table(rows, rows.columns)
+def _table_block(rows: pd.DataFrame) -> Block:
+    """Rows already formatted to text, every column shown."""
+    return ("table", text_table(rows, rows.columns))
 
 
 def _draw_crashes(ax: Axes, crashes: pd.DataFrame, colors: Mapping[str, Any]) -> None:
@@ -150,7 +151,7 @@ def _draw_crashes(ax: Axes, crashes: pd.DataFrame, colors: Mapping[str, Any]) ->
     c = crashes[crashes["variant"].isin(HEDGED)]
     ax.set(title="Hedge cost vs payoff per crash (vs SPX)", ylabel="return difference")
     if c.empty:
-        _note(ax, "no crash window in the out-of-sample years")
+        note(ax, "no crash window in the out-of-sample years")
         return
     windows = [w for w in CRASH_WINDOWS if w in set(c["window"])]
     shown = [v for v in HEDGED if v in set(c["variant"])]
@@ -171,7 +172,7 @@ def _draw_crashes(ax: Axes, crashes: pd.DataFrame, colors: Mapping[str, Any]) ->
 def _draw_rules(ax: Axes, contributions: pd.DataFrame) -> None:
     ax.set(title="Each [seed] rule's contribution: ΔSharpe of full minus full without it", xlabel="ΔSharpe")
     if contributions.empty:
-        _note(ax, "no rules ablated")
+        note(ax, "no rules ablated")
         return
     y = np.arange(len(contributions))
     d = contributions["d_sharpe"].to_numpy(dtype=float)
@@ -193,12 +194,12 @@ def write_report(out_dir: Path, frames: Mapping[str, pd.DataFrame]) -> ReportFil
     groups = {v: eq[eq["variant"] == v].sort_values("date") for v in shown}
     contributions = frames["contributions"]
     draws: dict[str, Callable[[Axes], None]] = {
-        "equity_log": partial(_draw_equity, groups=groups, colors=colors),
-        "drawdowns": partial(_draw_drawdowns, groups=groups, colors=colors),
+        "equity_log": partial(draw_equity, groups=groups, colors=colors),
+        "drawdowns": partial(draw_drawdowns, groups=groups, colors=colors),
         "crash_payoffs": partial(_draw_crashes, crashes=frames["crashes"], colors=colors),
         "rule_contributions": partial(_draw_rules, contributions=contributions),
     }
-    charts = {name: _save(out_dir / f"{name}.png", draw) for name, draw in draws.items()}
+    charts = {name: save_chart(out_dir / f"{name}.png", draw) for name, draw in draws.items()}
     conf = float(run["confidence"])
     oos = f"{pd.Timestamp(run['oos_first']):%Y-%m-%d} to {pd.Timestamp(run['oos_last']):%Y-%m-%d}"
     verdict = frames["verdict"]
@@ -213,7 +214,7 @@ def write_report(out_dir: Path, frames: Mapping[str, pd.DataFrame]) -> ReportFil
             f"{conf:.0%}.",
         ),
         ("h2", "Verdict against SPX, out of sample"),
-        ("table", _text_table(verdict_rows(verdict, conf))),
+        _table_block(verdict_rows(verdict, conf)),
         ("p", spx_line(verdict)),
         (
             "p",
@@ -231,10 +232,10 @@ def write_report(out_dir: Path, frames: Mapping[str, pd.DataFrame]) -> ReportFil
             "Payoff: the variant's return through the window minus SPX's, with an interval that resamples the "
             "window's own sessions. Cost: SPX's return minus the variant's over the 252 sessions before the window.",
         ),
-        ("table", _text_table(crash_rows(frames["crashes"]))),
+        _table_block(crash_rows(frames["crashes"])),
         ("h2", "Rule contributions"),
         ("img", charts["rule_contributions"]),
-        ("table", _text_table(contribution_rows(contributions))),
+        _table_block(contribution_rows(contributions)),
         ("h2", "Deflated Sharpe Ratio"),
         (
             "p",
@@ -243,9 +244,9 @@ def write_report(out_dir: Path, frames: Mapping[str, pd.DataFrame]) -> ReportFil
             "series; 'best in hindsight' the one grid point with the best Sharpe over the same sessions (what a "
             "sweep reports).",
         ),
-        ("table", _text_table(deflated_rows(frames["deflated"]))),
+        _table_block(deflated_rows(frames["deflated"])),
         ("h2", "The walk-forward's choices for the full book"),
-        ("table", _text_table(selection_rows(frames["selections"]))),
+        _table_block(selection_rows(frames["selections"])),
         (
             "ul",
             [f"{name}: {NAMES[name]}" for name in ORDER if name != BENCHMARK]
