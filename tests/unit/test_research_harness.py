@@ -80,6 +80,13 @@ def test_insurance_that_never_pays_trails_spx_and_the_layered_hedge_is_its_l0_co
     chosen = frames["selections"].query("variant == 'spx_hedge'")
     assert (chosen["hedge_budget_pct"] == 1.0).all() and (chosen["candidates"] == 2).all()
     assert "In short: the layered VIX hedge does not earn its cost" in readme.paragraph(frames)
+    # its edge over SPX is negative: deflated against SPX, no chance it is skill; against T-bills, a DSR as any
+    d = frames["deflated"].set_index(["variant", "selection", "benchmark"])
+    edge = d.loc[("spx_hedge", "walk_forward", "spx")]
+    assert edge["sharpe"] < 0 and edge["dsr"] < 0.05 and edge["trials"] == 2
+    assert d.loc[("spx_hedge", "walk_forward", "tbills"), "sharpe"] == pytest.approx(
+        frames["verdict"].set_index("variant").loc["spx_hedge", "sharpe"], rel=1e-9
+    )
 
 
 def test_a_rule_that_never_fires_contributes_exactly_nothing(frames):
@@ -189,7 +196,12 @@ def constructed_tables() -> dict[str, pd.DataFrame]:
                 row("full", "the full book", (-0.12, 0.03), "Sharpe not distinguishable from SPX"),
             ]
         ),
-        "deflated": pd.DataFrame([{"variant": "full", "selection": "walk_forward", "trials": 100.0, "dsr": 0.0421}]),
+        "deflated": pd.DataFrame(
+            [
+                {"variant": "full", "selection": "walk_forward", "benchmark": b, "trials": 100.0, "dsr": dsr}
+                for b, dsr in (("tbills", 0.9912), ("spx", 0.0421))
+            ]
+        ),
         "contributions": pd.DataFrame([{"rule": "L1 momentum hedge layer", "verdict": "hurt"}]),
     }
 
@@ -201,7 +213,8 @@ def test_the_readme_paragraph_is_generated_from_the_tables():
     # SPX's own figures are the variant's minus its difference: 0.09 - (-0.015), 0.45 - (-0.05), -0.50 - 0.05
     assert "SPX alone compounded 10.5% a year with a Sharpe of 0.50 and a worst drawdown of -55%" in text
     assert "the full book: 9.0% a year, Sharpe 0.45 (-0.05; 90% interval -0.12 to +0.03)" in text
-    assert "Deflated Sharpe Ratio over its 100 trials is 0.04" in text
+    assert "Deflated for its 100 trials" in text and "edge over SPX is more than the luck" in text
+    assert "as many trials is 0.04." in text  # the SPX row, not the T-bills one
     assert "L1 momentum hedge layer hurt" in text
     assert text.endswith("In short: the layered VIX hedge does not earn its cost, risk-adjusted.")
 

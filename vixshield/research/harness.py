@@ -22,7 +22,7 @@ from vixshield.research.variants import ABLATED, BENCHMARK, FULL, VARIANTS, Vari
 from vixshield.strategy.book import BookSettings
 
 FIXED = "fixed"  # the one point of a variant with nothing to choose
-DEFLATED_COLUMNS = ["variant", "selection", "point", *stats.DSR_FIELDS]
+DEFLATED_COLUMNS = ["variant", "selection", "benchmark", "point", *stats.DSR_FIELDS]
 CRASH_COLUMNS = [
     "window",
     "variant",
@@ -161,24 +161,26 @@ def deflated_table(
     history: pd.DataFrame, rf: pd.Series, returns: pd.DataFrame, grids: Mapping[str, Mapping[str, BookSettings]]
 ) -> pd.DataFrame:
     """For each variant chosen from a grid, over the out-of-sample sessions: the walk-forward series and the
-    point that was best in hindsight, each with its Sharpe deflated by all the variant's trials."""
+    point that was best in hindsight, each with its Sharpe deflated by all the variant's trials; against
+    T-bills (is there a positive Sharpe?) and against SPX (the Sharpe of the returns minus SPX's, an
+    information ratio: is the edge over holding SPX more than the luck of the best of the trials?)."""
     rows = []
-    for name, points in grids.items():
-        if len(points) < 2:
-            continue
-        trials = history[[f"{name}|{p}" for p in points]]
-        sharpes = stats.per_session_sharpes(trials, rf)
-        if not np.isfinite(sharpes).any():  # no trial moved off T-bills (condors that never opened): no Sharpe
-            continue
-        best = int(np.nanargmax(sharpes))
-        for selection, series, point in (
-            ("walk_forward", returns[name], None),
-            ("best_in_hindsight", trials.iloc[:, best], list(points)[best]),
-        ):
-            excess = (series - rf).to_numpy(dtype=float)
-            rows.append(
-                {"variant": name, "selection": selection, "point": point} | stats.deflated_sharpe(excess, sharpes)
-            )
+    for benchmark, base in (("tbills", rf), (BENCHMARK, returns[BENCHMARK])):
+        for name, points in grids.items():
+            if len(points) < 2:
+                continue
+            trials = history[[f"{name}|{p}" for p in points]]
+            sharpes = stats.per_session_sharpes(trials, base)
+            if not np.isfinite(sharpes).any():  # no trial moved off its benchmark (condors that never opened)
+                continue
+            best = int(np.nanargmax(sharpes))
+            for selection, series, point in (
+                ("walk_forward", returns[name], None),
+                ("best_in_hindsight", trials.iloc[:, best], list(points)[best]),
+            ):
+                excess = (series - base).to_numpy(dtype=float)
+                head = {"variant": name, "selection": selection, "benchmark": benchmark, "point": point}
+                rows.append(head | stats.deflated_sharpe(excess, sharpes))
     return pd.DataFrame(rows, columns=DEFLATED_COLUMNS)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from vixshield.research.harness import side
-from vixshield.research.variants import FULL
+from vixshield.research.variants import BENCHMARK, FULL
 
 START = "<!-- research-verdict:start (written by `vixshield research --readme`; do not edit) -->"
 END = "<!-- research-verdict:end -->"
@@ -49,12 +49,12 @@ def paragraph(frames: Mapping[str, pd.DataFrame]) -> str:
         "Against it, on the same sessions: " + "; ".join(_variant(r, conf) for r in verdict.to_dict("records")) + ".",
     ]
     deflated = frames["deflated"]
-    wf = deflated[(deflated["variant"] == FULL) & (deflated["selection"] == "walk_forward")]
-    if len(wf):
-        d = wf.iloc[0]
+    wf = deflated[(deflated["variant"] == FULL) & (deflated["selection"] == "walk_forward")].set_index("benchmark")
+    if BENCHMARK in wf.index:
+        d = wf.loc[BENCHMARK]
         text.append(
-            f"The full book's Deflated Sharpe Ratio over its {int(d['trials'])} trials is {d['dsr']:.2f}: "
-            f"the probability that its Sharpe beats the best of as many zero-skill trials."
+            f"Deflated for its {int(d['trials'])} trials (Bailey & Lopez de Prado), the probability that the full "
+            f"book's edge over SPX is more than the luck of the best of as many trials is {d['dsr']:.2f}."
         )
     rules = frames["contributions"]
     if len(rules):

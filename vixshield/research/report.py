@@ -116,6 +116,7 @@ def deflated_rows(deflated: pd.DataFrame) -> pd.DataFrame:
             {
                 "Variant": r["variant"],
                 "Series": r["selection"].replace("_", " "),
+                "Against": "T-bills" if r["benchmark"] == "tbills" else "SPX",
                 "Point": r["point"] if isinstance(r["point"], str) else "–",
                 "Sharpe": fmt(r["sharpe"], "num"),
                 "Trials": fmt(r["trials"], "int"),
@@ -240,9 +241,10 @@ def write_report(out_dir: Path, frames: Mapping[str, pd.DataFrame]) -> ReportFil
         (
             "p",
             "Bailey & Lopez de Prado (2014): the probability that the Sharpe ratio beats SR0, the best Sharpe expected "
-            "from as many zero-skill trials as the grid holds. 'walk forward' is the stitched out-of-sample "
-            "series; 'best in hindsight' the one grid point with the best Sharpe over the same sessions (what a "
-            "sweep reports).",
+            "from as many zero-skill trials as the grid holds. Against T-bills it asks whether there is a positive "
+            "Sharpe at all (SPX alone has one); against SPX, whether the edge over holding SPX (the Sharpe of the "
+            "returns minus SPX's) is more than luck. 'walk forward' is the stitched out-of-sample series; 'best in "
+            "hindsight' the one grid point that scored best over the same sessions (what a sweep reports).",
         ),
         _table_block(deflated_rows(frames["deflated"])),
         ("h2", "The walk-forward's choices for the full book"),

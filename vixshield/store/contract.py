@@ -599,13 +599,14 @@ RESEARCH: tuple[Table, ...] = (
     Table(
         "research.deflated",
         "The Deflated Sharpe Ratio (Bailey & Lopez de Prado 2014) of each variant chosen from a grid, counting "
-        "every grid point as a trial, over the out-of-sample sessions.",
+        "every grid point as a trial, over the out-of-sample sessions: against T-bills and against SPX.",
         (
             _RUN,
             _VARIANT,
             _v("selection", "walk_forward (the stitched series) | best_in_hindsight (the best fixed point)", True),
+            _v("benchmark", "tbills: the Sharpe ratio | spx: the Sharpe of the returns minus SPX's (the edge)", True),
             _v("point", "best_in_hindsight: that grid point"),
-            _d("sharpe", "annualized, vs T-bills"),
+            _d("sharpe", "annualized, of the returns in excess of the benchmark"),
             _d("observations", "sessions"),
             _d("skew"),
             _d("kurtosis", "3 for a normal"),
@@ -616,7 +617,7 @@ RESEARCH: tuple[Table, ...] = (
             _d("dsr", "probability the true Sharpe exceeds sr0: the Deflated Sharpe Ratio"),
             _MV,
         ),
-        ("run_id", "variant", "selection"),
+        ("run_id", "variant", "selection", "benchmark"),
     ),
     Table(
         "research.crashes",
