@@ -1,13 +1,12 @@
 """backtest.*: the model book replayed over history per strategy (METHODOLOGY §7), with the report's
 charts attached as metadata so the Dagster UI shows them; the ablation and the parameter sweep."""
 
-import base64
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.metadata import table_metadata
+from assets.metadata import chart_markdown, table_metadata
 from assets.resources import VixShieldResource
 
 # vixshield.backtest.engine* (and matplotlib) are imported inside the assets: the daily job never pays for them
@@ -25,15 +24,6 @@ DESCRIPTIONS = {
     "metrics": "CAGR, vol, Sharpe and Sortino vs T-bills, drawdown, Calmar, worst month, hit rate, hedge cost, "
     "stress windows; for the whole run and the published indices' 1990-2015 window.",
 }
-
-
-def _chart_markdown(charts: dict[str, Path]) -> dg.MetadataValue:
-    """The PNGs inlined as data URIs: the UI renders them without access to the files."""
-    parts = []
-    for name, path in charts.items():
-        data = base64.b64encode(Path(path).read_bytes()).decode()
-        parts.append(f"**{name}**\n\n![{name}](data:image/png;base64,{data})")
-    return dg.MetadataValue.md("\n\n".join(parts))
 
 
 @dg.multi_asset(
@@ -58,7 +48,7 @@ def backtest_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, v
             meta = table_metadata(conn, f"backtest.{name}", "run_id", extra)
             if name == "metrics" and result.report is not None:
                 meta["report"] = dg.MetadataValue.path(str(result.report.html))
-                meta["charts"] = _chart_markdown(result.report.charts)
+                meta["charts"] = chart_markdown(result.report.charts)
                 shown = result.metrics[result.metrics["window"] == "all"]
                 meta["summary"] = dg.MetadataValue.md(
                     shown[["strategy", "cagr", "vol", "sharpe", "max_drawdown"]].round(4).to_markdown(index=False)

@@ -1,4 +1,7 @@
-"""Materialization metadata: row count, column schema and a short markdown preview."""
+"""Materialization metadata: row count, column schema and a short markdown preview; charts inline."""
+
+import base64
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -21,3 +24,12 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, order_by: str, e
         "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_empty_"),
         **(extra or {}),
     }
+
+
+def chart_markdown(charts: dict[str, Path]) -> dg.MetadataValue:
+    """The PNGs inlined as data URIs: the UI renders them without access to the files."""
+    parts = []
+    for name, path in charts.items():
+        data = base64.b64encode(Path(path).read_bytes()).decode()
+        parts.append(f"**{name}**\n\n![{name}](data:image/png;base64,{data})")
+    return dg.MetadataValue.md("\n\n".join(parts))

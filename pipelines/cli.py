@@ -1,5 +1,6 @@
-"""`vixshield run | backtest | query | signals | doctor | dictionary`: the daily job through Dagster in
-process, the backtest, SQL on the published warehouse and the day's plan."""
+"""`vixshield run | backtest | research | query | signals | doctor | dictionary`: the daily job through
+Dagster in process, the backtest and the walk-forward research, SQL on the published warehouse and the
+day's plan."""
 
 from __future__ import annotations
 
@@ -393,7 +394,6 @@ def cmd_backtest(args) -> int:
     from vixshield.backtest import engine as backtest
     from vixshield.backtest import job as backtest_job
     from vixshield.backtest import report as backtest_report
-    from vixshield.serve import publish
 
     home = _home(args)
     settings = args.settings
@@ -455,14 +455,85 @@ def cmd_backtest(args) -> int:
     print(f"\nrun {result.run_id}: accounting identity holds to ${gaps:.2f}; {time.perf_counter() - t0:.1f}s")
     if result.report is not None:
         print(f"report: {result.report.html}")
-    if publish.read_manifest(home) is not None:  # readers (query, apps) see the new backtest.* rows
-        from vixshield.serve import today
+    _republish(home, db_path, result.run_id, as_of)
+    return 0
 
-        publish.publish(
-            db_path, home, result.run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES,
-            export_all=True, page=today.render_page,
-        )  # fmt: skip
-        print(f"published {publish.snapshot_path(home)}")
+
+def _republish(home: Path, db_path: Path, run_id: str, as_of) -> None:
+    """Publish the warehouse again when a snapshot exists, so readers (query, apps) see new backtest.* or
+    research.* rows."""
+    from vixshield.serve import publish
+
+    if publish.read_manifest(home) is None:
+        return
+    from vixshield.serve import today
+
+    publish.publish(
+        db_path, home, run_id, as_of, METHODOLOGY_VERSION, publish.PUBLISHED_TABLES,
+        export_all=True, page=today.render_page,
+    )  # fmt: skip
+    print(f"published {publish.snapshot_path(home)}")
+
+
+def cmd_research(args) -> int:
+    """Walk-forward research: every comparison out of sample with intervals; research.* tables, the report,
+    optionally the README's verdict paragraph; republish."""
+    import duckdb
+    import pandas as pd
+
+    from vixshield.research import job as research_job
+    from vixshield.research import readme
+
+    home, settings = _home(args), args.settings
+    db_path = settings.warehouse_path
+    if not db_path.exists():
+        print(f"error: no warehouse at {db_path}: run `vixshield run` first", file=sys.stderr)
+        return 2
+    if args.readme and readme.START not in (Path(args.readme).read_text() if Path(args.readme).is_file() else ""):
+        print(f"error: {args.readme} has no {readme.START} marker for the verdict", file=sys.stderr)
+        return 2
+    rs = settings.research
+    print(
+        f"vixshield research: {rs.split} walk-forward on {rs.objective} from {rs.first_oos_year}, "
+        f"{rs.bootstrap_reps} bootstrap resamples",
+        file=sys.stderr,
+    )
+    t0 = time.perf_counter()
+    try:
+        with warehouse.connect(db_path) as conn:
+            result = research_job.run_research(
+                conn,
+                settings,
+                report_root=None if args.no_report else Path(args.report_dir or home / "reports"),
+                workers=args.workers,
+                progress=lambda msg: print(f"  {msg}", file=sys.stderr),
+            )
+            as_of = warehouse.as_of(conn)
+    except (ValueError, LookupError, duckdb.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    frames = result.tables
+    pd.set_option("display.width", 250)
+    shown = frames["verdict"].set_index("variant")
+    cols = ["sharpe", "d_sharpe", "d_sharpe_low", "d_sharpe_high", "cagr", "d_cagr", "max_drawdown", "d_max_drawdown"]
+    print(shown[cols].to_string(float_format=lambda x: f"{x:.4f}"))
+    for variant, text in shown["verdict"].items():
+        print(f"  {variant}: {text}")
+    print("\nrule contributions (full minus full without the rule):")
+    for rule, text in zip(frames["contributions"]["rule"], frames["contributions"]["verdict"], strict=True):
+        print(f"  {rule}: {text}")
+    run = frames["runs"].iloc[0]
+    print(
+        f"\nrun {result.run_id}: {int(run['backtests'])} backtests, {int(run['sessions'])} out-of-sample sessions, "
+        f"block {run['block_length']:g}; {time.perf_counter() - t0:.1f}s"
+    )
+    if result.report is not None:
+        print(f"report: {result.report.html}")
+    if args.readme:
+        path = Path(args.readme)
+        path.write_text(readme.rewrite(path.read_text(), readme.paragraph(frames)))
+        print(f"rewrote the verdict in {path}")
+    _republish(home, db_path, result.run_id, as_of)
     return 0
 
 
@@ -547,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument(
         "--strategy",
         action="append",
-        help="full, full_same_close, spx, cndr, put, bxm, bxmd, vxth (repeat or comma-separate; default: all)",
+        help="full, full_same_close, spx, cndr, put, bxm, bxmd, vxth, pput (repeat or comma-separate; default: all)",
     )
     bt.add_argument("--from", dest="date_from", help="YYYY-MM-DD first session (default: the first with data)")
     bt.add_argument("--to", dest="date_to", help="YYYY-MM-DD last session (default: the latest)")
@@ -564,6 +635,17 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--report-dir", help="where plan_text.html and the charts go (default: $VIXSHIELD_HOME/reports)")
     bt.add_argument("--no-report", action="store_true", help="skip the charts and the report")
     bt.set_defaults(func=cmd_backtest)
+
+    rs = sub.add_parser(
+        "research",
+        help="walk-forward research: every comparison against SPX out of sample, with intervals; research.*, report",
+    )
+    rs.add_argument("--workers", type=int, help="processes for the backtests (default: one per core)")
+    rs.add_argument("--config", default=argparse.SUPPRESS, help="YAML file overriding the default settings")
+    rs.add_argument("--report-dir", help="where the report goes (default: $VIXSHIELD_HOME/reports)")
+    rs.add_argument("--no-report", action="store_true", help="skip the charts and the report")
+    rs.add_argument("--readme", metavar="PATH", help="rewrite the verdict paragraph between the markers in PATH")
+    rs.set_defaults(func=cmd_research)
 
     doc = sub.add_parser("doctor", help="check config, warehouse, snapshot, API key presence and live sources")
     doc.add_argument("--offline", action="store_true", help="skip the network reachability checks")

@@ -12,6 +12,7 @@ from assets.features import features_daily, features_regime
 from assets.publish import published
 from assets.raw import raw_assets
 from assets.replays import replay_session
+from assets.research import research_tables
 from assets.resources import default_resources
 from assets.signals import signal_tables
 from assets.tickets import ticket_table
@@ -19,7 +20,7 @@ from vixshield import calendars
 
 daily_job = dg.define_asset_job(
     "daily",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("backtest", "replays"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("backtest", "replays", "research"),
     description="Ingest every source, validate, and rebuild the core panel (then features and signals).",
     executor_def=dg.in_process_executor,
 )
@@ -34,6 +35,13 @@ backtest_job = dg.define_asset_job(
     "backtest",
     selection=dg.AssetSelection.groups("backtest"),
     description="Replay the book over history: every strategy and the report, the ablation, the parameter sweep.",
+    executor_def=dg.in_process_executor,
+)
+research_job = dg.define_asset_job(
+    "research",
+    selection=dg.AssetSelection.groups("research"),
+    description="Walk-forward research: each comparison against SPX out of sample with intervals, the rules' "
+    "contributions, the Deflated Sharpe Ratio, the report (minutes: every grid point is a full backtest).",
     executor_def=dg.in_process_executor,
 )
 
@@ -81,10 +89,11 @@ defs = dg.Definitions(
         backtest_tables,
         backtest_ablation,
         backtest_sweep,
+        research_tables,
         replay_session,
     ],
     asset_checks=[*expectation_checks, *sql_checks],
-    jobs=[daily_job, backtest_job, replay_job],
+    jobs=[daily_job, backtest_job, research_job, replay_job],
     schedules=[daily_after_close],
     sensors=[stale_snapshot],
     resources=default_resources(),

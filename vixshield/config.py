@@ -41,6 +41,7 @@ NonNegative = Field(ge=0)
 Share = Field(gt=0, le=1)  # a fraction of something, above zero
 AtLeastOne = Field(ge=1)
 OtmDelta = Field(gt=0, lt=0.5)  # |delta| of an out-of-the-money option
+NonEmpty = Field(min_length=1)
 Url = Field(pattern=r"^https?://\S+$")
 FIXED = "fixed"  # dataclass field metadata key: why a value is fixed by the methodology (not a setting)
 
@@ -130,6 +131,38 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class GridSettings:
+    """The parameters the walk-forward chooses from (vixshield.research): every combination is one trial
+    and the Deflated Sharpe Ratio counts them all. Names are vixshield.backtest.engine.SWEEP_PARAMETERS;
+    a comparison is run over the parameters it depends on only (the hedge alone over the budgets)."""
+
+    short_delta: Annotated[tuple[Annotated[float, OtmDelta], ...], NonEmpty] = (0.10, 0.12, 0.16, 0.20, 0.25)
+    take_profit: Annotated[tuple[Annotated[float, Field(gt=0, lt=1)], ...], NonEmpty] = (0.30, 0.40, 0.50, 0.65, 0.80)
+    # % of NAV a rolling year of hedge premium may cost; above 0, so the hedge variants always hedge
+    hedge_budget_pct: Annotated[tuple[Annotated[float, Positive], ...], NonEmpty] = (1.0, 2.0, 4.0, 6.0)
+
+
+@dataclass(frozen=True)
+class ResearchSettings:
+    """The walk-forward research harness (`vixshield research`, README "Does the hedge earn its cost?").
+
+    Each out-of-sample year Y from first_oos_year on trades the grid point that scored best on `objective`
+    over the fit years only: anchored, every year of data before Y; rolling, the fit_years years before Y.
+    Differences against SPX get stationary block-bootstrap intervals (vixshield.research.stats)."""
+
+    split: Literal["anchored", "rolling"] = "anchored"
+    fit_years: Annotated[int, AtLeastOne] = 5  # rolling: the fit window, in calendar years before the traded one
+    first_oos_year: Annotated[int, Field(ge=1900, le=2200)] = 1995  # the data start in 1990: five years to fit on
+    objective: Literal["sharpe", "sortino", "cagr", "calmar"] = "sharpe"
+    grid: GridSettings = field(default_factory=GridSettings)
+    bootstrap_reps: Annotated[int, Field(ge=100)] = 2000
+    block_length: Annotated[int, AtLeastOne] | None = None  # mean block, sessions; None: Politis-White, >= min_block
+    min_block: Annotated[int, AtLeastOne] = 21  # sessions: a block keeps at least a month of volatility clustering
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    seed: Annotated[int, NonNegative] = 0  # the bootstrap's: a rerun on the same data gives the same intervals
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("VIXSHIELD_HOME", "data")))
     # breadth universe fetched from Yahoo when live
@@ -140,6 +173,7 @@ class Settings:
     regime: RegimeSettings = field(default_factory=RegimeSettings)
     book: BookSettings = field(default_factory=lambda: _book_settings())
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    research: ResearchSettings = field(default_factory=ResearchSettings)
 
     @property
     def warehouse_path(self) -> Path:
@@ -238,6 +272,8 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.writer.strike_step": Annotated[float, Positive],
     "book.writer.slippage": Annotated[float, NonNegative],
     "book.writer.commission_per_contract": Annotated[float, NonNegative],
+    "book.writer.side": Literal["short", "long"],
+    "book.writer.otm": Annotated[float, Field(ge=0, lt=1)],  # share of the index
 }
 
 # the modelled bid-ask half-spread (costs.SpreadSettings) of the condor legs and of the VIX calls

@@ -1,4 +1,5 @@
-"""Run the daily job in process on a temp DuckDB, and compare warehouses table by table."""
+"""Run the daily job in process on a temp DuckDB (and the history jobs on a copy of one), and compare
+warehouses table by table."""
 
 import hashlib
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.resources import make_resources
+from assets.resources import VixShieldResource, WarehouseResource, make_resources
 from pipelines.definitions import defs
 
 
@@ -16,6 +17,23 @@ def run_daily(db: Path, data_dir: Path, as_of: str | None = None, validate_all: 
         resources=make_resources(db, source="files", data_dir=data_dir, as_of=as_of, validate_all=validate_all),
         raise_on_error=False,
     )
+
+
+def run_on_copy(job: str, built: Path, folder: Path, settings_json: str | None = None):
+    """`job` (backtest, research) in process on a copy of the warehouse `built`, in folder/home; returns
+    (the copy, the result)."""
+    db = folder / "home" / "warehouse.duckdb"
+    db.parent.mkdir()
+    db.write_bytes(built.read_bytes())
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "duckdb": WarehouseResource(database=str(db)),
+            "vixshield": VixShieldResource(source="files", settings_json=settings_json),
+        },
+        raise_on_error=False,
+    )
+    return db, result
 
 
 def table_digests(db: Path, stamps: bool = True) -> dict[str, str]:

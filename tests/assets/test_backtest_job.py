@@ -1,13 +1,12 @@
 """The Dagster backtest job on a warehouse the daily job built: tables, checks, charts as metadata, and
 one engine (the backtest's `full` is the daily book, session for session and trade for trade)."""
 
-import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
-from assets.resources import VixShieldResource, WarehouseResource
 from pipelines.definitions import defs
+from tests.assets.helpers import run_on_copy
 from vixshield.backtest import engine as backtest
 from vixshield.backtest import job as backtest_job
 from vixshield.config import Settings
@@ -18,15 +17,7 @@ pytestmark = pytest.mark.slow  # runs the whole pipeline
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, daily_built):
     """The backtest job on a copy of the warehouse the daily job built."""
-    db = tmp_path_factory.mktemp("bt") / "home" / "warehouse.duckdb"
-    db.parent.mkdir()
-    db.write_bytes(daily_built[0].read_bytes())
-    result = defs.resolve_job_def("backtest").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={"duckdb": WarehouseResource(database=str(db)), "vixshield": VixShieldResource(source="files")},
-        raise_on_error=False,
-    )
-    return db, result
+    return run_on_copy("backtest", daily_built[0], tmp_path_factory.mktemp("bt"))
 
 
 def test_the_daily_job_leaves_the_backtest_alone():

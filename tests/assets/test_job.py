@@ -46,6 +46,9 @@ EXPECTED_ASSETS = {
     "backtest/metrics",
     "backtest/ablation",
     "backtest/sweep",
+    *(f"research/{t}" for t in ("runs", "selections", "equity", "comparisons", "verdict", "contributions")),
+    "research/deflated",
+    "research/crashes",
     "replay/session",
 }
 
@@ -56,7 +59,8 @@ def test_asset_graph_is_the_contract():
     assert keys == EXPECTED_ASSETS
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
-        assert node.group_name in {"raw", "validation", "core", "features", "signals", "serving", "backtest", "replays"}
+        groups = {"raw", "validation", "core", "features", "signals", "serving", "backtest", "research", "replays"}
+        assert node.group_name in groups
         assert node.kinds, key
     for key in ("core/market_daily", "features/daily", "signals/condor_plan", "signals/tickets"):
         assert graph.get(dg.AssetKey.from_user_string(key)).code_version  # results depend on the logic

@@ -74,7 +74,8 @@ def test_every_endpoint_answers_from_the_snapshot(home, built):
         assert len(tail["rows"]) == 3 and tail["next_offset"] is None
 
         status, listed = get_json(url + "/api/tables")
-        assert {"signals.tickets", "signals.condor_legs", "backtest.metrics", "features.daily"} <= set(listed["tables"])
+        served = {"signals.tickets", "signals.condor_legs", "backtest.metrics", "research.verdict", "features.daily"}
+        assert served <= set(listed["tables"])
         status, rows = get_json(url + f"/api/tables/signals.condor_legs?from={last}&to={last}&limit=4")
         assert status == 200 and len(rows["rows"]) == 4 and {r["date"] for r in rows["rows"]} == {str(last)}
         status, metrics = get_json(url + "/api/tables/backtest.metrics")

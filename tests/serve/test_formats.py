@@ -102,8 +102,8 @@ def test_parquet_covers_every_published_table(built):
     with duckdb.connect(str(built.home / "warehouse.duckdb"), read_only=True) as conn:
         tables = {f"{s}.{t}" for s, t in conn.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('features', 'signals', "
-            "'backtest')").fetchall()}  # fmt: skip
-    assert {"backtest.metrics", "backtest.equity", "signals.tickets"} <= tables
+            "'backtest', 'research')").fetchall()}  # fmt: skip
+    assert {"backtest.metrics", "backtest.equity", "signals.tickets", "research.verdict"} <= tables
     assert set(manifest["exported"]) == tables
     assert manifest["tables"] == list(publish.PUBLISHED_TABLES)  # the contract's list is unchanged
     for table in tables:

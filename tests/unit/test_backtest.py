@@ -137,6 +137,31 @@ def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():
     assert rally.trades.iloc[0]["instrument"] == "SPX 2024-02-16 4000 call"
 
 
+def test_pput_buys_the_5pct_otm_put_per_index_unit_and_a_crash_is_floored_at_the_strike():
+    vol = smile_delta(3800, 4000, 28, SIGMA, "put")[1]  # the highest strike at or below 95% of 4000
+    p = bs(3800, 4000, 28, vol, "put")
+    n = NAV0 / (4000 * 100)  # one put per 100 index units held, the whole NAV in SPX
+    flat = run(market(ROLL, EXPIRY), "pput")
+    first = flat.trades.iloc[0]
+    assert first["instrument"] == "SPX 2024-02-16 3800 put" and first["exit_reason"] == "SETTLED_AT_4000.00"
+    assert first["contracts"] == pytest.approx(n, rel=1e-12)
+    assert first["entry_price"] == pytest.approx(p, rel=1e-9)
+    assert first["entry_cash"] == pytest.approx(-n * p * 100, rel=1e-9)  # bought: paid at mid, no fees
+    assert first["pnl"] == pytest.approx(-n * p * 100, rel=1e-9)  # expired worthless
+    assert nav_on(flat, EXPIRY) == pytest.approx(NAV0 - n * p * 100, rel=1e-9)  # flat: the premium is the cost
+    assert flat.trades.iloc[1]["status"] == "open" and flat.trades.iloc[1]["entry_date"] == pd.Timestamp(EXPIRY)
+    days = calendars.sessions(ROLL, EXPIRY)
+    crash = run(market(ROLL, EXPIRY, spx=np.where(days == pd.Timestamp(EXPIRY), 3600.0, 4000.0)), "pput")
+    settled = crash.trades.iloc[0]
+    assert settled["exit_reason"] == "SETTLED_AT_3600.00"
+    assert settled["exit_cash"] == pytest.approx(n * 200 * 100, rel=1e-12)  # 3800 - 3600 of intrinsic received
+    # on the eve NAV is NAV0 less the premium's decay, all of it in SPX (the put's mark w is borrowed); the open
+    # takes 10% off the sleeve, the put pays 5% of NAV0 and its mark goes: the loss stops at the strike plus the premium
+    w = float(crash.equity.loc[pd.Timestamp("2024-02-15"), "writer_value"])
+    assert 0 < w < n * 0.5 * 100  # a 1-day 5% OTM put is worth under half a point
+    assert nav_on(crash, EXPIRY) == pytest.approx(0.9 * (NAV0 - n * p * 100 + w) - w + 0.05 * NAV0, rel=1e-12)
+
+
 def test_spx_is_the_index_total_return_with_dividends_at_q():
     n = len(calendars.sessions("2024-01-02", "2024-12-31"))
     inputs = market(
@@ -308,7 +333,7 @@ def test_full_pays_its_costs_and_the_replicas_fill_at_mid():
     cheap = run(inputs, "full", replace(base, condor=replace(base.condor, commission_per_contract=0.0)))
     condor_costs = full.trades.loc[full.trades["sleeve"] == "condor", "costs"].sum()
     assert condor_costs > 0 and full.equity["nav"].iloc[-1] < cheap.equity["nav"].iloc[-1]
-    for name in ("cndr", "put", "bxm", "vxth"):
+    for name in ("cndr", "put", "bxm", "vxth", "pput"):
         assert run(inputs, name, base).trades["costs"].sum() == 0.0
 
 

@@ -50,6 +50,7 @@ def test_a_v1_warehouse_upgrades_in_place_and_a_second_upgrade_changes_nothing(t
     changes = warehouse.init_schema(conn)
     assert changes == [
         "created meta.schema_version",
+        *(f"created {t.name}" for t in contract.RESEARCH),  # version 4: the research schema, empty
         *(f"added signals.{t}.trade_date" for t in ("condor_plan", "condor_actions", "hedge_layers")),
     ]  # contract version 3 added the signals' trade_date, last
     live = migrations.live_columns(conn)

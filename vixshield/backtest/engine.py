@@ -9,6 +9,7 @@ daily methodology (its NAV equals signals.book_daily); the Cboe replicas switch 
   bxm   Cboe BXM: SPX plus the monthly at-the-money covered call
   bxmd  Cboe BXMD: SPX plus the monthly 30-delta covered call
   vxth  Cboe VXTH: SPX plus the L0 VIX-call layer only (from the first VX futures session)
+  pput  Cboe PPUT: SPX plus a monthly put 5% out of the money, bought (one per 100 index units held)
 
 Replicas fill at the model mid with no fees (as Cboe's indices do); `full` pays the configured
 slippage and commissions. Trades come from the book's fill ledger, independently of its NAV
@@ -43,6 +44,7 @@ STRATEGIES: dict[str, str] = {
     "bxm": "Cboe BXM replica: SPX plus a monthly at-the-money covered call",
     "bxmd": "Cboe BXMD replica: SPX plus a monthly 30-delta covered call",
     "vxth": "Cboe VXTH replica: SPX plus the L0 VIX-call layer only",
+    "pput": "Cboe PPUT replica: SPX plus a monthly 5% out-of-the-money put bought against it",
 }
 NEEDS_VX = frozenset({"vxth"})  # starts at the first session with VX futures settlements
 
@@ -87,6 +89,8 @@ def strategy_settings(name: str, base: BookSettings) -> BookSettings:
         others = {spec.enabled: False for spec in LAYERS if spec.name != "L0" and isinstance(spec.enabled, str)}
         l0 = replace(base.hedge, **others, monetize_vix=math.inf, budget_pct_nav=1e9)
         return _replica(replace(off, equity_weight=1.0, hedges=True, hedge=l0))
+    if name == "pput":
+        return _replica(replace(off, equity_weight=1.0, writer=WriterSettings("put", side="long", otm=0.05)))
     raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
 
 

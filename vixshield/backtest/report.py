@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 
 FIGSIZE, DPI = (10.0, 4.5), 110
 # others follow in order of appearance
-STRATEGY_ORDER = ("full", "full_same_close", "spx", "cndr", "put", "bxm", "bxmd", "vxth")
+STRATEGY_ORDER = ("full", "full_same_close", "spx", "cndr", "put", "bxm", "bxmd", "vxth", "pput")
 REGIME_COLORS = {
     "CALM": "#c7e9c0",
     "NORMAL": "#f4f4f4",
@@ -119,7 +119,7 @@ def _na(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
-def _fmt(value: Any, kind: str = "auto") -> str:
+def fmt(value: Any, kind: str = "auto") -> str:
     """One cell as text (missing shows as "–"); the only place numbers are formatted."""
     if _na(value):
         return "–"
@@ -143,10 +143,10 @@ def _fmt(value: Any, kind: str = "auto") -> str:
     return str(value)
 
 
-def _table(df: pd.DataFrame, cols: Iterable[str], best: int | None = None) -> _Table:
+def text_table(df: pd.DataFrame, cols: Iterable[str], best: int | None = None) -> _Table:
     cols = list(cols)
     rows = [
-        [_fmt(v, KINDS.get(c, "auto")) for c, v in zip(cols, rec, strict=True)]
+        [fmt(v, KINDS.get(c, "auto")) for c, v in zip(cols, rec, strict=True)]
         for rec in df.reindex(columns=cols).itertuples(index=False, name=None)
     ]
     return _Table([LABELS.get(c, c) for c in cols], rows, best)
@@ -250,7 +250,7 @@ def _regime_runs(dates: np.ndarray, regimes: Iterable[Any]) -> list[tuple[Any, A
 
 
 def _dollars(v: float, _pos: Any = None) -> str:
-    return _fmt(v, "usd").replace("$", r"\$")  # a bare "$" pair would switch matplotlib into mathtext
+    return fmt(v, "usd").replace("$", r"\$")  # a bare "$" pair would switch matplotlib into mathtext
 
 
 class _PlainLog(LogFormatter):
@@ -266,7 +266,7 @@ def _log_y(ax: Axes) -> None:
     ax.yaxis.set_minor_formatter(_PlainLog(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 
 
-def _note(ax: Axes, text: str) -> None:
+def note(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#666")
 
 
@@ -277,17 +277,17 @@ def _draw_lines(ax: Axes, groups: dict[str, pd.DataFrame], colors: dict[str, Any
     if groups:
         ax.legend(loc="best", fontsize=8, ncol=min(len(groups), 4))
     else:
-        _note(ax, "no equity rows")
+        note(ax, "no equity rows")
     return bool(groups)
 
 
-def _draw_equity(ax: Axes, groups: dict[str, pd.DataFrame], colors: dict[str, Any]) -> None:
+def draw_equity(ax: Axes, groups: dict[str, pd.DataFrame], colors: dict[str, Any]) -> None:
     if _draw_lines(ax, groups, colors, "nav"):
         _log_y(ax)
     ax.set(title="Growth of 1.0 (log scale)", ylabel="NAV rebased to 1.0")
 
 
-def _draw_drawdowns(ax: Axes, groups: dict[str, pd.DataFrame], colors: dict[str, Any]) -> None:
+def draw_drawdowns(ax: Axes, groups: dict[str, pd.DataFrame], colors: dict[str, Any]) -> None:
     _draw_lines(ax, groups, colors, "drawdown")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set(title="Drawdown from running peak", ylabel="drawdown")
@@ -301,7 +301,7 @@ def _draw_regime(ax: Axes, spx: pd.Series, full: pd.DataFrame) -> None:
         handles += ax.plot(s.index, s.to_numpy(), color="black", lw=0.8, label="SPX")
         _log_y(ax)
     else:
-        _note(ax, "no SPX closes")
+        note(ax, "no SPX closes")
     runs = _regime_runs(full["date"].to_numpy(), full["regime"])
     for start, end, regime in runs:
         ax.axvspan(start, end, color=REGIME_COLORS.get(regime, "#d9d9d9"), lw=0, zorder=0)
@@ -316,7 +316,7 @@ def _draw_regime(ax: Axes, spx: pd.Series, full: pd.DataFrame) -> None:
 def _draw_hedge(ax: Axes, hedge: pd.DataFrame, strategy: str | None) -> None:
     ax.set(title=f"VIX-call hedge by year: premium paid vs payoff ({strategy or 'no strategy'})", ylabel="dollars")
     if strategy is None:
-        _note(ax, "no hedge trades")
+        note(ax, "no hedge trades")
         return
     x = np.arange(len(hedge))
     ax.bar(x - 0.2, hedge["premium_paid"], 0.4, label="premium paid", color="#d6604d")
@@ -330,7 +330,7 @@ def _draw_condor(ax: Axes, trades: pd.DataFrame, colors: dict[str, Any]) -> None
     ax.set(title="Closed condor trade P&L", xlabel="P&L per trade (dollars)", ylabel="trades")
     c = trades.loc[(trades["sleeve"] == "condor") & (trades["status"] == "closed")].dropna(subset=["pnl"])
     if c.empty:
-        _note(ax, "no closed condor trades")
+        note(ax, "no closed condor trades")
         return
     bins = np.histogram_bin_edges(c["pnl"].to_numpy(dtype=float), bins=40)
     for s in colors:
@@ -343,7 +343,7 @@ def _draw_condor(ax: Axes, trades: pd.DataFrame, colors: dict[str, Any]) -> None
     ax.legend(fontsize=8)
 
 
-def _save(path: Path, draw: Callable[[Axes], None]) -> Path:
+def save_chart(path: Path, draw: Callable[[Axes], None]) -> Path:
     fig, ax = plt.subplots(figsize=FIGSIZE)
     try:
         draw(ax)
@@ -393,13 +393,13 @@ def write_report(
     hedge = hby.loc[hby["strategy"] == hedge_strategy]
 
     draws: dict[str, Callable[[Axes], None]] = {
-        "equity_log": partial(_draw_equity, groups=groups, colors=colors),
-        "drawdowns": partial(_draw_drawdowns, groups=groups, colors=colors),
+        "equity_log": partial(draw_equity, groups=groups, colors=colors),
+        "drawdowns": partial(draw_drawdowns, groups=groups, colors=colors),
         "regime_spx": partial(_draw_regime, spx=spx, full=eq.loc[eq["strategy"] == "full"]),
         "hedge_by_year": partial(_draw_hedge, hedge=hedge, strategy=hedge_strategy),
         "condor_pnl": partial(_draw_condor, trades=trades, colors=colors),
     }
-    charts = {name: _save(out_dir / f"{name}.png", draw) for name, draw in draws.items()}
+    charts = {name: save_chart(out_dir / f"{name}.png", draw) for name, draw in draws.items()}
 
     all_m = _by_strategy(metrics.loc[metrics["window"] == "all"], order)
     blocks: list[Block] = [
@@ -407,16 +407,16 @@ def write_report(
         ("meta", f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC."),
         ("img", charts["equity_log"]),
         ("h2", "Metrics (full history)"),
-        ("table", _table(all_m, ["strategy", *METRIC_COLS])),
+        ("table", text_table(all_m, ["strategy", *METRIC_COLS])),
         ("h2", "Stress windows"),
-        ("table", _table(all_m, ["strategy", *STRESS_COLS])),
+        ("table", text_table(all_m, ["strategy", *STRESS_COLS])),
         ("h2", "Replicas vs Cboe published figures"),
         (
             "p",
             "Published: Cboe, 1986-2015 (the CNDR drawdown is approximate, over ~35 years). "
             "Ours: the cboe_1990_2015 window, as our data starts in 1990.",
         ),
-        ("table", _table(replica_table(metrics), REPLICA_COLS)),
+        ("table", text_table(replica_table(metrics), REPLICA_COLS)),
         ("h2", "Drawdowns"),
         ("img", charts["drawdowns"]),
         ("h2", "Regimes"),
@@ -430,7 +430,7 @@ def write_report(
         total = {"strategy": hedge_strategy, "year": "total", **hedge[["premium_paid", "payoff", "net"]].sum()}
         blocks += [
             ("p", f"Strategy {hedge_strategy}: premium paid by entry year, payoff received by exit year."),
-            ("table", _table(pd.concat([hedge, pd.DataFrame([total])], ignore_index=True), HEDGE_COLS)),
+            ("table", text_table(pd.concat([hedge, pd.DataFrame([total])], ignore_index=True), HEDGE_COLS)),
         ]
     blocks += [("h2", "Condor trade P&L"), ("img", charts["condor_pnl"])]
     if ablation is not None:
@@ -438,7 +438,7 @@ def write_report(
         blocks += [
             ("h2", "Ablation"),
             ("p", "Deltas are full minus variant: a positive ΔSharpe means the removed rule helped."),
-            ("table", _table(ablation, ABLATION_COLS)),
+            ("table", text_table(ablation, ABLATION_COLS)),
             ("ul", verdicts),
         ]
     if sweep is not None:
@@ -448,13 +448,17 @@ def write_report(
         blocks += [
             ("h2", "Parameter sweep"),
             ("p", "Sorted by Sharpe; the best row is in bold."),
-            ("table", _table(ranked, [*params, *SWEEP_METRICS], best)),
+            ("table", text_table(ranked, [*params, *SWEEP_METRICS], best)),
         ]
 
-    title = html.escape(f"VixShield backtest {run_id}")
+    return write_documents(out_dir, f"VixShield backtest {run_id}", blocks, charts)
+
+
+def write_documents(out_dir: Path, title: str, blocks: list[Block], charts: dict[str, Path]) -> ReportFiles:
+    """report.html (self-contained but for the charts beside it) and report.md from the same blocks."""
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     html_path.write_text(
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{CSS}</style></head><body>\n" + "\n".join(map(_html, blocks)) + "\n</body></html>\n",
         encoding="utf-8",
     )

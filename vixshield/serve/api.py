@@ -37,7 +37,7 @@ from vixshield.serve import publish, today
 from vixshield.serve import tickets as ticket_mod
 from vixshield.serve.plans import with_symbols
 
-SERVED_SCHEMAS = ("features", "signals", "backtest")
+SERVED_SCHEMAS = ("features", "signals", "backtest", "research")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 CACHE_ENTRIES = 256

@@ -63,8 +63,8 @@ PUBLISHED_TABLES: tuple[str, ...] = (
     "signals.book_daily",
 )
 # With export_all, every table of these schemas also gets a Parquet file (listed under "exported" in the
-# manifest): backtest.*, signals.tickets and whatever lands there next, beyond the contract's tables.
-EXPORT_SCHEMAS = ("features", "signals", "backtest")
+# manifest): backtest.*, research.*, signals.tickets and whatever lands there next, beyond the contract's tables.
+EXPORT_SCHEMAS = ("features", "signals", "backtest", "research")
 PAGE = "today.html"  # the today page (vixshield/serve/today.py), rendered from the new snapshot
 _TMP_PREFIX = ".publish-"  # .publish-<pid>-<hex>.<final name>: the pid lets a later publish clean up
 _TMP_RE = re.compile(r"^\.publish-(\d+)-[0-9a-f]+\.")

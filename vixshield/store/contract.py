@@ -461,6 +461,184 @@ BACKTEST: tuple[Table, ...] = (
 )
 
 
+# --- research: walk-forward, out of sample, with intervals (vixshield.research) -------------------
+
+_VARIANT = _v("variant", "spx | spx_l0 | spx_pput | spx_hedge | condors | full | no_<rule> (full without it)", True)
+_CI = "the difference's paired stationary-bootstrap percentile interval (research.runs: block, level)"
+
+
+def _differences(stat: str, comment: str) -> tuple[Column, ...]:
+    """A statistic's difference (variant minus benchmark) and its interval, as the verdict tables hold them."""
+    return (
+        _d(f"d_{stat}", comment),
+        _d(f"d_{stat}_low", f"lower end of {_CI}"),
+        _d(f"d_{stat}_high", "upper end"),
+    )
+
+
+RESEARCH_STATISTICS = {
+    "sharpe": "Sharpe vs T-bills, annualized",
+    "cagr": "compound annual return, 252 sessions a year",
+    "max_drawdown": "deepest fall from a running peak (< 0)",
+    "cvar5_monthly": "mean of the worst 5% of calendar-month returns",
+    "worst_month": "worst calendar-month return",
+}
+RESEARCH: tuple[Table, ...] = (
+    Table(
+        "research.runs",
+        "One row per research run: the walk-forward and bootstrap settings, the out-of-sample span, the work done.",
+        (
+            _RUN,
+            Column("started_at", "TIMESTAMP", not_null=True),
+            _v("split", "anchored (fit on every year before) | rolling (fit_years before)"),
+            _v("objective", "what the walk-forward maximises on the fit years: sharpe | sortino | cagr | calmar"),
+            Column("first_oos_year", "INTEGER"),
+            Column("fit_years", "INTEGER", "rolling: fit window length in years"),
+            _date("oos_first", "first out-of-sample session"),
+            _date("oos_last"),
+            Column("sessions", "BIGINT", "out-of-sample sessions every variant is compared on"),
+            Column("grid_points", "BIGINT", "trials over all variants (the full book: the whole grid)"),
+            Column("backtests", "BIGINT", "books run (each grid point once over all history, plus the ablations)"),
+            _d("block_length", "the bootstrap's mean block, sessions (Politis-White on squared returns, >= min)"),
+            Column("bootstrap_reps", "BIGINT"),
+            _d("confidence", "level of every interval"),
+            Column("seed", "BIGINT", "the bootstrap's: the same data give the same intervals"),
+            Column("settings", _JSON, "the book and research settings"),
+            _v("settings_digest"),
+            _d("elapsed_s"),
+            _MV,
+        ),
+        ("run_id",),
+    ),
+    Table(
+        "research.selections",
+        "The walk-forward's choice per variant and out-of-sample year, from the fit years only.",
+        (
+            _RUN,
+            _VARIANT,
+            Column("year", "INTEGER", "traded out of sample", True),
+            Column("fit_first", "INTEGER", "first year of the fit window"),
+            Column("fit_last", "INTEGER", "last year of the fit window (year - 1)"),
+            _v("point", "the chosen grid point, name=value,... ('fixed': nothing to choose)"),
+            _d("fit_score", "its objective over the fit window"),
+            Column("candidates", "BIGINT", "grid points the variant chose among"),
+            _d("short_delta", "chosen value (NULL where the variant does not depend on it)"),
+            _d("take_profit"),
+            _d("hedge_budget_pct"),
+            _MV,
+        ),
+        ("run_id", "variant", "year"),
+    ),
+    Table(
+        "research.equity",
+        "Each variant's out-of-sample years stitched into one daily series, from 1.0.",
+        (
+            _RUN,
+            _VARIANT,
+            _date("date", not_null=True),
+            _d("daily_return", "the chosen grid point's return that session"),
+            _d("nav", "growth of 1.0 from the close before the first out-of-sample session"),
+            _d("drawdown", "nav / running max - 1"),
+            _d("tbill_return", "the T-bill return the book credited that session (Sharpe's risk-free leg)"),
+            _MV,
+        ),
+        ("run_id", "variant", "date"),
+    ),
+    Table(
+        "research.comparisons",
+        "Every statistic of a variant against a benchmark on the same sessions: both values, the difference "
+        "and its bootstrap interval. Benchmark spx: the comparisons; benchmark no_<rule>: that rule's contribution.",
+        (
+            _RUN,
+            _VARIANT,
+            _v("benchmark", "spx, or no_<rule> (then variant is full)", True),
+            _v(
+                "statistic",
+                ", ".join(RESEARCH_STATISTICS) + ", crash_<yyyy>_<mm> (the return through that crash window)",
+                True,
+            ),
+            _d("value"),
+            _d("benchmark_value"),
+            _d("difference", "value - benchmark_value"),
+            _d("ci_low", f"lower end of {_CI}"),
+            _d("ci_high", "upper end"),
+            _MV,
+        ),
+        ("run_id", "variant", "benchmark", "statistic"),
+    ),
+    Table(
+        "research.verdict",
+        "One row per variant against SPX: each statistic, its difference with an interval, and a verdict in words.",
+        (
+            _RUN,
+            _VARIANT,
+            _v("description"),
+            *(
+                col
+                for stat, comment in RESEARCH_STATISTICS.items()
+                for col in (_d(stat, comment), *_differences(stat, "variant minus SPX"))
+            ),
+            _v("verdict", "from the intervals that exclude 0: Sharpe first, then drawdown and bad months"),
+            _MV,
+        ),
+        ("run_id", "variant"),
+    ),
+    Table(
+        "research.contributions",
+        "One row per [seed] rule: the full book minus the full book without it, out of sample, with intervals.",
+        (
+            _RUN,
+            _v("ablation", "no_<rule>", True),
+            _v("rule"),
+            *(col for stat, comment in RESEARCH_STATISTICS.items() for col in _differences(stat, comment)),
+            _v("verdict", "helped | hurt | no detectable effect (the Sharpe difference's interval)"),
+            _MV,
+        ),
+        ("run_id", "ablation"),
+    ),
+    Table(
+        "research.deflated",
+        "The Deflated Sharpe Ratio (Bailey & Lopez de Prado 2014) of each variant chosen from a grid, counting "
+        "every grid point as a trial, over the out-of-sample sessions: against T-bills and against SPX.",
+        (
+            _RUN,
+            _VARIANT,
+            _v("selection", "walk_forward (the stitched series) | best_in_hindsight (the best fixed point)", True),
+            _v("benchmark", "tbills: the Sharpe ratio | spx: the Sharpe of the returns minus SPX's (the edge)", True),
+            _v("point", "best_in_hindsight: that grid point"),
+            _d("sharpe", "annualized, of the returns in excess of the benchmark"),
+            _d("observations", "sessions"),
+            _d("skew"),
+            _d("kurtosis", "3 for a normal"),
+            _d("trials", "grid points tried"),
+            _d("sharpe_sd_trials", "standard deviation of the trials' Sharpe ratios, annualized"),
+            _d("sr0", "expected maximum Sharpe of that many zero-skill trials, annualized"),
+            _d("psr", "probability the true Sharpe exceeds 0"),
+            _d("dsr", "probability the true Sharpe exceeds sr0: the Deflated Sharpe Ratio"),
+            _MV,
+        ),
+        ("run_id", "variant", "selection", "benchmark"),
+    ),
+    Table(
+        "research.crashes",
+        "Per crash window and variant: what it returned against SPX (the payoff) and what being positioned "
+        "cost in the year of sessions before.",
+        (
+            _RUN,
+            _v("window", "crash_<yyyy>_<mm> or crash_2022: the METHODOLOGY §7 stress windows and 2001-09", True),
+            _VARIANT,
+            _d("variant_return", "through the window"),
+            _d("spx_return"),
+            _d("payoff", "variant_return - spx_return"),
+            _d("payoff_low", "interval resampling the window's own sessions"),
+            _d("payoff_high"),
+            _d("cost_prior_year", "SPX minus the variant over the 252 sessions before the window (> 0: it cost)"),
+            _MV,
+        ),
+        ("run_id", "window", "variant"),
+    ),
+)
+
 # --- features: METHODOLOGY §2 features and the §3 regime, one row per session -------------------
 
 _UNIT_TYPES = {
@@ -885,11 +1063,11 @@ TRADES: tuple[Table, ...] = (
 
 # Every declared table, in the order the data dictionary lists them.
 TABLES: dict[str, Table] = {
-    t.name: t for t in (*FEATURES, *SIGNALS, *TRADES, *(f.table for f in FAMILIES), *META, *BACKTEST)
+    t.name: t for t in (*FEATURES, *SIGNALS, *TRADES, *(f.table for f in FAMILIES), *META, *BACKTEST, *RESEARCH)
 }
-SCHEMAS = ("raw", "meta", "core", "backtest")  # created on connect; features and signals by their writers
-SCHEMA_VERSION = 3  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration;
-# 3: trade_date on signals.condor_plan, condor_actions and hedge_layers (#14 finding 8)
+SCHEMAS = ("raw", "meta", "core", "backtest", "research")  # created on connect; features and signals by their writers
+SCHEMA_VERSION = 4  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration;
+# 3: trade_date on signals.condor_plan, condor_actions and hedge_layers (#14 finding 8); 4: the research.* tables
 
 
 def digest() -> str:

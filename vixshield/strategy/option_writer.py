@@ -1,10 +1,11 @@
-"""The monthly option writer behind the Cboe PUT and BXM/BXMD replicas (METHODOLOGY §7).
+"""The monthly option writer behind the Cboe PUT, BXM/BXMD and PPUT replicas (METHODOLOGY §7).
 
 On each monthly SPX expiration session the expiring option settles at the AM settlement (the
-expiration-day open) and a new one expiring next month's third Friday is sold at the session's close
-at the model mid. PUT: an at-the-money put, fully collateralized in T-bills (the strike's notional).
-BXM: an at-the-money call against the equity sleeve (one call per 100 index units held); BXMD: the
-same with the 30-delta call. Contracts are index units (fractional), as the indices are computed.
+expiration-day open) and a new one expiring next month's third Friday is traded at the session's close
+at the model mid. PUT: an at-the-money put sold, fully collateralized in T-bills (the strike's notional).
+BXM: an at-the-money call sold against the equity sleeve (one call per 100 index units held); BXMD: the
+same with the 30-delta call. PPUT (side "long"): a put 5% out of the money bought against the equity
+sleeve, one per 100 index units held. Contracts are index units (fractional), as the indices are computed.
 """
 
 from __future__ import annotations
@@ -28,15 +29,19 @@ class WriterSettings:
     strike_step: float = 5.0
     slippage: float = 0.0  # index points per unit, off the model mid
     commission_per_contract: float = 0.0
+    side: str = "short"  # "short" (PUT, BXM/BXMD: written) | "long" (PPUT: bought to protect the equity sleeve)
+    otm: float = 0.0  # with delta None: the strike this share of the index out of the money (PPUT: 0.05)
 
     def __post_init__(self) -> None:
         if self.kind not in ("put", "call"):
             raise ValueError(f"writer kind must be 'put' or 'call', not {self.kind!r}")
+        if self.side not in ("short", "long"):
+            raise ValueError(f"writer side must be 'short' or 'long', not {self.side!r}")
 
 
 @dataclass(frozen=True)
 class Written:
-    """The one open short option."""
+    """The one open option: written (PUT, BXM/BXMD) or bought (PPUT)."""
 
     position_id: str
     kind: str
@@ -46,17 +51,24 @@ class Written:
     entry_price: float
     entry_date: pd.Timestamp
     mark: float  # model mid per unit, last session
+    side: str = "short"
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.side == "short" else 1
 
     @property
     def value(self) -> float:
-        """Dollars: a short option is a liability."""
-        return -self.contracts * self.mark * MULTIPLIER
+        """Dollars: a short option is a liability, a long one an asset."""
+        return self.sign * self.contracts * self.mark * MULTIPLIER
 
 
 def strike(m: Market, expiry: pd.Timestamp, s: WriterSettings) -> float:
-    """ATM: PUT sells the highest strike at or below the index, BXM the lowest at or above; else by delta."""
+    """ATM: PUT sells the highest strike at or below the index, BXM the lowest at or above; `otm` moves that
+    level out of the money first (PPUT: the highest strike at or below 95% of the index); else by delta."""
     if s.delta is None:
-        return options.round_to_grid(m.spot, s.strike_step, "down" if s.kind == "put" else "up")
+        level = m.spot * (1 - s.otm if s.kind == "put" else 1 + s.otm)
+        return options.round_to_grid(level, s.strike_step, "down" if s.kind == "put" else "up")
     t = m.years(expiry)
     k, _ = options.strike_for_delta(
         m.spot, t, m.rate, m.q, m.sigma_atm(expiry), s.delta if s.kind == "call" else -s.delta, s.kind, **m.smile
@@ -74,14 +86,15 @@ def writer_session(
     fills: list[Fill] | None = None,
     roll: bool = True,
 ) -> tuple[Written | None, float]:
-    """Settle, mark and roll the short option for one session; returns (position, cash received).
-    roll=False (a session without a VIX close) settles and marks only: selling needs a vol."""
+    """Settle, mark and roll the option for one session; returns (position, cash received, < 0 when paid).
+    roll=False (a session without a VIX close) settles and marks only: trading needs a vol."""
     cash = 0.0
     if pos is not None and m.day >= pos.expiry:
         settle = options.settlement_value(pos.expiry, True, am_open, m.spot)
         paid = pos.contracts * options.intrinsic(settle, pos.strike, pos.kind) * MULTIPLIER
-        cash -= paid
-        _record(fills, m.day, pos, "close", paid / (pos.contracts * MULTIPLIER), -paid, 0.0, f"SETTLED_AT_{settle:.2f}")
+        cash += pos.sign * paid
+        reason = f"SETTLED_AT_{settle:.2f}"
+        _record(fills, m.day, pos, "close", paid / (pos.contracts * MULTIPLIER), pos.sign * paid, 0.0, reason)
         pos = None
     elif pos is not None:
         price, _ = m.price((Leg(pos.kind, pos.strike, 1),), pos.expiry)
@@ -93,12 +106,14 @@ def writer_session(
         k = strike(m, expiry, s)
         price, _ = m.price((Leg(s.kind, k, 1),), expiry)
         costs = Costs(s.slippage, s.commission_per_contract, multiplier=MULTIPLIER)
-        fill = max(price - costs.spread, 0.0)
-        # PUT: T-bills (NAV incl. the premium) = the strike notional; BXM: one call per 100 index units held
-        n = nav / ((k - fill) * MULTIPLIER) if s.kind == "put" else max(equity_value, 0.0) / (m.spot * MULTIPLIER)
+        short = s.side == "short"
+        fill = max(price - costs.spread, 0.0) if short else price + costs.spread
+        # PUT: T-bills (NAV incl. the premium) = the strike notional; BXM, PPUT: one option per 100 index units held
+        cash_secured = short and s.kind == "put"
+        n = nav / ((k - fill) * MULTIPLIER) if cash_secured else max(equity_value, 0.0) / (m.spot * MULTIPLIER)
         if n > 0:
-            received = n * fill * MULTIPLIER - costs.fees(n)
-            pos = Written(f"{s.kind.upper()}-{m.day:%Y%m%d}", s.kind, k, expiry, n, price, m.day, price)
+            received = (n * fill * MULTIPLIER if short else -n * fill * MULTIPLIER) - costs.fees(n)
+            pos = Written(f"{s.kind.upper()}-{m.day:%Y%m%d}", s.kind, k, expiry, n, price, m.day, price, s.side)
             cash += received
             _record(fills, m.day, pos, "open", price, received, costs.of(n), "ROLL_MONTHLY")
     return pos, cash
