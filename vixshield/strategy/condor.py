@@ -133,6 +133,7 @@ class Market:
     _deltas: dict = field(default_factory=dict, repr=False)
     _strikes: dict = field(default_factory=dict, repr=False)
     _candidates: dict = field(default_factory=dict, repr=False)
+    _spreads: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -194,6 +195,8 @@ class Market:
                         vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
                         p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
                     self._deltas[(leg.kind, leg.strike, expiry.value)] = d
+                    if len(legs) > 1:  # the one long leg, as `spread` asks for it (0.0 + x: what its sum gives)
+                        self._prices[((Leg(leg.kind, leg.strike, 1),), expiry.value)] = (0.0 + p, 0.0 + d)
                     price += leg.quantity * p
                     net_delta += leg.quantity * d
                 hit = (price, net_delta)
@@ -377,11 +380,15 @@ class CondorProgram(ABC):
         sp = self.s.spread
         if not sp.model:
             return len(legs) * self.s.slippage_per_leg * sp.multiplier
-        days, vix = m.days(expiry), num(m.row.get("vix"))
-        total = 0.0
-        for leg in legs:
-            price, delta = m.price((Leg(leg.kind, leg.strike, 1),), expiry)
-            total += abs(leg.quantity) * half_spread(price, delta, days, vix, sp)
+        key = (legs, expiry.value, sp)  # a pure function of the session: memoized on its Market
+        total = m._spreads.get(key)
+        if total is None:
+            days, vix = m.days(expiry), num(m.row.get("vix"))
+            total = 0.0
+            for leg in legs:
+                price, delta = m.price((Leg(leg.kind, leg.strike, 1),), expiry)
+                total += abs(leg.quantity) * half_spread(price, delta, days, vix, sp)
+            m._spreads[key] = total
         return total
 
     def fill_costs(self, spread: float, contracts: float) -> float:

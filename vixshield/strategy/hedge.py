@@ -27,13 +27,13 @@ Conventions (each documented where it matters below)
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from vixshield import calendars
@@ -180,14 +180,15 @@ class HedgeBook:
 
 
 @lru_cache(maxsize=1)
-def _session_ns() -> np.ndarray:
-    return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8
+def _session_ns() -> list[int]:
+    return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8.tolist()
 
 
-def _window_start(day: pd.Timestamp, n: int) -> int:
-    """First session (ns since epoch) of the n-session window ending at `day` (today included)."""
+@lru_cache(maxsize=None)  # asked once per session by every run: a few params x ~9,000 sessions
+def _window_start(day: int, n: int) -> int:
+    """First session (ns since epoch) of the n-session window ending at `day` (ns, today included)."""
     ns = _session_ns()
-    return int(ns[max(int(np.searchsorted(ns, day.value, side="right")) - n, 0)])
+    return ns[max(bisect.bisect_right(ns, day) - n, 0)]
 
 
 class HedgeMarket:
@@ -402,7 +403,7 @@ class _Session:
     ) -> list[tuple[pd.Timestamp, float]]:
         """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
         inside the budget window (today's included). Appends today's purchases to `held`."""
-        start = _window_start(self.mkt.day, self.s.budget_sessions)
+        start = _window_start(self.mkt.day.value, self.s.budget_sessions)
         premiums = [(d, x) for d, x in paid if d.value >= start]
         for spec in self.layers:
             name, lay = spec.name, self.st[spec.name]
