@@ -238,6 +238,7 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.hedge.half_ivts": Annotated[float, Positive],
     "book.hedge.budget_pct_nav": Annotated[float, NonNegative],
     "book.hedge.budget_sessions": Annotated[int, AtLeastOne],
+    "book.hedge.budget_nav": Literal["mean", "current"],
     "book.hedge.slippage": Annotated[float, NonNegative],
     "book.hedge.commission_per_contract": Annotated[float, NonNegative],
     "book.writer.kind": Literal["put", "call"],

@@ -1,5 +1,6 @@
 """The layered VIX hedge state machine (METHODOLOGY §6) on constructed feature paths."""
 
+import dataclasses
 import functools
 import math
 
@@ -10,6 +11,7 @@ import pytest
 from vixshield import calendars
 from vixshield.features.term_structure import points
 from vixshield.strategy.hedge import HedgeBook, HedgePosition, HedgeSettings, hedge_session, run_hedge
+from vixshield.strategy.hedge_layers import LAYERS
 from vixshield.strategy.vix_options import black76_price, vix_expiry, vix_future_price, vix_option_vol
 
 T = pd.Timestamp
@@ -226,17 +228,59 @@ def test_layers_can_be_switched_off_for_ablations():
 # --- budget ---------------------------------------------------------------------------------------
 
 
+# L0 on the shared budget, as METHODOLOGY §6 had it before L0 became its own sleeve: the budget's own
+# rules are easiest to see on a layer that buys every month
+BUDGETED_L0 = (dataclasses.replace(LAYERS[0], budgeted=True),)
+
+
 def test_tiny_budget_blocks_the_add_and_says_so():
-    s = HedgeSettings(budget_pct_nav=0.00001)
-    book, rows, cash = hedge_session(T("2024-01-17"), BASE, {T("2024-02-14"): 20.0}, NAV, HedgeBook(), s)
-    r = by_layer(rows)["L0"]
+    s = HedgeSettings(l0_enabled=False, budget_pct_nav=0.00001)
+    book, rows, cash = hedge_session(T("2024-01-17"), {**BASE, **L1_ON}, {}, NAV, HedgeBook(), s)
+    r = by_layer(rows)["L1"]
     assert "BUDGET_BLOCKED" in r["reasons"] and r["action"] == "none" and r["contracts"] == 0
-    assert cash == 0.0 and book.positions == () and r["weight_pct_nav"] == 1.0
+    assert cash == 0.0 and book.positions == () and r["weight_pct_nav"] == 0.5
+
+
+def test_l0_is_its_own_sleeve_outside_the_budget():
+    """METHODOLOGY §0: L0 buys its full VXTH weight even when L1/L2 have spent the whole budget, and its
+    premium leaves the budget to L1/L2."""
+    day, expiry = T("2024-01-17"), T("2024-02-14")  # a VIX expiration: L0's band weight is 1% (future 20)
+    spent = HedgeBook(premiums=((T("2023-12-01"), 0.04 * NAV),))  # L1/L2 used all of the 4% budget
+    book, rows, _ = hedge_session(day, {**BASE, **L1_ON}, {expiry: 20.0}, NAV, spent, HedgeSettings(l2_enabled=False))
+    r = by_layer(rows)
+    assert r["L0"]["action"] == "add" and r["L0"]["premium_pct_nav"] == pytest.approx(1.0, abs=0.01)
+    assert not any(c.startswith("BUDGET") for c in r["L0"]["reasons"])
+    assert "BUDGET_BLOCKED" in r["L1"]["reasons"]
+    assert book.premiums == spent.premiums  # L0's premium is not counted against L1/L2
+    fresh, rows, _ = hedge_session(day, {**BASE, **L1_ON}, {expiry: 20.0}, NAV, HedgeBook(), HedgeSettings())
+    assert by_layer(rows)["L1"]["action"] == "add"
+    assert [round(x / NAV, 3) for _, x in fresh.premiums] == [0.005]  # L1's 0.5% alone, not L0's 1%
+
+
+@pytest.mark.parametrize("basis", ["mean", "current"])
+def test_budget_is_a_share_of_the_rolling_year_mean_nav(basis):
+    """After a 30% loss the budget stays a share of the year's mean NAV: 0.5% x (251 x NAV + 0.7 NAV) / 252
+    leaves room for part of L1's add, where a share of today's NAV (0.35% < 0.45% paid) blocks it."""
+    day = T("2024-03-05")
+    sessions = calendars.sessions("2023-01-01", day)[-252:-1]
+    assert len(sessions) == 251
+    book = HedgeBook(premiums=((sessions[-1], 0.0045 * NAV),), navs=tuple((d, NAV) for d in sessions))
+    s = HedgeSettings(l0_enabled=False, l2_enabled=False, budget_pct_nav=0.5, budget_nav=basis)
+    fills = []
+    _, rows, _ = hedge_session(day, {**BASE, **L1_ON}, {}, 0.7 * NAV, book, s, fills=fills)
+    r = by_layer(rows)["L1"]
+    if basis == "current":
+        assert "BUDGET_BLOCKED" in r["reasons"] and fills == []
+        return
+    mean_nav = (251 * NAV + 0.7 * NAV) / 252
+    room = math.floor((0.005 * mean_nav - 0.0045 * NAV) / (fills[0].price * 100))
+    assert "BUDGET_CAPPED" in r["reasons"] and fills[0].contracts == room > 0
+    assert r["budget_used_pct_nav"] == pytest.approx(100 * (0.0045 * NAV + room * fills[0].price * 100) / mean_nav)
 
 
 def test_rolling_252_session_budget_caps_blocks_and_frees_up():
     s = HedgeSettings(l1_enabled=False, l2_enabled=False, budget_pct_nav=1.5)
-    rows, _ = run_hedge(frame("2024-01-02", "2025-04-30"), NO_VX, NAV, s)
+    rows, _ = run_hedge(frame("2024-01-02", "2025-04-30"), NO_VX, NAV, s, layers=BUDGETED_L0)
     l0 = layer(rows, "L0")
     assert (l0["budget_used_pct_nav"] <= 1.5 + 1e-9).all()
     exp = list(calendars.vix_expirations("2024-01-02", "2025-04-30"))
@@ -384,9 +428,11 @@ def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget()
 
     day, expiry = T("2024-01-17"), T("2024-02-14")
     free_fills, costly_fills = [], []
-    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), ONLY_L0, fills=free_fills)
+    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), ONLY_L0, fills=free_fills, layers=BUDGETED_L0)
     s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65)
-    book, _, cash = hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills)
+    book, _, cash = hedge_session(
+        day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills, layers=BUDGETED_L0
+    )
     free, costly = free_fills[0], costly_fills[0]
     assert costly.price == free.price  # the model price; the fill is 0.05 above it
     n = costly.contracts

@@ -75,7 +75,7 @@ def test_the_listing_table_is_the_rule_on_every_session():
     ords, first_listed, stamps = listings._listing_table()
     assert [s.toordinal() for s in stamps] == ords
     earliest, never = pd.Timestamp("1990-01-02"), pd.Timestamp("2100-01-01")
-    for o, first, expiry in zip(ords, first_listed, stamps, strict=True):
+    for first, expiry in zip(first_listed, stamps, strict=True):
         if first == 0:  # a monthly: listed throughout
             assert listings.spx_expiry_listed(earliest, expiry), expiry
         elif first > never.toordinal():  # a weekday never listed

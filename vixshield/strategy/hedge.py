@@ -18,9 +18,13 @@ Conventions (each documented where it matters below)
   (the weight is a target, not a per-session increment) and hold to removal, monetization or expiry.
 - The half-sale at 3x is tested position by position (once per position, contracts // 2 sold),
   so a fresh cheap add never dilutes an old winner.
-- Budget: gross premium paid over the last 252 NYSE sessions (today included), in % of today's
-  NAV. An add that would exceed it is cut to what still fits ("BUDGET_CAPPED") or, when not even
-  one contract fits, dropped ("BUDGET_BLOCKED"). Adds are tried in layer order.
+- Budget (L1/L2 only: L0 is Cboe VXTH's own sleeve, sized by its bands alone): gross premium the
+  budgeted layers paid over the last 252 NYSE sessions (today included), in % of the mean NAV over
+  the same sessions (`budget_nav="mean"`; "current" is today's NAV). Premium per year over average
+  assets is how a fund's expense ratio is measured, and the mean does not shrink the moment a loss
+  lands, so a drawdown does not by itself shut the protection off. An add that would exceed it is cut
+  to what still fits ("BUDGET_CAPPED") or, when not even one contract fits, dropped ("BUDGET_BLOCKED").
+  Adds are tried in layer order.
 - Row `action` is the last action the layer took in the session (settle/remove < add order),
   `reasons` lists every rule that fired. A disabled layer describes no contract.
 """
@@ -31,7 +35,7 @@ import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pandas as pd
@@ -119,8 +123,9 @@ class HedgeSettings:
     half_multiple: float = 3.0  # §6: a position worth >= 3x its cost ...
     half_ivts: float = 1.0  # ... while IVTS > 1: sell half
     # budget
-    budget_pct_nav: float = 4.0  # §6: premium per rolling year <= 4% NAV
+    budget_pct_nav: float = 4.0  # §6: L1/L2 premium per rolling year <= 4% NAV
     budget_sessions: int = 252  # the rolling year, in sessions
+    budget_nav: str = "mean"  # the NAV the budget is a share of: "mean" over the rolling year, or "current"
     # costs: buys fill at model + slippage, sales at model - slippage (VIX points); settlement is free
     slippage: float = 0.05  # half the 0.10 tick of VIX options above 3.00
     commission_per_contract: float = 0.65  # dollars per contract, per fill
@@ -164,9 +169,10 @@ class HedgeBook:
     """State carried between sessions; never mutated (advance returns a new one)."""
 
     positions: tuple[HedgePosition, ...] = ()
-    premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars paid) inside the budget window
+    premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars the budgeted layers paid) in the window
     off_sessions: Mapping[str, int] = field(default_factory=dict)  # per layer: consecutive sessions, trigger off
     last_date: pd.Timestamp | None = None
+    navs: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, NAV) inside the budget window: its mean NAV
 
     def layer(self, name: str) -> list[HedgePosition]:
         return [p for p in self.positions if p.layer == name]
@@ -184,7 +190,7 @@ def _session_ns() -> list[int]:
     return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8.tolist()
 
 
-@lru_cache(maxsize=None)  # asked once per session by every run: a few params x ~9,000 sessions
+@cache  # asked once per session by every run: a few params x ~9,000 sessions
 def _window_start(day: int, n: int) -> int:
     """First session (ns since epoch) of the n-session window ending at `day` (ns, today included)."""
     ns = _session_ns()
@@ -308,13 +314,13 @@ def advance(
     if book.last_date is not None and day <= book.last_date:
         raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
     beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
-    run = _Session(mkt, nav, s, fills, layers)
+    run = _Session(mkt, nav, s, fills, layers, book.navs)
     held = run.settle_and_mark(book.positions)
     off = run.triggers(book.off_sessions)
     held = run.monetize(held)
     held = run.remove(held, off)
     premiums = run.add(held, book.premiums, beta)
-    new = HedgeBook(tuple(held), tuple(premiums), off, day)
+    new = HedgeBook(tuple(held), tuple(premiums), off, day, run.navs)
     cash = sum(lay.cash for lay in run.st.values())
     return new, (run.rows(held, premiums) if rows else []), cash
 
@@ -323,9 +329,19 @@ class _Session:
     """One session's steps over the layers, in METHODOLOGY order; `st` collects each layer's row."""
 
     def __init__(
-        self, mkt: HedgeMarket, nav: float, s: HedgeSettings, fills: list[Fill] | None, layers: Sequence[LayerSpec]
+        self,
+        mkt: HedgeMarket,
+        nav: float,
+        s: HedgeSettings,
+        fills: list[Fill] | None,
+        layers: Sequence[LayerSpec],
+        navs: Sequence[tuple[pd.Timestamp, float]] = (),
     ):
         self.mkt, self.nav, self.s, self.fills, self.layers = mkt, nav, s, fills, layers
+        self.start = _window_start(mkt.day.value, s.budget_sessions)
+        self.navs = (*((d, x) for d, x in navs if d.value >= self.start), (mkt.day, nav))
+        # the NAV the budget is a share of (see the module doc)
+        self.budget_nav = nav if s.budget_nav == "current" else sum(x for _, x in self.navs) / len(self.navs)
         self.costs = Costs(s.slippage, s.commission_per_contract, multiplier=s.multiplier)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
@@ -403,8 +419,7 @@ class _Session:
     ) -> list[tuple[pd.Timestamp, float]]:
         """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
         inside the budget window (today's included). Appends today's purchases to `held`."""
-        start = _window_start(self.mkt.day.value, self.s.budget_sessions)
-        premiums = [(d, x) for d, x in paid if d.value >= start]
+        premiums = [(d, x) for d, x in paid if d.value >= self.start]
         for spec in self.layers:
             name, lay = spec.name, self.st[spec.name]
             if not setting(self.s, spec.enabled):
@@ -448,20 +463,22 @@ class _Session:
         if n == 0:
             lay.reasons.append("ZERO_CONTRACTS")
             return
-        cap = s.budget_pct_nav / 100.0 * nav
-        room = max(math.floor((cap - sum(x for _, x in premiums)) / unit + 1e-9), 0)
-        if room == 0:
-            lay.reasons.append("BUDGET_BLOCKED")
-            return
-        if room < n:
-            lay.reasons.append("BUDGET_CAPPED")
-            n = room
+        if spec.budgeted:
+            cap = s.budget_pct_nav / 100.0 * self.budget_nav
+            room = max(math.floor((cap - sum(x for _, x in premiums)) / unit + 1e-9), 0)
+            if room == 0:
+                lay.reasons.append("BUDGET_BLOCKED")
+                return
+            if room < n:
+                lay.reasons.append("BUDGET_CAPPED")
+                n = room
         cost = n * unit
         pos = HedgePosition(spec.name, expiry, strike, n, price, cost, mkt.day, mark=price)
         held.append(pos)
         if self.fills is not None:
             self.fills.append(_fill(mkt.day, pos, "open", n, price, -cost, self.costs.of(n), f"{spec.name}:ADD"))
-        premiums.append((mkt.day, cost))
+        if spec.budgeted:
+            premiums.append((mkt.day, cost))
         lay.cash -= cost
         lay.premium += cost
         lay.contracts += n
@@ -471,7 +488,7 @@ class _Session:
         """One row per layer (ROW_COLUMNS)."""
         s, mkt, nav, day = self.s, self.mkt, self.nav, self.mkt.day
         used = sum(x for _, x in premiums)
-        budget_pct = 100.0 * used / nav if nav > 0 else math.nan
+        budget_pct = 100.0 * used / self.budget_nav if self.budget_nav > 0 else math.nan
         m1, m2 = num(mkt.row.get("vx_m1")), num(mkt.row.get("vx_m2"))
         contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
         contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan

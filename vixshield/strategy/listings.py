@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -75,7 +75,7 @@ def spx_expiry_near(
 
 # the gates and the candidate ask for the same session, and every run of a sweep asks again for every
 # session of the history: unbounded (a few params x ~9,000 sessions of small tuples)
-@lru_cache(maxsize=None)
+@cache
 def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
     lo, hi = d + pd.Timedelta(days=min_dte), d + pd.Timedelta(days=max_dte)
     target = min(max(d + pd.Timedelta(days=target_dte), lo), hi).toordinal()
