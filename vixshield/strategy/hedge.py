@@ -36,6 +36,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 import pandas as pd
@@ -197,6 +198,15 @@ def _window_start(day: int, n: int) -> int:
     return ns[max(bisect.bisect_right(ns, day) - n, 0)]
 
 
+def _since(dated: Sequence[tuple[pd.Timestamp, Any]], start: int) -> Sequence[tuple[pd.Timestamp, Any]]:
+    """The entries dated on or after `start` (ns) of a date-ordered sequence: a tail, found from the front
+    (the window moves one session a day, so at most a few entries drop)."""
+    i = 0
+    while i < len(dated) and dated[i][0].value < start:
+        i += 1
+    return dated[i:]
+
+
 class HedgeMarket:
     """One session's pricing inputs, with futures, quotes and candidates memoized: pure functions of
     the session's row and VX prices, so runs over the same data may share one (see book.SessionCache)."""
@@ -339,9 +349,9 @@ class _Session:
     ):
         self.mkt, self.nav, self.s, self.fills, self.layers = mkt, nav, s, fills, layers
         self.start = _window_start(mkt.day.value, s.budget_sessions)
-        self.navs = (*((d, x) for d, x in navs if d.value >= self.start), (mkt.day, nav))
+        self.navs = (*_since(navs, self.start), (mkt.day, nav))
         # the NAV the budget is a share of (see the module doc)
-        self.budget_nav = nav if s.budget_nav == "current" else sum(x for _, x in self.navs) / len(self.navs)
+        self.budget_nav = nav if s.budget_nav == "current" else sum(map(itemgetter(1), self.navs)) / len(self.navs)
         self.costs = Costs(s.slippage, s.commission_per_contract, multiplier=s.multiplier)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
