@@ -624,7 +624,7 @@ class ManagedCondors(CondorProgram):
             return close("stop", f"MARK_{mark:.2f}_GE_{1 + s.stop_multiple:g}X_CREDIT")
         if mark <= s.take_profit * c.credit:
             return close("take_profit", f"MARK_{mark:.2f}_LE_{s.take_profit:.0%}_CREDIT")
-        if (c.expiry - m.day).days <= s.roll_dte:
+        if m.days(c.expiry) <= s.roll_dte:  # calendar days to expiry (after it: `manage` settles)
             return close("roll", f"DTE_LE_{s.roll_dte}", reenter=True)
         if not c.adjusted:
             d_put = m.delta(Leg("put", c.short_put, -1), c.expiry)

@@ -65,6 +65,9 @@ def spx_expiry_listed(day: pd.Timestamp, expiry: pd.Timestamp) -> bool:
     return False
 
 
+# the gates and the candidate ask for the same session, and every run of a sweep asks again for every
+# session of the history: unbounded (a few params x ~9,000 sessions of small tuples)
+@cache
 def spx_expiry_near(
     day: dt.date | str | pd.Timestamp, target_dte: int = 45, min_dte: int = 35, max_dte: int = 60
 ) -> pd.Timestamp | None:
@@ -73,9 +76,6 @@ def spx_expiry_near(
     return _near(pd.Timestamp(day).normalize(), target_dte, min_dte, max_dte)
 
 
-# the gates and the candidate ask for the same session, and every run of a sweep asks again for every
-# session of the history: unbounded (a few params x ~9,000 sessions of small tuples)
-@cache
 def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
     lo, hi = d + pd.Timedelta(days=min_dte), d + pd.Timedelta(days=max_dte)
     target = min(max(d + pd.Timedelta(days=target_dte), lo), hi).toordinal()
