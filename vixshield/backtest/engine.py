@@ -331,9 +331,17 @@ def run_many(
     # DuckDB connection or threads. Elsewhere spawn, with the inputs pickled once per worker.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(inputs,)) as pool:
-        for label, result in pool.map(_job, tasks[1:]):
-            done(label, result)
+    # frozen, the objects the workers inherit (the warm cache above all) are never traversed by their
+    # collectors, whose passes would otherwise copy every page of it (the gc module's advice for fork)
+    frozen = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(inputs,)) as pool:
+            for label, result in pool.map(_job, tasks[1:]):
+                done(label, result)
+    finally:
+        if not frozen:  # else someone froze before us: leave it as they may expect
+            gc.unfreeze()
     return results
 
 
