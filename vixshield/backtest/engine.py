@@ -301,7 +301,7 @@ def run_many(
     full=False returns only each run's whole-period metrics (what an ablation or a sweep needs).
     executor: run them there instead, in chunks of jobs (about two per worker; `workers` says how many
     it has): any concurrent.futures.Executor whose workers import vixshield, e.g. a Dask cluster's
-    `Client.get_executor()`, a spawn-context ProcessPoolExecutor, a Ray or loky pool (docs/backtest.md)."""
+    `Client.get_executor()`, a spawn-context ProcessPoolExecutor, a Ray or loky pool (README, Backtest)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     tasks: list[Task] = [(label, strategy, settings, start, end, full) for label, strategy, settings in jobs]
     results: dict[str, StrategyRun | dict] = {}
