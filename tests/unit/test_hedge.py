@@ -10,9 +10,10 @@ import pytest
 
 from vixshield import calendars
 from vixshield.features.term_structure import points
+from vixshield.strategy.costs import SpreadSettings
 from vixshield.strategy.hedge import HedgeBook, HedgePosition, HedgeSettings, hedge_session, run_hedge
 from vixshield.strategy.hedge_layers import LAYERS
-from vixshield.strategy.vix_options import black76_price, vix_expiry, vix_future_price, vix_option_vol
+from vixshield.strategy.vix_options import black76_delta, black76_price, vix_expiry, vix_future_price, vix_option_vol
 
 T = pd.Timestamp
 NAV = 10_000_000.0
@@ -37,7 +38,8 @@ BASE = {
 L1_ON = {"spx_macd": -2.0, "spx_macd_signal": -1.0, "vix_macd": 0.5, "vix_macd_signal": 0.0, "ivts": 1.0}
 L2_ON = {"breadth_divergence": True, "macro_stress": 0.6}
 # the rules at model prices: costs (slippage, commissions) have their own test below
-HedgeSettings = functools.partial(HedgeSettings, slippage=0.0, commission_per_contract=0.0)
+MID = SpreadSettings(multiplier=0.0)
+HedgeSettings = functools.partial(HedgeSettings, slippage=0.0, commission_per_contract=0.0, spread=MID)
 ONLY_L0 = HedgeSettings(l1_enabled=False, l2_enabled=False)
 ONLY_L1 = HedgeSettings(l0_enabled=False, l2_enabled=False)
 ONLY_L2 = HedgeSettings(l0_enabled=False, l1_enabled=False)
@@ -429,7 +431,8 @@ def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget()
     day, expiry = T("2024-01-17"), T("2024-02-14")
     free_fills, costly_fills = [], []
     hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), ONLY_L0, fills=free_fills, layers=BUDGETED_L0)
-    s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65)
+    fixed = SpreadSettings(model=False)  # METHODOLOGY §6's fixed half tick
+    s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65, spread=fixed)
     book, _, cash = hedge_session(
         day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills, layers=BUDGETED_L0
     )
@@ -445,3 +448,30 @@ def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget()
     crash = {**BASE, "vix": 55.0}
     hedge_session(T("2024-01-18"), crash, {expiry: 50.0}, NAV, book, s, fills=sale)
     assert sale[0].cash == pytest.approx(n * ((sale[0].price - 0.05) * 100 - 0.65))
+
+
+def test_vix_calls_fill_their_modelled_half_spread():
+    """The default VIX-option half-spread by hand: base 0.025 + rel 0.02 x price x (0.50/|delta|)^0.25 x
+    (30/dte)^0.25, x (VIX/20)^0.5, between half a tick and half Cboe's widest legal quote."""
+    from vixshield.strategy.hedge import HedgeSettings as Costly
+
+    day, expiry = T("2024-01-17"), T("2024-02-14")  # 28 days
+    s = Costly(l1_enabled=False, l2_enabled=False)
+    fills = []
+    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=fills)
+    f = fills[0]
+    delta = black76_delta(20.0, _strike(fills), 28 / 365, 0.02, vix_option_vol(BASE))
+    half = 0.025 + 0.02 * f.price * (0.5 / delta) ** 0.25 * (30 / 28) ** 0.25  # VIX 20: the VIX factor is 1
+    half = min(max(half, (0.05 if f.price < 3 else 0.10) / 2), 0.25 / 2 if f.price < 2 else 0.40 / 2)
+    assert 0.9 < f.price < 2.0 and 0.04 < half < 0.06  # about the old fixed 0.05 in a calm market
+    assert f.costs == pytest.approx(f.contracts * (half * 100 + 0.65), rel=1e-9)
+    # a crash sale: a deep in-the-money call at VIX 60 pays half the widest legal quote (1.00 above 20.00)
+    crash = {**BASE, "vix": 60.0, "vix3m": 45.0, "ivts": 60.0 / 45.0}
+    sale = []
+    book = HedgeBook(positions=(HedgePosition("L0", expiry, 20.0, 10, 1.0, 1_000.0, day),))
+    hedge_session(T("2024-01-18"), crash, {expiry: 58.0}, NAV, book, s, fills=sale)
+    assert sale[0].price > 20.0 and sale[0].costs == pytest.approx(10 * (0.50 * 100 + 0.65))
+
+
+def _strike(fills) -> float:
+    return float(fills[0].instrument.split()[2])

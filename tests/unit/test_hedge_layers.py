@@ -9,13 +9,14 @@ import pytest
 
 from vixshield.backtest import engine as backtest
 from vixshield.strategy.book import BookSettings
+from vixshield.strategy.costs import SpreadSettings
 from vixshield.strategy.hedge import HedgeBook, HedgeSettings, hedge_session, run_hedge
 from vixshield.strategy.hedge_layers import LAYERS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
 from vixshield.strategy.vix_options import vix_expiry
 
 from .test_hedge import BASE, NAV, NO_VX, frame, layer
 
-FREE = HedgeSettings(slippage=0.0, commission_per_contract=0.0)
+FREE = HedgeSettings(slippage=0.0, commission_per_contract=0.0, spread=SpreadSettings(multiplier=0.0))
 
 
 def toy_trigger(mkt, s) -> tuple[bool, str]:

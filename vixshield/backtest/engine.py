@@ -59,7 +59,9 @@ def _mid(book: BookSettings) -> BookSettings:
             commission_per_contract=0.0,
             spread=replace(book.condor.spread, multiplier=0.0),
         ),
-        hedge=replace(book.hedge, slippage=0.0, commission_per_contract=0.0),
+        hedge=replace(
+            book.hedge, slippage=0.0, commission_per_contract=0.0, spread=replace(book.hedge.spread, multiplier=0.0)
+        ),
     )
 
 

@@ -6,8 +6,11 @@ layers themselves are data (vixshield.strategy.hedge_layers.LAYERS); this module
 Nothing here reads a later session, so a backtest built on it is causal by construction.
 
 Conventions (each documented where it matters below)
-- Fills and marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100);
-  multiplier 100; contracts = floor(weight% x NAV x beta / (price x 100)).
+- Marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100); a buy fills
+  its modelled bid-ask half-spread above it and a sale below it (costs.half_spread with the VIX-option
+  defaults of `HedgeSettings.spread`: one tick wide for a 1-month 30-delta call near 1.00 at VIX 20,
+  wider for dear options and high VIX, within Cboe's legal quote width), plus a commission; multiplier
+  100; contracts = floor(weight% x NAV x beta / all-in cost of one contract).
 - Expiry: a position whose expiry is on or before the session settles at intrinsic against the VIX
   *close* of that session. Real VIX options settle to the special opening quotation (SOQ) of the
   expiration morning, which is not in our data; the close is the nearest knowable value.
@@ -43,7 +46,7 @@ import pandas as pd
 
 from vixshield import calendars
 from vixshield.strategy import listings
-from vixshield.strategy.costs import Costs
+from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
 from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, setting
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.vix_options import (
@@ -127,9 +130,17 @@ class HedgeSettings:
     budget_pct_nav: float = 4.0  # §6: L1/L2 premium per rolling year <= 4% NAV
     budget_sessions: int = 252  # the rolling year, in sessions
     budget_nav: str = "mean"  # the NAV the budget is a share of: "mean" over the rolling year, or "current"
-    # costs: buys fill at model + slippage, sales at model - slippage (VIX points); settlement is free
-    slippage: float = 0.05  # half the 0.10 tick of VIX options above 3.00
+    # costs: buys fill at model + half-spread, sales at model - half-spread (VIX points); settlement is free
+    spread: SpreadSettings = field(default_factory=lambda: VIX_OPTION_SPREAD)
+    slippage: float = 0.05  # the fixed half-spread when spread.model is off: half the 0.10 tick above 3.00
     commission_per_contract: float = 0.65  # dollars per contract, per fill
+
+
+# VIX options quote in the same ticks as SPX (0.05 below 3.00, 0.10 above) under the same legal widths,
+# but are dearer to make a market in: base is half the 0.05 tick and rel twice SPX's, so a 1-month
+# 30-delta call near 1.00 at VIX 20 is quoted one 0.10 wide (the fixed 0.05 half-spread of METHODOLOGY
+# §6), and a 20.00 call sold at VIX 60 pays the legal half-width 0.50 (docs/execution.md).
+VIX_OPTION_SPREAD = SpreadSettings(base=0.025, rel=0.02)
 
 
 @dataclass(frozen=True)
@@ -352,14 +363,24 @@ class _Session:
         self.navs = (*_since(navs, self.start), (mkt.day, nav))
         # the NAV the budget is a share of (see the module doc)
         self.budget_nav = nav if s.budget_nav == "current" else sum(map(itemgetter(1), self.navs)) / len(self.navs)
-        self.costs = Costs(s.slippage, s.commission_per_contract, multiplier=s.multiplier)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
+
+    def costs(self, expiry: pd.Timestamp, strike: float, price: float) -> Costs:
+        """What a fill of the call pays beyond its model `price`: its modelled half-spread (or the fixed
+        slippage when the model is off) and the commission."""
+        s, sp = self.s, self.s.spread
+        if not sp.model:
+            half = s.slippage * sp.multiplier
+        else:
+            delta = self.mkt.quote(expiry, strike)[1]
+            half = half_spread(price, delta, (expiry - self.mkt.day).days, self.mkt.vix, sp)
+        return Costs(half, s.commission_per_contract, multiplier=s.multiplier)
 
     def close(self, p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
         """Sell (or settle, free of costs) n contracts of p at `price`."""
         lay = self.st[p.layer]
-        costs = 0.0 if code.endswith(":EXPIRED") else self.costs.of(n)
+        costs = 0.0 if code.endswith(":EXPIRED") else self.costs(p.expiry, p.strike, price).of(n)
         cash = n * price * self.s.multiplier - costs
         lay.cash += cash
         if self.fills is not None:
@@ -468,7 +489,8 @@ class _Session:
         if not price > 0:
             lay.reasons.append("NO_PRICE")
             return
-        unit = self.costs.unit_cost(price)  # all-in, per contract
+        fill = self.costs(expiry, strike, price)
+        unit = fill.unit_cost(price)  # all-in, per contract
         n = max(math.floor(lay.weight / 100.0 * nav / unit + 1e-9), 0)
         if n == 0:
             lay.reasons.append("ZERO_CONTRACTS")
@@ -486,7 +508,7 @@ class _Session:
         pos = HedgePosition(spec.name, expiry, strike, n, price, cost, mkt.day, mark=price)
         held.append(pos)
         if self.fills is not None:
-            self.fills.append(_fill(mkt.day, pos, "open", n, price, -cost, self.costs.of(n), f"{spec.name}:ADD"))
+            self.fills.append(_fill(mkt.day, pos, "open", n, price, -cost, fill.of(n), f"{spec.name}:ADD"))
         if spec.budgeted:
             premiums.append((mkt.day, cost))
         lay.cash -= cost
