@@ -36,11 +36,14 @@ def timed_run(home: Path, *args: str) -> tuple[float, float]:
     return wall, job
 
 
-def bundle_args(description: str) -> argparse.Namespace:
-    """--data-dir/--repeats for every benchmark; exits with a message when the bundle is absent."""
+def bundle_args(description: str, db: bool = False) -> argparse.Namespace:
+    """--data-dir/--repeats for every benchmark (and --db, a warehouse already built, when `db`); exits
+    with a message when the bundle is absent."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeats", type=int, default=3)
+    if db:
+        parser.add_argument("--db", type=Path, help="a warehouse the daily job built (default: build one)")
     args = parser.parse_args()
     if not (args.data_dir / "MANIFEST.md").exists():
         raise SystemExit(f"no data bundle at {args.data_dir}; pass --data-dir")

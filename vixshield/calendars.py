@@ -126,6 +126,7 @@ def third_friday(year: int, month: int) -> pd.Timestamp:
     return first + pd.Timedelta(days=(4 - first.weekday()) % 7 + 14)
 
 
+@lru_cache(maxsize=4096)  # the book asks per condor it opens, every run of a sweep again
 def spx_monthly_expiration(year: int, month: int) -> pd.Timestamp:
     """Monthly SPX expiry: the third Friday, or the session before it when it is a holiday."""
     return session_on_or_before(third_friday(year, month))

@@ -67,3 +67,36 @@ def test_condors_before_weeklys_use_monthlies_and_settle_at_the_open():
     assert opened and all(listings.is_monthly(pd.Timestamp(f.expiry)) for f in opened)
     plans = pd.DataFrame(out.plan)
     assert plans["reasons"].map(lambda r: "NO_LISTED_EXPIRY_35_60_DTE" in r).any()
+
+
+def test_the_listing_table_is_the_rule_on_every_session():
+    """spx_expiry_near reads one threshold per session (the first day it was listed); on the day
+    before the threshold the rule says unlisted, on it listed, for every session of the calendar."""
+    ords, first_listed, stamps = listings._listing_table()
+    assert [s.toordinal() for s in stamps] == ords
+    earliest, never = pd.Timestamp("1990-01-02"), pd.Timestamp("2100-01-01")
+    for first, expiry in zip(first_listed, stamps, strict=True):
+        if first == 0:  # a monthly: listed throughout
+            assert listings.spx_expiry_listed(earliest, expiry), expiry
+        elif first > never.toordinal():  # a weekday never listed
+            assert not listings.spx_expiry_listed(never, expiry), expiry
+        else:
+            day = pd.Timestamp.fromordinal(first)
+            assert listings.spx_expiry_listed(day, expiry), expiry
+            assert not listings.spx_expiry_listed(day - pd.Timedelta(days=1), expiry), expiry
+
+
+def test_the_nearest_listed_expiry_is_the_rule_scanned_session_by_session():
+    """The table-driven spx_expiry_near against the rule applied to every session of the window."""
+
+    def by_rule(d: pd.Timestamp, target: int, lo: int, hi: int) -> pd.Timestamp | None:
+        first, last = d + pd.Timedelta(days=lo), d + pd.Timedelta(days=hi)
+        aim = min(max(d + pd.Timedelta(days=target), first), last)
+        listed = [s for s in calendars.sessions(first, last) if listings.spx_expiry_listed(d, s)]
+        return min(listed, key=lambda s: (abs((s - aim).days), s), default=None)
+
+    days = calendars.sessions("1990-01-02", "2026-12-31")
+    sample = list(days[::37]) + [d for d in days if d.month == 10 and d.year in (2005, 2016, 2022)]
+    for d in sample:
+        for params in ((45, 35, 60), (30, 20, 40), (7, 0, 10)):
+            assert listings.spx_expiry_near(d, *params) == by_rule(d, *params), (d, params)

@@ -19,11 +19,14 @@ arithmetic, and reconcile with it (see `reconcile`).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import gc
 import itertools
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -126,6 +129,8 @@ DEFAULT_GRID: dict[str, tuple[float, ...]] = {
     "take_profit": (0.30, 0.40, 0.50, 0.65, 0.80),
     "hedge_budget_pct": (2.0, 4.0),
 }
+# 100 points, the size of grid a walk-forward chooses from in every fit window (#16): the bench times it
+GRID_100: dict[str, tuple[float, ...]] = DEFAULT_GRID | {"hedge_budget_pct": (1.0, 2.0, 4.0, 6.0)}
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,8 @@ class Inputs:
     opens: Mapping[pd.Timestamp, float]
     # shared by every run over these features in this process (not copied by dataclasses.replace)
     cache: SessionCache = field(default_factory=SessionCache, init=False, repr=False, compare=False)
+    # names these inputs across processes: a worker given them again keeps its warm cache (run_many)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex, init=False, repr=False, compare=False)
 
     def window(self, strategy: str, start: str | None, end: str | None) -> pd.DataFrame:
         f = self.features
@@ -164,12 +171,28 @@ class StrategyRun:
         return rows
 
 
+@contextlib.contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block, back to its previous state after. The book
+    loop allocates millions of small objects, most freed by reference counting and the rest kept in the
+    session cache's memos; the collector finds no garbage among them, yet its full passes over the
+    growing memos took a third of a cold run (bench/backtest_bench.py)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_strategy(
     inputs: Inputs, strategy: str, settings: BookSettings, start: str | None = None, end: str | None = None
 ) -> StrategyRun:
     """One strategy over [start, end]: the book's NAV path, its fills and its trades."""
     window = inputs.window(strategy, start, end)
-    out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
+    with cycle_collector_paused():
+        out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
     equity = pd.DataFrame(out.daily)
     if not equity.empty:
         equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))
@@ -251,7 +274,9 @@ def reconcile(run: StrategyRun) -> dict[str, float]:
 
 # --- many runs: strategies, the ablation, the sweep --------------------------------------------------
 
-_WORKER_INPUTS: Inputs | None = None
+Task = tuple[str, str, BookSettings, str | None, str | None, bool]  # label, strategy, settings, start, end, full
+
+_WORKER_INPUTS: Inputs | None = None  # this process's inputs (and their warm session cache)
 
 
 def _init_worker(inputs: Inputs) -> None:
@@ -259,10 +284,19 @@ def _init_worker(inputs: Inputs) -> None:
     _WORKER_INPUTS = inputs
 
 
-def _job(args: tuple[str, str, BookSettings, str | None, str | None, bool]):
-    label, strategy, settings, start, end, full = args
+def _job(task: Task) -> tuple[str, StrategyRun | dict]:
+    label, strategy, settings, start, end, full = task
     run = run_strategy(_WORKER_INPUTS, strategy, settings, start, end)
     return label, (run if full else run.metrics({"all": (None, None)})[0])
+
+
+def _chunk(inputs: Inputs, tasks: list[Task]) -> list[tuple[str, StrategyRun | dict]]:
+    """A few jobs on any executor's worker. The inputs arrive pickled with each chunk (their session cache
+    does not: SessionCache pickles empty); a worker process that already holds equal inputs (the same
+    token) keeps its own, whose cache earlier chunks warmed."""
+    if _WORKER_INPUTS is None or _WORKER_INPUTS.token != inputs.token:
+        _init_worker(inputs)
+    return [_job(task) for task in tasks]
 
 
 def run_many(
@@ -273,11 +307,15 @@ def run_many(
     workers: int | None = None,
     full: bool = True,
     progress: Callable[[str], None] | None = None,
+    executor: cf.Executor | None = None,
 ) -> dict[str, StrategyRun | dict]:
     """Run (label, strategy, settings) jobs, in parallel processes when more than one core is free.
-    full=False returns only each run's whole-period metrics (what an ablation or a sweep needs)."""
+    full=False returns only each run's whole-period metrics (what an ablation or a sweep needs).
+    executor: run them there instead, in chunks of jobs (about two per worker; `workers` says how many
+    it has): any concurrent.futures.Executor whose workers import vixshield, e.g. a Dask cluster's
+    `Client.get_executor()`, a spawn-context ProcessPoolExecutor, a Ray or loky pool (README, Backtest)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
-    tasks = [(label, strategy, settings, start, end, full) for label, strategy, settings in jobs]
+    tasks: list[Task] = [(label, strategy, settings, start, end, full) for label, strategy, settings in jobs]
     results: dict[str, StrategyRun | dict] = {}
 
     def done(label: str, result: StrategyRun | dict) -> None:
@@ -285,6 +323,13 @@ def run_many(
         if progress:
             progress(label)
 
+    if executor is not None:
+        size = max(1, math.ceil(len(tasks) / (2 * workers)))
+        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        for chunk in executor.map(_chunk, [inputs] * len(chunks), chunks):
+            for label, result in chunk:
+                done(label, result)
+        return results
     _init_worker(inputs)
     # the first job runs here: with fork, every worker then starts from its warm session cache
     # (prices, strikes, candidates), which the ablation's and a sweep's variants mostly share
@@ -298,9 +343,17 @@ def run_many(
     # DuckDB connection or threads. Elsewhere spawn, with the inputs pickled once per worker.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
-    with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(inputs,)) as pool:
-        for label, result in pool.map(_job, tasks[1:]):
-            done(label, result)
+    # frozen, the objects the workers inherit (the warm cache above all) are never traversed by their
+    # collectors, whose passes would otherwise copy every page of it (the gc module's advice for fork)
+    frozen = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(inputs,)) as pool:
+            for label, result in pool.map(_job, tasks[1:]):
+                done(label, result)
+    finally:
+        if not frozen:  # else someone froze before us: leave it as they may expect
+            gc.unfreeze()
     return results
 
 

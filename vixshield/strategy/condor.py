@@ -131,9 +131,11 @@ class Market:
     smile: dict[str, float] = field(default_factory=dict)  # options.smile_vol's b_put, b_call, lo, hi
     _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
+    _units: dict = field(default_factory=dict, repr=False)  # (kind, strike, expiry ns) -> one leg's (price, delta)
     _deltas: dict = field(default_factory=dict, repr=False)
     _strikes: dict = field(default_factory=dict, repr=False)
     _candidates: dict = field(default_factory=dict, repr=False)
+    _spreads: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -186,24 +188,39 @@ class Market:
             _, t, sigma, fwd, sl = self._expiry(expiry)
             if t <= 0:
                 hit = (sum(leg.quantity * options.intrinsic(self.spot, leg.strike, leg.kind) for leg in legs), 0.0)
-            else:  # price_legs, keeping each leg's unit delta for `delta` (management asks for the shorts')
+            else:  # price_legs, each leg's unit price and delta kept for `unit` and `delta`
                 price = net_delta = 0.0
                 for leg in legs:
-                    if sl is not None:
-                        p, d = sl.price_delta(leg.strike, leg.kind)
-                    else:
-                        vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
-                        p, d = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
-                    self._deltas[(leg.kind, leg.strike, expiry.value)] = d
-                    price += leg.quantity * p
-                    net_delta += leg.quantity * d
+                    unit = (leg.kind, leg.strike, key[1])
+                    pd_ = self._units.get(unit)
+                    if pd_ is None:
+                        if sl is not None:
+                            pd_ = sl.price_delta(leg.strike, leg.kind)
+                        else:
+                            vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
+                            pd_ = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
+                        self._units[unit] = pd_
+                    price += leg.quantity * pd_[0]
+                    net_delta += leg.quantity * pd_[1]
                 hit = (price, net_delta)
             self._prices[key] = hit
         return hit
 
+    def unit(self, kind: str, strike: float, expiry: pd.Timestamp) -> tuple[float, float]:
+        """price((Leg(kind, strike, 1),), expiry), read off a combination that priced the leg when one did
+        (0.0 + x: what the one-leg sum gives, -0.0 included)."""
+        hit = self._units.get((kind, strike, expiry.value))
+        if hit is None:
+            return self.price((Leg(kind, strike, 1),), expiry)
+        return 0.0 + hit[0], 0.0 + hit[1]
+
     def delta(self, leg: Leg, expiry: pd.Timestamp) -> float:
-        """Unit spot delta of one option (per long contract, whatever the leg's quantity)."""
+        """Unit spot delta of one option (per long contract, whatever the leg's quantity): the priced
+        leg's, else Black-Scholes at its smile vol."""
         key = (leg.kind, leg.strike, expiry.value)
+        hit = self._units.get(key)
+        if hit is not None:
+            return hit[1]
         hit = self._deltas.get(key)
         if hit is None:
             _, t, sigma, fwd, _ = self._expiry(expiry)
@@ -404,11 +421,15 @@ class CondorProgram(ABC):
         sp = self.s.spread
         if not sp.model:
             return len(legs) * self.s.slippage_per_leg * sp.multiplier
-        days, vix = m.days(expiry), num(m.row.get("vix"))
-        total = 0.0
-        for leg in legs:
-            price, delta = m.price((Leg(leg.kind, leg.strike, 1),), expiry)
-            total += abs(leg.quantity) * half_spread(price, delta, days, vix, sp)
+        key = (legs, expiry.value, sp)  # a pure function of the session: memoized on its Market
+        total = m._spreads.get(key)
+        if total is None:
+            days, vix = m.days(expiry), num(m.row.get("vix"))
+            total = 0.0
+            for leg in legs:
+                price, delta = m.unit(leg.kind, leg.strike, expiry)
+                total += abs(leg.quantity) * half_spread(price, delta, days, vix, sp)
+            m._spreads[key] = total
         return total
 
     def fill_costs(self, spread: float, contracts: float) -> float:
@@ -754,7 +775,7 @@ class ManagedCondors(CondorProgram):
             return order("stop", f"MARK_{mark:.2f}_GE_{1 + s.stop_multiple:g}X_CREDIT")
         if mark <= s.take_profit * c.credit:
             return order("take_profit", f"MARK_{mark:.2f}_LE_{s.take_profit:.0%}_CREDIT")
-        if (c.expiry - m.day).days <= s.roll_dte:
+        if m.days(c.expiry) <= s.roll_dte:  # calendar days to expiry (after it: `manage` settles)
             return order("roll", f"DTE_LE_{s.roll_dte}", reenter=True)
         if not c.adjusted:
             d_put = m.delta(Leg("put", c.short_put, -1), c.expiry)

@@ -37,13 +37,14 @@ Conventions (each documented where it matters below)
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from vixshield import calendars
@@ -220,14 +221,24 @@ class HedgeBook:
 
 
 @lru_cache(maxsize=1)
-def _session_ns() -> np.ndarray:
-    return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8
+def _session_ns() -> list[int]:
+    return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8.tolist()
 
 
-def _window_start(day: pd.Timestamp, n: int) -> int:
-    """First session (ns since epoch) of the n-session window ending at `day` (today included)."""
+@cache  # asked once per session by every run: a few params x ~9,000 sessions
+def _window_start(day: int, n: int) -> int:
+    """First session (ns since epoch) of the n-session window ending at `day` (ns, today included)."""
     ns = _session_ns()
-    return int(ns[max(int(np.searchsorted(ns, day.value, side="right")) - n, 0)])
+    return ns[max(bisect.bisect_right(ns, day) - n, 0)]
+
+
+def _since(dated: Sequence[tuple[pd.Timestamp, Any]], start: int) -> Sequence[tuple[pd.Timestamp, Any]]:
+    """The entries dated on or after `start` (ns) of a date-ordered sequence: a tail, found from the front
+    (the window moves one session a day, so at most a few entries drop)."""
+    i = 0
+    while i < len(dated) and dated[i][0].value < start:
+        i += 1
+    return dated[i:]
 
 
 class HedgeMarket:
@@ -378,10 +389,10 @@ class _Session:
         defer: bool = False,
     ):
         self.mkt, self.nav, self.s, self.fills, self.layers, self.defer = mkt, nav, s, fills, layers, defer
-        self.start = _window_start(mkt.day, s.budget_sessions)
-        self.navs = (*((d, x) for d, x in navs if d.value >= self.start), (mkt.day, nav))
+        self.start = _window_start(mkt.day.value, s.budget_sessions)
+        self.navs = (*_since(navs, self.start), (mkt.day, nav))
         # the NAV the budget is a share of (see the module doc)
-        self.budget_nav = nav if s.budget_nav == "current" else sum(x for _, x in self.navs) / len(self.navs)
+        self.budget_nav = nav if s.budget_nav == "current" else sum(map(itemgetter(1), self.navs)) / len(self.navs)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
         self.orders: list[HedgeOrder] = []  # today's decisions, for the next session (defer)

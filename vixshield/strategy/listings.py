@@ -17,8 +17,9 @@ the weeklys: an approximation of 2005-2011 third-Friday settlements).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -64,6 +65,9 @@ def spx_expiry_listed(day: pd.Timestamp, expiry: pd.Timestamp) -> bool:
     return False
 
 
+# the gates and the candidate ask for the same session, and every run of a sweep asks again for every
+# session of the history: unbounded (a few params x ~9,000 sessions of small tuples)
+@cache
 def spx_expiry_near(
     day: dt.date | str | pd.Timestamp, target_dte: int = 45, min_dte: int = 35, max_dte: int = 60
 ) -> pd.Timestamp | None:
@@ -72,9 +76,36 @@ def spx_expiry_near(
     return _near(pd.Timestamp(day).normalize(), target_dte, min_dte, max_dte)
 
 
-@lru_cache(maxsize=4096)  # the gates and the candidate ask for the same session, and sweeps re-run it
 def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
     lo, hi = d + pd.Timedelta(days=min_dte), d + pd.Timedelta(days=max_dte)
-    target = min(max(d + pd.Timedelta(days=target_dte), lo), hi)
-    listed = [s for s in calendars.sessions(lo.date(), hi.date()) if spx_expiry_listed(d, s)]
-    return min(listed, key=lambda s: (abs((s - target).days), s), default=None)
+    target = min(max(d + pd.Timedelta(days=target_dte), lo), hi).toordinal()
+    ords, first_listed, stamps = _listing_table()
+    today = d.toordinal()
+    best = None
+    for i in range(bisect.bisect_left(ords, lo.toordinal()), bisect.bisect_right(ords, hi.toordinal())):
+        if today >= first_listed[i] and (best is None or abs(ords[i] - target) < abs(ords[best] - target)):
+            best = i  # ascending sessions: on a tie the earlier one stays
+    return None if best is None else stamps[best]
+
+
+@lru_cache(maxsize=1)
+def _listing_table() -> tuple[list[int], list[int], list[pd.Timestamp]]:
+    """Every NYSE session (ordinal), the first day (ordinal) an SPX option expiring on it was listed, and
+    the session itself: `spx_expiry_listed(day, s)` is `day >= first_listed[s]`, the rule folded into
+    one threshold per session (a monthly: always; a weekly: its weekday's first listing, or that of the
+    weekday after it when a holiday moved it). tests/unit/test_listings.py checks it against the rule."""
+    idx = calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01")
+    ords = [d.toordinal() for d in idx.date]
+    sessions = set(ords)
+    monthly = {calendars.spx_monthly_expiration(y, m).toordinal() for y in {d.year for d in idx} for m in range(1, 13)}
+    never = dt.date.max.toordinal() + 1
+    first_listed = []
+    for o in ords:
+        if o in monthly:
+            first_listed.append(0)
+            continue
+        weekday = dt.date.fromordinal(o).weekday()
+        days = [weekday] if o + 1 in sessions else [weekday, (weekday + 1) % 7]  # moved by a holiday?
+        firsts = [SPXW_WEEKDAYS[w].toordinal() for w in days if w in SPXW_WEEKDAYS]
+        first_listed.append(min(firsts, default=never))
+    return ords, first_listed, list(idx)

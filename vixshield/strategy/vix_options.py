@@ -137,6 +137,7 @@ def _expiration_set() -> frozenset[pd.Timestamp]:
     return frozenset(_expirations())
 
 
+@lru_cache(maxsize=65536)  # asked once per session by the L0 trigger, in every run of a sweep
 def is_vix_expiration(day: pd.Timestamp) -> bool:
     """True on a monthly VIX expiration date (a Wednesday, or the session before it on holidays)."""
     return pd.Timestamp(day).normalize() in _expiration_set()
