@@ -52,19 +52,24 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
                 from vixshield.validate.expectations import validate_table  # imports great_expectations (~3 s)
 
                 outcomes = validate_table(family, frame)
-            for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
-                group = [o for o in outcomes if o.blocking == blocking]
-                failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
-                yield _record(
-                    conn,
-                    context.run.run_id,
-                    asset,
-                    name,
-                    not failed,
-                    blocking,
-                    sum((o.unexpected_count or 1) for o in group if not o.passed),
-                    {"rows_validated": len(frame), "failed": failed, "evaluated": [o.name for o in group]},
-                )
+            results = []
+            with warehouse.transaction(conn):  # one commit for the step's results
+                for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
+                    group = [o for o in outcomes if o.blocking == blocking]
+                    failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
+                    results.append(
+                        _record(
+                            conn,
+                            context.run.run_id,
+                            asset,
+                            name,
+                            not failed,
+                            blocking,
+                            sum((o.unexpected_count or 1) for o in group if not o.passed),
+                            {"rows_validated": len(frame), "failed": failed, "evaluated": [o.name for o in group]},
+                        )
+                    )
+        yield from results
 
     return _checks
 
@@ -81,18 +86,22 @@ def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
         with duckdb.get_connection() as conn:
             as_of = warehouse.as_of(conn)
             rules.set_variables(conn, as_of, vixshield.settings().validation)
-            for check in checks:
-                out = rules.run_check(conn, check)
-                yield _record(
-                    conn,
-                    context.run.run_id,
-                    asset,
-                    check.name,
-                    out.passed,
-                    check.blocking,
-                    out.failures,
-                    {"as_of": str(as_of), "sample": out.sample},
-                )
+            outs = [(check, rules.run_check(conn, check)) for check in checks]
+            with warehouse.transaction(conn):  # one commit for the step's results
+                results = [
+                    _record(
+                        conn,
+                        context.run.run_id,
+                        asset,
+                        check.name,
+                        out.passed,
+                        check.blocking,
+                        out.failures,
+                        {"as_of": str(as_of), "sample": out.sample},
+                    )
+                    for check, out in outs
+                ]
+        yield from results
 
     return _checks
 
