@@ -387,9 +387,7 @@ def resume_from(conn: duckdb.DuckDBPyConnection, s: TicketSettings, version: str
     if inputs != inputs_digest(conn, through):
         return None, f"signals or features up to {through} changed"
     since = through + dt.timedelta(days=1)
-    (entered,) = conn.execute(
-        "SELECT min(entry_date) FROM signals.condor_actions WHERE date > ?", [through]
-    ).fetchone()
+    (entered,) = conn.execute("SELECT min(entry_date) FROM signals.condor_actions WHERE date > ?", [through]).fetchone()
     since = min(since, entered) if entered is not None else since
     return since, f"rebuilt from {since}"
 
