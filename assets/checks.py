@@ -52,50 +52,68 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
                 from vixshield.validate.expectations import validate_table  # imports great_expectations (~3 s)
 
                 outcomes = validate_table(family, frame)
-            for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
-                group = [o for o in outcomes if o.blocking == blocking]
-                failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
-                yield _record(
-                    conn,
-                    context.run.run_id,
-                    asset,
-                    name,
-                    not failed,
-                    blocking,
-                    sum((o.unexpected_count or 1) for o in group if not o.passed),
-                    {"rows_validated": len(frame), "failed": failed, "evaluated": [o.name for o in group]},
-                )
+            results = []
+            with warehouse.transaction(conn):  # one commit for the step's results
+                for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
+                    group = [o for o in outcomes if o.blocking == blocking]
+                    failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
+                    results.append(
+                        _record(
+                            conn,
+                            context.run.run_id,
+                            asset,
+                            name,
+                            not failed,
+                            blocking,
+                            sum((o.unexpected_count or 1) for o in group if not o.passed),
+                            {"rows_validated": len(frame), "failed": failed, "evaluated": [o.name for o in group]},
+                        )
+                    )
+        yield from results
 
     return _checks
 
 
-def make_sql_checks(asset: str) -> dg.AssetChecksDefinition:
-    checks = rules.CHECKS_BY_ASSET[asset]
+def make_sql_checks(step: str, assets: list[str]) -> dg.AssetChecksDefinition:
+    """One step runs the SQL checks of `assets` (the core tables are built by one step: their checks
+    share one too, which spares Dagster's per-step bookkeeping without changing what blocks what)."""
+    checks = [c for asset in assets for c in rules.CHECKS_BY_ASSET[asset]]
     specs = [
-        dg.AssetCheckSpec(c.name, asset=asset.split("."), blocking=c.blocking, description=c.description)
+        dg.AssetCheckSpec(c.name, asset=c.asset.split("."), blocking=c.blocking, description=c.description)
         for c in checks
     ]
 
-    @dg.multi_asset_check(specs=specs, name=f"sql_checks_{asset.replace('.', '_')}")
+    @dg.multi_asset_check(specs=specs, name=f"sql_checks_{step.replace('.', '_')}")
     def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
         with duckdb.get_connection() as conn:
             as_of = warehouse.as_of(conn)
             rules.set_variables(conn, as_of, vixshield.settings().validation)
-            for check in checks:
-                out = rules.run_check(conn, check)
-                yield _record(
-                    conn,
-                    context.run.run_id,
-                    asset,
-                    check.name,
-                    out.passed,
-                    check.blocking,
-                    out.failures,
-                    {"as_of": str(as_of), "sample": out.sample},
-                )
+            outs = [(check, rules.run_check(conn, check)) for check in checks]
+            with warehouse.transaction(conn):  # one commit for the step's results
+                results = [
+                    _record(
+                        conn,
+                        context.run.run_id,
+                        check.asset,
+                        check.name,
+                        out.passed,
+                        check.blocking,
+                        out.failures,
+                        {"as_of": str(as_of), "sample": out.sample},
+                    )
+                    for check, out in outs
+                ]
+        yield from results
 
     return _checks
 
 
+def _step(asset: str) -> str:
+    return "core" if asset.startswith("core.") else asset
+
+
 expectation_checks = [make_expectation_checks(f) for f in FAMILIES]
-sql_checks = [make_sql_checks(a) for a in rules.CHECKS_BY_ASSET]
+_SQL_STEPS: dict[str, list[str]] = {}
+for _asset in rules.CHECKS_BY_ASSET:
+    _SQL_STEPS.setdefault(_step(_asset), []).append(_asset)
+sql_checks = [make_sql_checks(step, assets) for step, assets in _SQL_STEPS.items()]

@@ -72,12 +72,13 @@ def refusal(session: str, now: dt.datetime | None = None) -> str | None:
 
 
 class ReplayResource(dg.ConfigurableResource):
-    """Where replays go: one home per session under `root`."""
+    """Where replays go: one home per session under `root`; empty: `replays/` in the home of the run's
+    settings ($VIXSHIELD_HOME), read when the run launches."""
 
-    root: str
+    root: str = ""
 
-    def home(self, session: str) -> Path:
-        return Path(self.root) / session
+    def home(self, session: str, settings_home: Path) -> Path:
+        return (Path(self.root) if self.root else settings_home / "replays").resolve() / session
 
 
 @dg.asset(
@@ -94,7 +95,7 @@ def replay_session(
     session = context.partition_key
     if problem := refusal(session):
         raise dg.Failure(problem)
-    home = replays.home(session)
+    home = replays.home(session, vixshield.settings().home)
     cmd = [sys.executable, "-m", "pipelines.cli", "--home", str(home)]
     if vixshield.config_file:
         cmd += ["--config", vixshield.config_file]

@@ -108,20 +108,18 @@ def _env(name: str, default: str | None) -> str | dg.EnvVar | None:
 
 def default_resources() -> dict:
     """For the code location (UI, schedule): VIXSHIELD_SOURCE, VIXSHIELD_DATA_DIR and VIXSHIELD_CONFIG
-    as EnvVars, read when each run launches; the warehouse path comes from VIXSHIELD_HOME (as the CLI's
-    does), and settings are read from VIXSHIELD_CONFIG once per run."""
+    as EnvVars, read when each run launches; the warehouse and the replays' folder are those of the
+    run's settings (`$VIXSHIELD_HOME`, as for the CLI), also resolved when the run launches."""
     from assets.replays import ReplayResource
     from assets.runlog import RecordedWarehouse, RunLog
 
-    home = Path(os.environ.get("VIXSHIELD_HOME") or "data")
-    db = str(home / "warehouse.duckdb")
     vixshield = VixShieldResource(
         source=_env("VIXSHIELD_SOURCE", "sample"),
         data_dir=_env("VIXSHIELD_DATA_DIR", None),
         config_file=_env("VIXSHIELD_CONFIG", None),
     )
     return {
-        "duckdb": RecordedWarehouse(database=db, run_log=RunLog(database=db, vixshield=vixshield)),
+        "duckdb": RecordedWarehouse(run_log=RunLog(vixshield=vixshield)),
         "vixshield": vixshield,
-        "replays": ReplayResource(root=str((home / "replays").resolve())),
+        "replays": ReplayResource(),
     }

@@ -139,9 +139,12 @@ def message(status: str, as_of: object, out: RunOutcome, delta: dict[str, dict],
 class RunLog(dg.ConfigurableResource):
     """Brackets a run with its meta.runs row (see the module doc) and sends its alerts."""
 
-    database: str
+    database: str = ""  # empty: the run's settings say (see RecordedWarehouse)
     vixshield: VixShieldResource
     _recording: bool = PrivateAttr(default=False)
+
+    def warehouse(self) -> str:
+        return self.database or str(self.vixshield.settings().warehouse_path)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         run = context.run
@@ -149,7 +152,7 @@ class RunLog(dg.ConfigurableResource):
         if not self._recording:
             return
         cfg = self.vixshield
-        with warehouse.connect(self.database) as conn:
+        with warehouse.connect(self.warehouse()) as conn:
             if not conn.execute(  # a new warehouse (a first UI run); the CLI and the raw steps migrate anyway
                 "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'runs'"
             ).fetchone()[0]:
@@ -166,7 +169,7 @@ class RunLog(dg.ConfigurableResource):
             return
         run_id = context.run.run_id
         settings = self.vixshield.settings()
-        with warehouse.connect(self.database) as conn:
+        with warehouse.connect(self.warehouse()) as conn:
             out = read_outcome(context.instance, conn, run_id)
             after = warehouse.row_counts(conn, RECORDED_SCHEMAS)
             before = _previous_counts(conn, run_id)
@@ -237,6 +240,14 @@ def _close_finished(conn: duckdb.DuckDBPyConnection, instance: dg.DagsterInstanc
 
 class RecordedWarehouse(WarehouseResource):
     """The warehouse resource of the daily assets, carrying the run's RunLog: every asset and check
-    requires `duckdb`, so any run of them sets the log up once and tears it down at its end."""
+    requires `duckdb`, so any run of them sets the log up once and tears it down at its end.
 
+    An empty `database` (the code location's, for the UI and the schedule) is the warehouse of the
+    run's settings, `$VIXSHIELD_HOME/warehouse.duckdb` unless the settings file says otherwise, read
+    when the run launches: the definitions are imported once, and the home may change after."""
+
+    database: str = ""
     run_log: RunLog
+
+    def create_resource(self, context: dg.InitResourceContext) -> "RecordedWarehouse":
+        return self if self.database else self.model_copy(update={"database": self.run_log.warehouse()})

@@ -26,7 +26,7 @@ def ticket_table(
 ) -> dg.MaterializeResult:
     settings = tickets.TicketSettings.from_book(vixshield.settings().book)
     with duckdb.get_connection() as conn:
-        frame = tickets.build_tickets(conn, settings)
-        tickets.write_tickets(conn, frame, settings, METHODOLOGY_VERSION)
-        context.log.info(f"tickets: {len(frame)} over all sessions; condor root {settings.condor_root}")
-        return dg.MaterializeResult(metadata=table_metadata(conn, tickets.TABLE, "date, ticket_id"))
+        update = tickets.update_tickets(conn, settings, METHODOLOGY_VERSION)
+        context.log.info(f"tickets: {update.rows} written, {update.reason}; condor root {settings.condor_root}")
+        extra = {"rebuilt": update.reason}
+        return dg.MaterializeResult(metadata=table_metadata(conn, tickets.TABLE, "date, ticket_id", extra))

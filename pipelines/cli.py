@@ -136,7 +136,7 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
 
     from assets.resources import make_resources
     from pipelines.definitions import defs
-    from pipelines.instance import instance_for
+    from pipelines.instance import recording
     from pipelines.progress import progress_logger
 
     run_id = str(uuid.uuid4())
@@ -160,13 +160,14 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
         config_file=args.config,
     )
     job = job.with_logger_defs({"progress": progress_logger})
-    result = job.execute_in_process(
-        run_config={"loggers": {"progress": {}}},
-        instance=instance_for(home),
-        resources=resources,
-        run_id=run_id,
-        raise_on_error=False,
-    )
+    with recording(home) as instance:
+        result = job.execute_in_process(
+            run_config={"loggers": {"progress": {}}},
+            instance=instance,
+            resources=resources,
+            run_id=run_id,
+            raise_on_error=False,
+        )
     elapsed = time.perf_counter() - t0
     # the run wrote its own meta.runs row (assets/runlog.py), as a scheduled or UI-launched run does
     got = conn.execute("SELECT status, as_of, row_counts, message FROM meta.runs WHERE run_id = ?", [run_id]).fetchone()

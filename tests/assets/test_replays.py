@@ -1,7 +1,6 @@
 """Per-session partitions on the real NYSE calendar, and a replay launched through Dagster."""
 
 import datetime as dt
-import hashlib
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -14,7 +13,7 @@ from assets.replays import SESSIONS, ReplayResource, holidays, refusal, session_
 from assets.resources import VixShieldResource
 from pipelines.definitions import defs
 from tests.conftest import SHARED_MARKET, write_market_dir
-from tests.e2e.helpers import vixshield
+from tests.e2e.helpers import signals_digest, vixshield
 
 NY = ZoneInfo("America/New_York")
 XNYS = xcals.get_calendar("XNYS", start="1990-01-01", end="2026-11-30")
@@ -80,20 +79,6 @@ def test_what_a_holiday_evening_offers_is_refused_until_it_has_traded():
     assert refusal(offered, evening) == "2024-07-05 has not closed yet (the last completed NYSE session is 2024-07-03)"
     assert refusal(offered, dt.datetime(2024, 7, 5, 16, 1, tzinfo=NY)) is None
     assert refusal("2024-07-04") == "2024-07-04 is not an NYSE session"
-
-
-def signals_digest(db) -> dict[str, str]:
-    with duckdb.connect(str(db), read_only=True) as conn:
-        tables = [
-            r[0]
-            for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'signals'").fetchall()
-        ]
-        return {
-            t: hashlib.sha256(
-                conn.execute(f"SELECT * FROM signals.{t} ORDER BY ALL").df().to_csv().encode()
-            ).hexdigest()
-            for t in tables
-        }
 
 
 @pytest.mark.slow

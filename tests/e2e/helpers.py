@@ -1,11 +1,14 @@
 """Run the `vixshield` CLI in a subprocess, as a user would."""
 
+import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import duckdb
 
 from vixshield.serve import publish
 
@@ -55,3 +58,18 @@ def published_bytes(home: Path) -> dict[str, bytes]:
     """Every file under published/ (temp files included, so leftovers show up too)."""
     root = publish.published_dir(home)
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def signals_digest(db: Path) -> dict[str, str]:
+    """A content hash per signals.* table (rows in full order): what a plan comparison compares."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'signals'").fetchall()
+        ]
+        return {
+            t: hashlib.sha256(
+                conn.execute(f"SELECT * FROM signals.{t} ORDER BY ALL").df().to_csv().encode()
+            ).hexdigest()
+            for t in tables
+        }

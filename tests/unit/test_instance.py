@@ -1,5 +1,7 @@
 """The one Dagster instance lives under the VixShield home, whatever DAGSTER_HOME says."""
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 from pipelines import instance
@@ -27,3 +29,34 @@ def test_runs_recorded_in_the_instance_are_read_back(tmp_path: Path):
     with instance.instance_for(tmp_path) as inst:
         assert inst.get_runs() == []
         assert Path(inst.root_directory) == (tmp_path / "dagster").resolve()
+
+
+def journal_mode(path: Path) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_recorded_run_writes_wal_files_that_a_fresh_instance_reads(tmp_path: Path):
+    """While a run records, the instance's SQLite files are in WAL mode and stay open (commits without
+    a checkpoint each); afterwards every file is checkpointed and closed, and another process's view
+    (a fresh instance, as the UI opens) has the run and all its events."""
+    import dagster as dg
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    with instance.recording(tmp_path) as inst:
+        result = dg.materialize([one], instance=inst)
+        files = sorted((tmp_path / "dagster").rglob("*.db"))
+        assert files and all(journal_mode(f) == "wal" for f in files)
+        written = {f.name for f in (tmp_path / "dagster" / "history").rglob("*.db")}  # runs, index, the run's log
+        held = {p.name.removesuffix("-wal") for p in (tmp_path / "dagster").rglob("*.db-wal")}
+        assert len(written) == 3 and written <= held  # held open, so not checkpointed after each event
+        stored = [e.dagster_event_type for e in inst.all_logs(result.run_id) if e.is_dagster_event]
+    assert not list((tmp_path / "dagster").rglob("*.db-wal"))  # checkpointed into the files on the last close
+    with instance.instance_for(tmp_path) as fresh:
+        assert fresh.get_run_by_id(result.run_id).is_success
+        assert [e.dagster_event_type for e in fresh.all_logs(result.run_id) if e.is_dagster_event] == stored
+        assert dg.DagsterEventType.ASSET_MATERIALIZATION in stored
+        assert fresh.get_latest_materialization_event(dg.AssetKey("one")).run_id == result.run_id

@@ -132,3 +132,24 @@ def test_a_column_stored_with_another_type_is_reported_and_left_alone(tmp_path, 
     live = dict(migrations.live_columns(conn)["signals.book_daily"])
     assert live["open_condors"] == "INTEGER" and live["nav"] == "DOUBLE"  # the missing columns were added
     assert conn.execute("SELECT date, open_condors FROM signals.book_daily").fetchall() == [(dt.date(2024, 1, 2), 2)]
+
+
+def test_a_current_warehouse_is_only_read_and_what_went_missing_since_comes_back(tmp_path, caplog):
+    """Every step of a run opens the warehouse through init_schema: on a warehouse already at this
+    contract it writes nothing, yet a schema, table or column lost since is still restored."""
+    conn = build_v1(tmp_path / "w.duckdb")
+    conn.execute("DROP TABLE signals.book_daily")
+    conn.execute("CREATE TABLE signals.book_daily AS SELECT DATE '2024-01-02' AS date, 2 AS open_condors")
+    warehouse.init_schema(conn)
+    caplog.clear()
+    assert warehouse.init_schema(conn) == []
+    assert "signals.book_daily.open_condors: INTEGER -> BIGINT" in caplog.text  # drifts still reported
+    conn.execute("DROP SCHEMA backtest CASCADE")
+    conn.execute("ALTER TABLE raw.events DROP COLUMN scheduled")
+    backtest = [t for t, table in contract.TABLES.items() if t.startswith("backtest.") and table.on_connect]
+    assert sorted(warehouse.init_schema(conn)) == [
+        "added raw.events.scheduled",
+        *(f"created {t}" for t in sorted(backtest)),
+    ]
+    assert conn.execute("SELECT count(*) FROM meta.schema_version").fetchone()[0] == 1  # the same contract
+    assert warehouse.init_schema(conn) == []

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -43,6 +44,7 @@ from vixshield.serve import occ
 
 TABLE = "signals.tickets"
 INSTRUMENTS = "signals.instruments"
+STATE = "meta.ticket_state"
 VIEWS = ("views/condor_legs.sql", "views/hedge_legs.sql")
 FORMATS = ("json", "csv", "ib")
 MULTIPLIER = 100
@@ -275,14 +277,20 @@ def build_tickets(conn: duckdb.DuckDBPyConnection, s: TicketSettings, date_from:
     return frame.sort_values(["date", "ticket_id"], kind="stable").reset_index(drop=True)
 
 
-def write_tickets(conn: duckdb.DuckDBPyConnection, frame: pd.DataFrame, s: TicketSettings, version: str) -> None:
-    """Replace signals.tickets, signals.instruments and the leg views, in one transaction."""
+def write_tickets(
+    conn: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    s: TicketSettings,
+    version: str,
+    since: dt.date | None = None,
+) -> None:
+    """In one transaction: signals.tickets (all of it, or with `since` its rows from that session on),
+    signals.instruments, the leg views and the stored state the next run resumes from."""
     from vixshield.store import contract, migrations, warehouse
 
     rows = _arrow(frame, version)
     with warehouse.transaction(conn):
-        for table in (INSTRUMENTS, TABLE):  # as vixshield/store/contract.py declares them
-            migrations.create_table(conn, contract.TABLES[table], replace=True)
+        migrations.create_table(conn, contract.TABLES[INSTRUMENTS], replace=True)  # as contract.py declares it
         conn.execute(
             f"INSERT INTO {INSTRUMENTS} VALUES (?, ?, ?, 100, ?), ('hedge', 'VIX', 'AM', 100, ?)",
             [
@@ -293,10 +301,105 @@ def write_tickets(conn: duckdb.DuckDBPyConnection, frame: pd.DataFrame, s: Ticke
                 "VIX calls, monthly, AM-settled (special opening quotation)",
             ],
         )
+        if since is None:
+            migrations.create_table(conn, contract.TABLES[TABLE], replace=True)
+        else:  # the rows kept are in (date, ticket_id) order: appending sorted rows keeps the table's order
+            conn.execute(f"DELETE FROM {TABLE} WHERE date >= ?", [since])
         with warehouse.registered(conn, "_tickets", rows):  # Arrow: ~100x faster than executemany here
             conn.execute(f"INSERT INTO {TABLE} SELECT * FROM _tickets ORDER BY date, ticket_id")
         for view in VIEWS:
             conn.execute(warehouse.sql_text(view))
+        _store_state(conn, s, version)
+
+
+# --- incremental runs: like the book (vixshield/strategy/signals.py), the tickets resume from a stored state
+
+# the modules whose code decides a ticket (with the book's, which price the legs and date the orders)
+TICKET_MODULES = ("serve/tickets", "serve/occ")
+
+
+@dataclass(frozen=True)
+class TicketUpdate:
+    rows: int  # tickets written
+    since: dt.date | None  # the first session rebuilt; None: all history
+    reason: str
+
+
+def engine_digest(s: TicketSettings, version: str) -> str:
+    """The code and settings that decide the tickets: a new value rebuilds them all."""
+    from vixshield.strategy.signals import ENGINE_MODULES, PACKAGE_DIR
+
+    h = hashlib.sha256(f"{version}|{s!r}".encode())
+    for name in (*ENGINE_MODULES, *TICKET_MODULES):
+        h.update(name.encode())
+        h.update((PACKAGE_DIR / f"{name}.py").read_bytes())
+    return h.hexdigest()[:32]
+
+
+def inputs_digest(conn: duckdb.DuckDBPyConnection, through: dt.date) -> str:
+    """Every row a ticket up to `through` is built from (order-free row hashes, XORed per table)."""
+    row = conn.execute(
+        """SELECT (SELECT bit_xor(hash(p)) FROM signals.condor_plan p WHERE date <= $d),
+                  (SELECT bit_xor(hash(a)) FROM signals.condor_actions a WHERE date <= $d),
+                  (SELECT bit_xor(hash(h)) FROM signals.hedge_layers h WHERE date <= $d),
+                  (SELECT bit_xor(hash(f)) FROM features.daily f WHERE date <= $d)""",
+        {"d": through},
+    ).fetchone()
+    return "-".join(str(x) for x in row)
+
+
+def _last_signal(conn: duckdb.DuckDBPyConnection) -> dt.date | None:
+    return conn.execute(
+        "SELECT greatest((SELECT max(date) FROM signals.condor_plan), (SELECT max(date) FROM signals.condor_actions), "
+        "(SELECT max(date) FROM signals.hedge_layers))"
+    ).fetchone()[0]
+
+
+def _store_state(conn: duckdb.DuckDBPyConnection, s: TicketSettings, version: str) -> None:
+    from vixshield.store import contract, migrations
+
+    migrations.create_table(conn, contract.TABLES[STATE], replace=True)  # a cache: always the current shape
+    if (through := _last_signal(conn)) is not None:
+        conn.execute(
+            f"INSERT INTO {STATE} VALUES (?, ?, ?)",
+            [through, engine_digest(s, version), inputs_digest(conn, through)],
+        )
+
+
+def resume_from(conn: duckdb.DuckDBPyConnection, s: TicketSettings, version: str) -> tuple[dt.date | None, str]:
+    """The first session whose tickets may differ from the stored ones (None: rebuild them all), and why.
+
+    A ticket of session d reads the signal rows of d, the features of d, the entry plan of its
+    condor and the condor's position id, which the book writes on the sessions after the entry. So
+    with the same code and settings, and every input up to the stored `through` unchanged, the
+    tickets up to `through` stand, except entries whose condors first show in the new sessions."""
+    tables = {r[0] for r in conn.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+    if TABLE not in tables or STATE not in tables:
+        return None, "no stored tickets"
+    row = conn.execute(f"SELECT through, engine_digest, inputs_digest FROM {STATE}").fetchone()
+    if row is None:
+        return None, "no stored tickets"
+    through, engine, inputs = row
+    if engine != engine_digest(s, version):
+        return None, "the tickets' code or settings changed"
+    last = _last_signal(conn)
+    if last is None or last < through:
+        return None, f"the signals end before the stored tickets ({through}): a replay further back"
+    if inputs != inputs_digest(conn, through):
+        return None, f"signals or features up to {through} changed"
+    since = through + dt.timedelta(days=1)
+    (entered,) = conn.execute("SELECT min(entry_date) FROM signals.condor_actions WHERE date > ?", [through]).fetchone()
+    since = min(since, entered) if entered is not None else since
+    return since, f"rebuilt from {since}"
+
+
+def update_tickets(conn: duckdb.DuckDBPyConnection, s: TicketSettings, version: str) -> TicketUpdate:
+    """Bring signals.tickets up to the latest signals: only the sessions that may have changed (a
+    full rebuild writes the same table, tested), or all history when the stored state cannot be used."""
+    since, reason = resume_from(conn, s, version)
+    frame = build_tickets(conn, s, since)
+    write_tickets(conn, frame, s, version, since)
+    return TicketUpdate(len(frame), since, reason if since else f"rebuilt all history: {reason}")
 
 
 _LEG = pa.struct(

@@ -308,6 +308,19 @@ META: tuple[Table, ...] = (
         enforce_key=False,
     ),
     Table(
+        "meta.ticket_state",
+        "Which sessions signals.tickets was built through, so the next run rebuilds only the sessions that "
+        "may have changed; used only while the code, the settings and every input up to `through` are unchanged.",
+        (
+            _date("through", "the last session with signals when the tickets were written", not_null=True),
+            _v("engine_digest", "the tickets' and the book's code, the ticket settings, the methodology version", True),
+            _v("inputs_digest", "condor plans, condor actions, hedge layers and features up to through", True),
+        ),
+        (),
+        enforce_key=False,
+        on_connect=False,
+    ),
+    Table(
         "meta.schema_version",
         "Each version of this contract the warehouse was brought to, and what that changed (no timestamp: "
         "two warehouses built the same way are identical; meta.runs says when runs happened).",

@@ -37,9 +37,11 @@ def live_columns(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, s
     return out
 
 
-def plan(conn: duckdb.DuckDBPyConnection) -> tuple[list[contract.Table], list[tuple[contract.Table, contract.Column]]]:
-    """(tables to create, columns to add) to reach the contract."""
-    live = live_columns(conn)
+def plan(
+    conn: duckdb.DuckDBPyConnection, live: dict[str, list[tuple[str, str]]] | None = None
+) -> tuple[list[contract.Table], list[tuple[contract.Table, contract.Column]]]:
+    """(tables to create, columns to add) to reach the contract (`live`: live_columns, if read already)."""
+    live = live_columns(conn) if live is None else live
     create = [t for t in contract.TABLES.values() if t.on_connect and t.name not in live]
     add = [
         (t, c)
@@ -51,9 +53,9 @@ def plan(conn: duckdb.DuckDBPyConnection) -> tuple[list[contract.Table], list[tu
     return create, add
 
 
-def retyped(conn: duckdb.DuckDBPyConnection) -> list[str]:
+def retyped(conn: duckdb.DuckDBPyConnection, live: dict[str, list[tuple[str, str]]] | None = None) -> list[str]:
     """Columns whose stored type differs from the declared one, as 'table.column: stored -> declared'."""
-    live = live_columns(conn)
+    live = live_columns(conn) if live is None else live
     return [
         f"{t.name}.{c.name}: {dict(live[t.name])[c.name]} -> {c.type}"
         for t in contract.TABLES.values()
@@ -63,9 +65,32 @@ def retyped(conn: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def _current(conn: duckdb.DuckDBPyConnection, digest: str) -> bool:
+    """Already at this contract version, with every schema and declared table and no column missing:
+    then a migration would change nothing, and the catalog is read once instead of four times (every
+    step of a run opens the warehouse this way). Type drifts are still reported."""
+    schemas = conn.execute("SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()")
+    if not set(contract.SCHEMAS) <= {name for (name,) in schemas.fetchall()}:
+        return False
+    live = live_columns(conn)
+    if "meta.schema_version" not in live or any(plan(conn, live)):
+        return False
+    if not conn.execute("SELECT 1 FROM meta.schema_version WHERE contract_digest = ?", [digest]).fetchall():
+        return False
+    _warn_drifts(retyped(conn, live))
+    return True
+
+
+def _warn_drifts(drifts: list[str]) -> None:
+    for drift in drifts:
+        log.warning("%s: left as it is (migrations never retype; rewrite the table to take the new type)", drift)
+
+
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Upgrade in place, in one transaction; returns what changed (empty when already current)."""
     digest = contract.digest()
+    if _current(conn, digest):
+        return []
     conn.execute("BEGIN TRANSACTION")
     try:
         for schema in contract.SCHEMAS:
@@ -80,8 +105,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[str]:
             for name in DATA_UPGRADES:
                 conn.execute((SQL_DIR / name).read_text())
         changes = [f"created {t.name}" for t in create] + [f"added {t.name}.{c.name}" for t, c in add]
-        for drift in retyped(conn):
-            log.warning("%s: left as it is (migrations never retype; rewrite the table to take the new type)", drift)
+        _warn_drifts(retyped(conn))
         known = conn.execute("SELECT 1 FROM meta.schema_version WHERE contract_digest = ?", [digest]).fetchone()
         live = live_columns(conn)
         for table in contract.TABLES.values():
