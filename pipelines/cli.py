@@ -548,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument(
         "--strategy",
         action="append",
-        help="full, spx, cndr, put, bxm, bxmd, vxth (repeat or comma-separate; default: all)",
+        help="full, full_same_close, spx, cndr, put, bxm, bxmd, vxth (repeat or comma-separate; default: all)",
     )
     bt.add_argument("--from", dest="date_from", help="YYYY-MM-DD first session (default: the first with data)")
     bt.add_argument("--to", dest="date_to", help="YYYY-MM-DD last session (default: the latest)")

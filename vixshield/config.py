@@ -176,6 +176,7 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.initial_nav": Annotated[float, Positive],
     "book.equity_weight": Annotated[float, NonNegative],
     "book.open_proxy_weight": Annotated[float, Field(ge=0, le=1)],  # a point between two closes
+    "book.fill": Literal["next_close", "same_close"],  # when a decision of t's close fills (docs/execution.md)
     "book.condor.mode": Literal["default", "cndr"],
     "book.condor.target_dte": Annotated[int, AtLeastOne],
     "book.condor.min_dte": Annotated[int, AtLeastOne],
@@ -198,15 +199,6 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.condor.adjust_delta": Annotated[float, Field(gt=0, lt=1)],
     "book.condor.slippage_per_leg": Annotated[float, NonNegative],
     "book.condor.commission_per_contract": Annotated[float, NonNegative],
-    "book.condor.spread.base": Annotated[float, NonNegative],  # index points
-    "book.condor.spread.rel": Annotated[float, Field(ge=0, lt=1)],  # share of the option's price
-    "book.condor.spread.ref_delta": Annotated[float, Field(gt=0, le=1)],
-    "book.condor.spread.moneyness_exp": Annotated[float, Field(ge=0, le=2)],
-    "book.condor.spread.ref_dte": Annotated[float, Positive],
-    "book.condor.spread.dte_exp": Annotated[float, Field(ge=0, le=2)],
-    "book.condor.spread.ref_vix": Annotated[float, Positive],
-    "book.condor.spread.vix_exp": Annotated[float, Field(ge=0, le=2)],
-    "book.condor.spread.multiplier": Annotated[float, Field(ge=0, le=10)],  # 0 = mid, 2 = twice the model
     "book.condor.kappa": Annotated[float, Positive],
     "book.condor.kappa_vix_slope": Annotated[float, Field(ge=-0.5, le=0.5)],  # per 10 VIX points
     "book.condor.skew_put": Annotated[float, Field(ge=0, le=2)],
@@ -238,6 +230,7 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.hedge.half_ivts": Annotated[float, Positive],
     "book.hedge.budget_pct_nav": Annotated[float, NonNegative],
     "book.hedge.budget_sessions": Annotated[int, AtLeastOne],
+    "book.hedge.budget_nav": Literal["mean", "current"],
     "book.hedge.slippage": Annotated[float, NonNegative],
     "book.hedge.commission_per_contract": Annotated[float, NonNegative],
     "book.writer.kind": Literal["put", "call"],
@@ -246,6 +239,20 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.writer.slippage": Annotated[float, NonNegative],
     "book.writer.commission_per_contract": Annotated[float, NonNegative],
 }
+
+# the modelled bid-ask half-spread (costs.SpreadSettings) of the condor legs and of the VIX calls
+SPREAD_FIELDS: dict[str, Any] = {
+    "base": Annotated[float, NonNegative],  # index points
+    "rel": Annotated[float, Field(ge=0, lt=1)],  # share of the option's price
+    "ref_delta": Annotated[float, Field(gt=0, le=1)],
+    "moneyness_exp": Annotated[float, Field(ge=0, le=2)],
+    "ref_dte": Annotated[float, Positive],
+    "dte_exp": Annotated[float, Field(ge=0, le=2)],
+    "ref_vix": Annotated[float, Positive],
+    "vix_exp": Annotated[float, Field(ge=0, le=2)],
+    "multiplier": Annotated[float, Field(ge=0, le=10)],  # 0 = mid, 2 = twice the model
+}
+BOOK_FIELDS |= {f"book.{sleeve}.spread.{k}": v for sleeve in ("condor", "hedge") for k, v in SPREAD_FIELDS.items()}
 
 # (lower, upper, strict): within a section, lower must be below upper (or equal when not strict)
 ORDERED: dict[str, tuple[tuple[str, str, bool], ...]] = {

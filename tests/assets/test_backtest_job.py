@@ -63,10 +63,11 @@ def test_full_is_the_daily_book_session_for_session(built):
             "SELECT date, nav FROM backtest.equity WHERE run_id = ? AND strategy = 'full' ORDER BY date", [run_id]
         ).df()
         pd.testing.assert_frame_equal(daily, bt)
-        # every condor the daily signals opened and closed is a backtest trade with the same exit
+        # every condor the daily signals opened and closed is a backtest trade with the same exit: the
+        # session its close order filled on (action close) or it settled (expire)
         acts = conn.execute(
-            "SELECT position_id, date AS exit_date FROM signals.condor_actions WHERE action <> 'hold' "
-            "AND action <> 'adjust' ORDER BY position_id"
+            "SELECT position_id, date AS exit_date FROM signals.condor_actions WHERE action IN ('close', 'expire') "
+            "ORDER BY position_id"
         ).df()
         trades = conn.execute(
             "SELECT position_id, exit_date FROM backtest.trades WHERE run_id = ? AND strategy = 'full' "

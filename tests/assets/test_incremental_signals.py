@@ -22,9 +22,10 @@ def stored_vs_replayed(conn: duckdb.DuckDBPyConnection) -> None:
         keys = [k.strip() for k in signals.KEYS[name].split(",")]
         expected = replay[name].sort_values(keys).reset_index(drop=True)
         stored = conn.execute(f"SELECT * FROM signals.{name} ORDER BY {signals.KEYS[name]}").df()[expected.columns]
-        for col in signals.DATE_COLUMNS:
+        for col in signals.DATE_COLUMNS:  # one resolution: a column with NULLs converts to another one
             if col in expected:
-                expected[col], stored[col] = pd.to_datetime(expected[col]), pd.to_datetime(stored[col])
+                expected[col] = pd.to_datetime(expected[col]).astype("datetime64[ns]")
+                stored[col] = pd.to_datetime(stored[col]).astype("datetime64[ns]")
         pd.testing.assert_frame_equal(stored, expected, check_dtype=False)
 
 

@@ -182,9 +182,16 @@ def test_signals_through_the_2020_crash(full):
     # every condor open when the crash began was closed by a stop or the crisis rule
     exits = conn.execute("""SELECT DISTINCT action FROM signals.condor_actions
                             WHERE date BETWEEN '2020-02-20' AND '2020-03-31' AND action <> 'hold'""").fetchall()
-    assert {a for (a,) in exits} <= {"stop", "crisis_close", "take_profit", "expire", "roll", "adjust"}
+    assert {a for (a,) in exits} <= {"stop", "crisis_close", "take_profit", "expire", "roll", "adjust", "close"}
     assert {a for (a,) in exits} & {"stop", "crisis_close"}
-    # L0 holds calls from the January 2020 expiration until VIX >= 50 monetizes every layer
+    # a close order of one session fills on the next (`close`): none fills on the close that decided it
+    unordered = conn.execute("""SELECT f.date, f.position_id FROM signals.condor_actions f
+                                WHERE f.action = 'close' AND f.date BETWEEN '2020-02-20' AND '2020-03-31'
+                                AND NOT EXISTS (SELECT 1 FROM signals.condor_actions o
+                                                WHERE o.position_id = f.position_id AND o.trade_date = f.date
+                                                AND o.date < f.date)""").fetchall()
+    assert unordered == []
+    # L0 holds calls from the January 2020 expiration until VIX >= 50 monetizes every layer ...
     monetized = conn.execute(
         "SELECT min(date) FROM signals.hedge_layers WHERE layer = 'L0' AND date >= '2020-01-01' "
         "AND list_contains(reasons, 'MONETIZE:VIX_GE_50')"
@@ -198,7 +205,9 @@ def test_signals_through_the_2020_crash(full):
     sessions = conn.execute(
         "SELECT count(*) FROM core.sessions WHERE date BETWEEN '2020-01-22' AND '2020-03-06'"
     ).fetchone()[0]
-    assert held == sessions
+    # ... except on the VIX expiration days themselves (2020-01-22, 2020-02-19): the old calls settle
+    # that morning and the new ones, ordered on its close, fill on the next session
+    assert held == sessions - 2
     first = conn.execute("SELECT min(date) FROM signals.condor_plan").fetchone()[0]
     assert first == dt.date(1990, 1, 2)
 

@@ -105,7 +105,10 @@ def test_ticket_mids_add_up_to_the_books_credits_and_marks(built):
     with duckdb.connect(str(built.home / "warehouse.duckdb"), read_only=True) as conn:
         t = conn.execute("SELECT * FROM signals.tickets").df()
         plan = conn.execute("SELECT date, credit_mid, contracts, reasons FROM signals.condor_plan WHERE enter").df()
-        acts = conn.execute("SELECT * FROM signals.condor_actions WHERE action NOT IN ('hold', 'expire')").df()
+        acts = conn.execute(
+            "SELECT * FROM signals.condor_actions WHERE action NOT IN ('hold', 'expire', 'close')"
+        ).df()  # the orders; `close` is the fill of an earlier session's close order
+        filled = conn.execute("SELECT date, position_id FROM signals.condor_actions WHERE action = 'close'").df()
         kinds = set(t["kind"])
     assert {"open", "close"} <= kinds, kinds
     opens = t[t["kind"].isin(["open", "roll_open"])].merge(plan, on="date")
@@ -115,7 +118,11 @@ def test_ticket_mids_add_up_to_the_books_credits_and_marks(built):
     assert (opens["limit_price"] <= opens["credit_mid"] - 0.40 + 1e-9).all()  # 4 legs x 0.10, then down to the tick
     closes = t[t["kind"].isin(["close", "roll_close", "adjust"])].merge(acts, on=["date", "position_id"])
     assert len(closes) == len(acts)
+    # the book fills each order on the session the ticket is for (book.fill = next_close)
+    assert (pd.to_datetime(closes["trade_date_x"]) == pd.to_datetime(closes["trade_date_y"])).all()
     shut = closes[closes["kind"] != "adjust"]
+    fills = set(zip(pd.to_datetime(filled["date"]), filled["position_id"], strict=True))
+    assert set(zip(pd.to_datetime(shut["trade_date_x"]), shut["position_id"], strict=True)) <= fills
     pd.testing.assert_series_equal(shut["mid_price"], shut["mark"], check_names=False, rtol=REL, atol=ABS)
     for _, row in t.iterrows():
         assert row["trade_date"] > row["date"] and row["order_type"] == "LMT" and row["time_in_force"] == "DAY"

@@ -38,6 +38,8 @@ MONETIZE_PLAN = {
         {"layer": "L1", "action": "remove", "contracts": 2, "strike": 30.0, "expiry": "2020-03-18",
          "reasons": ["L1:REMOVED"]},
         {"layer": "L2", "action": "none", "contracts": 0, "strike": None, "expiry": None, "reasons": []},
+        {"layer": "L3", "action": "remove", "contracts": 0, "strike": 20.0, "expiry": "2020-03-18",
+         "reasons": ["L3:EXPIRED"]},  # a settlement, not an order: no message
     ],
 }  # fmt: skip
 

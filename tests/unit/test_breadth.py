@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -323,23 +321,6 @@ def test_vendor_divergence_choose_are_causal():
 
 
 # --- speed -----------------------------------------------------------------------------------------
-
-
-def test_fast_on_100_members_by_10000_sessions():
-    rng = np.random.default_rng(0)
-    n, m = 10_000, 100
-    sess = pd.bdate_range("1985-01-01", periods=n)
-    closes = pd.DataFrame(100 * np.exp(np.cumsum(rng.normal(0, 0.01, (n, m)), axis=0)), index=sess)
-    closes.iloc[:500, :30] = NAN
-    breadth.universe_breadth(closes.iloc[:100], sess[:100])  # warm-up
-    best = min(_timed(breadth.universe_breadth, closes, sess) for _ in range(3))
-    assert best < 0.3, best
-
-
-def _timed(fn, *args) -> float:
-    t0 = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - t0
 
 
 # --- real prices (skipped without the shared bundle) -----------------------------------------------

@@ -1,5 +1,6 @@
 """The layered VIX hedge state machine (METHODOLOGY §6) on constructed feature paths."""
 
+import dataclasses
 import functools
 import math
 
@@ -9,8 +10,10 @@ import pytest
 
 from vixshield import calendars
 from vixshield.features.term_structure import points
+from vixshield.strategy.costs import SpreadSettings
 from vixshield.strategy.hedge import HedgeBook, HedgePosition, HedgeSettings, hedge_session, run_hedge
-from vixshield.strategy.vix_options import black76_price, vix_expiry, vix_future_price, vix_option_vol
+from vixshield.strategy.hedge_layers import LAYERS
+from vixshield.strategy.vix_options import black76_delta, black76_price, vix_expiry, vix_future_price, vix_option_vol
 
 T = pd.Timestamp
 NAV = 10_000_000.0
@@ -35,7 +38,8 @@ BASE = {
 L1_ON = {"spx_macd": -2.0, "spx_macd_signal": -1.0, "vix_macd": 0.5, "vix_macd_signal": 0.0, "ivts": 1.0}
 L2_ON = {"breadth_divergence": True, "macro_stress": 0.6}
 # the rules at model prices: costs (slippage, commissions) have their own test below
-HedgeSettings = functools.partial(HedgeSettings, slippage=0.0, commission_per_contract=0.0)
+MID = SpreadSettings(multiplier=0.0)
+HedgeSettings = functools.partial(HedgeSettings, slippage=0.0, commission_per_contract=0.0, spread=MID)
 ONLY_L0 = HedgeSettings(l1_enabled=False, l2_enabled=False)
 ONLY_L1 = HedgeSettings(l0_enabled=False, l2_enabled=False)
 ONLY_L2 = HedgeSettings(l0_enabled=False, l1_enabled=False)
@@ -137,7 +141,8 @@ def test_expiry_settles_at_intrinsic_against_the_vix_close():
     new, rows, cash = hedge_session(day, row, {T("2024-03-20"): 14.0}, NAV, book, HedgeSettings())
     r = by_layer(rows)
     assert r["L0"]["cash_flow"] == pytest.approx(6.5 * 10 * 100) and "L0:EXPIRED" in r["L0"]["reasons"]
-    assert r["L1"]["cash_flow"] == 0.0 and r["L1"]["contracts"] == -7  # out of the money: worthless
+    assert r["L1"]["cash_flow"] == 0.0 and "L1:EXPIRED" in r["L1"]["reasons"]  # out of the money: worthless
+    assert r["L1"]["contracts"] == r["L1"]["contracts_held"] == 0  # a settlement is not an order
     assert cash == pytest.approx(6500.0) and new.positions == ()  # the 14.0 future is in the 0% band
 
 
@@ -226,17 +231,59 @@ def test_layers_can_be_switched_off_for_ablations():
 # --- budget ---------------------------------------------------------------------------------------
 
 
+# L0 on the shared budget, as METHODOLOGY §6 had it before L0 became its own sleeve: the budget's own
+# rules are easiest to see on a layer that buys every month
+BUDGETED_L0 = (dataclasses.replace(LAYERS[0], budgeted=True),)
+
+
 def test_tiny_budget_blocks_the_add_and_says_so():
-    s = HedgeSettings(budget_pct_nav=0.00001)
-    book, rows, cash = hedge_session(T("2024-01-17"), BASE, {T("2024-02-14"): 20.0}, NAV, HedgeBook(), s)
-    r = by_layer(rows)["L0"]
+    s = HedgeSettings(l0_enabled=False, budget_pct_nav=0.00001)
+    book, rows, cash = hedge_session(T("2024-01-17"), {**BASE, **L1_ON}, {}, NAV, HedgeBook(), s)
+    r = by_layer(rows)["L1"]
     assert "BUDGET_BLOCKED" in r["reasons"] and r["action"] == "none" and r["contracts"] == 0
-    assert cash == 0.0 and book.positions == () and r["weight_pct_nav"] == 1.0
+    assert cash == 0.0 and book.positions == () and r["weight_pct_nav"] == 0.5
+
+
+def test_l0_is_its_own_sleeve_outside_the_budget():
+    """METHODOLOGY §0: L0 buys its full VXTH weight even when L1/L2 have spent the whole budget, and its
+    premium leaves the budget to L1/L2."""
+    day, expiry = T("2024-01-17"), T("2024-02-14")  # a VIX expiration: L0's band weight is 1% (future 20)
+    spent = HedgeBook(premiums=((T("2023-12-01"), 0.04 * NAV),))  # L1/L2 used all of the 4% budget
+    book, rows, _ = hedge_session(day, {**BASE, **L1_ON}, {expiry: 20.0}, NAV, spent, HedgeSettings(l2_enabled=False))
+    r = by_layer(rows)
+    assert r["L0"]["action"] == "add" and r["L0"]["premium_pct_nav"] == pytest.approx(1.0, abs=0.01)
+    assert not any(c.startswith("BUDGET") for c in r["L0"]["reasons"])
+    assert "BUDGET_BLOCKED" in r["L1"]["reasons"]
+    assert book.premiums == spent.premiums  # L0's premium is not counted against L1/L2
+    fresh, rows, _ = hedge_session(day, {**BASE, **L1_ON}, {expiry: 20.0}, NAV, HedgeBook(), HedgeSettings())
+    assert by_layer(rows)["L1"]["action"] == "add"
+    assert [round(x / NAV, 3) for _, x in fresh.premiums] == [0.005]  # L1's 0.5% alone, not L0's 1%
+
+
+@pytest.mark.parametrize("basis", ["mean", "current"])
+def test_budget_is_a_share_of_the_rolling_year_mean_nav(basis):
+    """After a 30% loss the budget stays a share of the year's mean NAV: 0.5% x (251 x NAV + 0.7 NAV) / 252
+    leaves room for part of L1's add, where a share of today's NAV (0.35% < 0.45% paid) blocks it."""
+    day = T("2024-03-05")
+    sessions = calendars.sessions("2023-01-01", day)[-252:-1]
+    assert len(sessions) == 251
+    book = HedgeBook(premiums=((sessions[-1], 0.0045 * NAV),), navs=tuple((d, NAV) for d in sessions))
+    s = HedgeSettings(l0_enabled=False, l2_enabled=False, budget_pct_nav=0.5, budget_nav=basis)
+    fills = []
+    _, rows, _ = hedge_session(day, {**BASE, **L1_ON}, {}, 0.7 * NAV, book, s, fills=fills)
+    r = by_layer(rows)["L1"]
+    if basis == "current":
+        assert "BUDGET_BLOCKED" in r["reasons"] and fills == []
+        return
+    mean_nav = (251 * NAV + 0.7 * NAV) / 252
+    room = math.floor((0.005 * mean_nav - 0.0045 * NAV) / (fills[0].price * 100))
+    assert "BUDGET_CAPPED" in r["reasons"] and fills[0].contracts == room > 0
+    assert r["budget_used_pct_nav"] == pytest.approx(100 * (0.0045 * NAV + room * fills[0].price * 100) / mean_nav)
 
 
 def test_rolling_252_session_budget_caps_blocks_and_frees_up():
     s = HedgeSettings(l1_enabled=False, l2_enabled=False, budget_pct_nav=1.5)
-    rows, _ = run_hedge(frame("2024-01-02", "2025-04-30"), NO_VX, NAV, s)
+    rows, _ = run_hedge(frame("2024-01-02", "2025-04-30"), NO_VX, NAV, s, layers=BUDGETED_L0)
     l0 = layer(rows, "L0")
     assert (l0["budget_used_pct_nav"] <= 1.5 + 1e-9).all()
     exp = list(calendars.vix_expirations("2024-01-02", "2025-04-30"))
@@ -384,9 +431,12 @@ def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget()
 
     day, expiry = T("2024-01-17"), T("2024-02-14")
     free_fills, costly_fills = [], []
-    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), ONLY_L0, fills=free_fills)
-    s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65)
-    book, _, cash = hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills)
+    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), ONLY_L0, fills=free_fills, layers=BUDGETED_L0)
+    fixed = SpreadSettings(model=False)  # METHODOLOGY §6's fixed half tick
+    s = Costly(l1_enabled=False, l2_enabled=False, slippage=0.05, commission_per_contract=0.65, spread=fixed)
+    book, _, cash = hedge_session(
+        day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=costly_fills, layers=BUDGETED_L0
+    )
     free, costly = free_fills[0], costly_fills[0]
     assert costly.price == free.price  # the model price; the fill is 0.05 above it
     n = costly.contracts
@@ -399,3 +449,30 @@ def test_costs_buy_above_and_sell_below_the_model_and_count_against_the_budget()
     crash = {**BASE, "vix": 55.0}
     hedge_session(T("2024-01-18"), crash, {expiry: 50.0}, NAV, book, s, fills=sale)
     assert sale[0].cash == pytest.approx(n * ((sale[0].price - 0.05) * 100 - 0.65))
+
+
+def test_vix_calls_fill_their_modelled_half_spread():
+    """The default VIX-option half-spread by hand: base 0.025 + rel 0.02 x price x (0.50/|delta|)^0.25 x
+    (30/dte)^0.25, x (VIX/20)^0.5, between half a tick and half Cboe's widest legal quote."""
+    from vixshield.strategy.hedge import HedgeSettings as Costly
+
+    day, expiry = T("2024-01-17"), T("2024-02-14")  # 28 days
+    s = Costly(l1_enabled=False, l2_enabled=False)
+    fills = []
+    hedge_session(day, BASE, {expiry: 20.0}, NAV, HedgeBook(), s, fills=fills)
+    f = fills[0]
+    delta = black76_delta(20.0, _strike(fills), 28 / 365, 0.02, vix_option_vol(BASE))
+    half = 0.025 + 0.02 * f.price * (0.5 / delta) ** 0.25 * (30 / 28) ** 0.25  # VIX 20: the VIX factor is 1
+    half = min(max(half, (0.05 if f.price < 3 else 0.10) / 2), 0.25 / 2 if f.price < 2 else 0.40 / 2)
+    assert 0.9 < f.price < 2.0 and 0.04 < half < 0.06  # about the old fixed 0.05 in a calm market
+    assert f.costs == pytest.approx(f.contracts * (half * 100 + 0.65), rel=1e-9)
+    # a crash sale: a deep in-the-money call at VIX 60 pays half the widest legal quote (1.00 above 20.00)
+    crash = {**BASE, "vix": 60.0, "vix3m": 45.0, "ivts": 60.0 / 45.0}
+    sale = []
+    book = HedgeBook(positions=(HedgePosition("L0", expiry, 20.0, 10, 1.0, 1_000.0, day),))
+    hedge_session(T("2024-01-18"), crash, {expiry: 58.0}, NAV, book, s, fills=sale)
+    assert sale[0].price > 20.0 and sale[0].costs == pytest.approx(10 * (0.50 * 100 + 0.65))
+
+
+def _strike(fills) -> float:
+    return float(fills[0].instrument.split()[2])

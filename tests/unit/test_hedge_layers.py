@@ -9,13 +9,14 @@ import pytest
 
 from vixshield.backtest import engine as backtest
 from vixshield.strategy.book import BookSettings
+from vixshield.strategy.costs import SpreadSettings
 from vixshield.strategy.hedge import HedgeBook, HedgeSettings, hedge_session, run_hedge
 from vixshield.strategy.hedge_layers import LAYERS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
 from vixshield.strategy.vix_options import vix_expiry
 
 from .test_hedge import BASE, NAV, NO_VX, frame, layer
 
-FREE = HedgeSettings(slippage=0.0, commission_per_contract=0.0)
+FREE = HedgeSettings(slippage=0.0, commission_per_contract=0.0, spread=SpreadSettings(multiplier=0.0))
 
 
 def toy_trigger(mkt, s) -> tuple[bool, str]:
@@ -61,14 +62,15 @@ def test_layers_share_the_budget_in_spec_order():
     day, expiry = pd.Timestamp("2024-01-17"), pd.Timestamp("2024-02-14")  # a VIX expiration: L0 buys 1%
     s = dataclasses.replace(FREE, l1_enabled=False, l2_enabled=False, budget_pct_nav=1.1)
     row = {**BASE, "toy": True}
+    budgeted_l0 = dataclasses.replace(LAYERS[0], budgeted=True)  # L0 itself is outside the budget
     first = {
         r["layer"]: r
-        for r in hedge_session(day, row, {expiry: 20.0}, NAV, HedgeBook(), s, layers=(toy(), LAYERS[0]))[1]
+        for r in hedge_session(day, row, {expiry: 20.0}, NAV, HedgeBook(), s, layers=(toy(), budgeted_l0))[1]
     }
     assert first["L3"]["action"] == "add" and "BUDGET_CAPPED" in first["L0"]["reasons"]
     last = {
         r["layer"]: r
-        for r in hedge_session(day, row, {expiry: 20.0}, NAV, HedgeBook(), s, layers=(LAYERS[0], toy()))[1]
+        for r in hedge_session(day, row, {expiry: 20.0}, NAV, HedgeBook(), s, layers=(budgeted_l0, toy()))[1]
     }
     assert last["L0"]["action"] == "add" and "BUDGET_CAPPED" in last["L3"]["reasons"]
 

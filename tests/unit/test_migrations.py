@@ -48,9 +48,12 @@ def test_a_v1_warehouse_upgrades_in_place_and_a_second_upgrade_changes_nothing(t
     conn = build_v1(tmp_path / "w.duckdb")
     before = snapshot(conn)
     changes = warehouse.init_schema(conn)
-    assert changes == ["created meta.schema_version"]
+    assert changes == [
+        "created meta.schema_version",
+        *(f"added signals.{t}.trade_date" for t in ("condor_plan", "condor_actions", "hedge_layers")),
+    ]  # contract version 3 added the signals' trade_date, last
     live = migrations.live_columns(conn)
-    for table in contract.TABLES.values():  # the v1 layout is today's: every declared table matches it
+    for table in contract.TABLES.values():  # the upgraded v1 layout is today's: every declared table matches it
         if table.name in live:
             assert live[table.name] == [(c.name, c.type) for c in table.columns], table.name
         else:

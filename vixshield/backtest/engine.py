@@ -36,6 +36,7 @@ from vixshield.strategy.option_writer import WriterSettings
 
 STRATEGIES: dict[str, str] = {
     "full": "the daily methodology: SPX sleeve, managed condors, layered VIX hedge, T-bills",
+    "full_same_close": "full, every decision filled at the close it was taken on (the pre-#14 fill)",
     "spx": "SPX total return (dividends at q)",
     "cndr": "Cboe CNDR replica: monthly 20/5-delta iron condor held to settlement, 10x max loss in T-bills",
     "put": "Cboe PUT replica: monthly at-the-money put, fully collateralized in T-bills",
@@ -46,17 +47,22 @@ STRATEGIES: dict[str, str] = {
 NEEDS_VX = frozenset({"vxth"})  # starts at the first session with VX futures settlements
 
 
-def _mid(book: BookSettings) -> BookSettings:
-    """Replicas fill at the model mid and pay no fees."""
+def _replica(book: BookSettings) -> BookSettings:
+    """Replicas fill at the model mid and pay no fees, and trade on their index's roll date: the roll is a
+    published schedule (Cboe sells at mid-day of the roll date, here at its close), not a signal to act
+    on the next session."""
     return replace(
         book,
+        fill="same_close",
         condor=replace(
             book.condor,
             slippage_per_leg=0.0,
             commission_per_contract=0.0,
             spread=replace(book.condor.spread, multiplier=0.0),
         ),
-        hedge=replace(book.hedge, slippage=0.0, commission_per_contract=0.0),
+        hedge=replace(
+            book.hedge, slippage=0.0, commission_per_contract=0.0, spread=replace(book.hedge.spread, multiplier=0.0)
+        ),
     )
 
 
@@ -65,20 +71,22 @@ def strategy_settings(name: str, base: BookSettings) -> BookSettings:
     off = replace(base, condors=False, hedges=False, writer=None)
     if name == "full":
         return base
+    if name == "full_same_close":
+        return replace(base, fill="same_close")
     if name == "spx":
         return replace(off, equity_weight=1.0)
     if name == "cndr":
-        return _mid(replace(off, equity_weight=0.0, condors=True, condor=replace(base.condor, mode="cndr")))
+        return _replica(replace(off, equity_weight=0.0, condors=True, condor=replace(base.condor, mode="cndr")))
     if name == "put":
-        return _mid(replace(off, equity_weight=0.0, writer=WriterSettings("put")))
+        return _replica(replace(off, equity_weight=0.0, writer=WriterSettings("put")))
     if name == "bxm":
-        return _mid(replace(off, equity_weight=1.0, writer=WriterSettings("call")))
+        return _replica(replace(off, equity_weight=1.0, writer=WriterSettings("call")))
     if name == "bxmd":
-        return _mid(replace(off, equity_weight=1.0, writer=WriterSettings("call", delta=0.30)))
+        return _replica(replace(off, equity_weight=1.0, writer=WriterSettings("call", delta=0.30)))
     if name == "vxth":  # VXTH: L0 only, no monetization, no budget cap
         others = {spec.enabled: False for spec in LAYERS if spec.name != "L0" and isinstance(spec.enabled, str)}
         l0 = replace(base.hedge, **others, monetize_vix=math.inf, budget_pct_nav=1e9)
-        return _mid(replace(off, equity_weight=1.0, hedges=True, hedge=l0))
+        return _replica(replace(off, equity_weight=1.0, hedges=True, hedge=l0))
     raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
 
 

@@ -28,7 +28,8 @@ matplotlib.use("Agg")  # reports are rendered by jobs and tests, never on a disp
 import matplotlib.pyplot as plt
 
 FIGSIZE, DPI = (10.0, 4.5), 110
-STRATEGY_ORDER = ("full", "spx", "cndr", "put", "bxm", "bxmd", "vxth")  # others follow in order of appearance
+# others follow in order of appearance
+STRATEGY_ORDER = ("full", "full_same_close", "spx", "cndr", "put", "bxm", "bxmd", "vxth")
 REGIME_COLORS = {
     "CALM": "#c7e9c0",
     "NORMAL": "#f4f4f4",

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 ENV_URLS = "VIXSHIELD_ALERT_URLS"
 REASON_LINES = 3  # of an error: enough to say what broke, short enough for a lock screen
 HEDGE_MOVES = ("add", "monetize", "remove")
-QUIET_CONDOR_ACTIONS = ("hold", "open", "expire")  # no decision for the trader (an entry has its own message)
+# no decision for the trader: an entry has its own message, `close` is the fill of an earlier session's order
+QUIET_CONDOR_ACTIONS = ("hold", "open", "expire", "close")
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def signal_lines(plan: dict) -> list[str]:
             f"(mark {_money(a.get('mark'))}, P&L {_money(a.get('pnl'))}). {a.get('reason') or ''}".rstrip()
         )
     for h in plan.get("hedge_layers") or []:
-        if h.get("action") not in HEDGE_MOVES:
-            continue
+        if h.get("action") not in HEDGE_MOVES or not h.get("contracts"):
+            continue  # no order: a hold, or a call that settled (contracts counts the order only)
         lines.append(
             f"Hedge {h.get('layer')}: {str(h.get('action')).upper()} {h.get('contracts')} VIX "
             f"{_strike(h.get('strike'))}C exp {h.get('expiry')}. {_reasons(h.get('reasons'))}"

@@ -26,7 +26,8 @@ def render(plan: dict) -> str:
     if p.get("expiry") is None:
         lines.append(f"Iron condor  none today: {', '.join(p['reasons'])}")
     else:
-        verdict = f"ENTER {p['contracts']} contracts" if p["enter"] else "NO ENTRY"
+        when = f" on {str(p['trade_date'])[:10]}" if p.get("trade_date") else ""
+        verdict = f"ENTER {p['contracts']} contracts{when}" if p["enter"] else "NO ENTRY"
         lines += [
             f"Iron condor  {verdict}   ({', '.join(p['reasons'])})",
             f"  expiry {p['expiry'][:10]} ({p['dte']} DTE, SPXW PM-settled)   ATM vol {_f(p['sigma_atm'], '{:.1%}')}",

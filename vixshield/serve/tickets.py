@@ -205,11 +205,12 @@ def build_tickets(conn: duckdb.DuckDBPyConnection, s: TicketSettings, date_from:
     ).fetchall()
     actions = conn.execute(
         "SELECT date, position_id, action, reason, contracts, expiry, entry_date, short_put, short_call, mark "
-        "FROM signals.condor_actions WHERE action NOT IN ('hold', 'expire') AND date >= ? ORDER BY date, position_id",
+        "FROM signals.condor_actions WHERE action NOT IN ('hold', 'expire', 'close') AND date >= ? "
+        "ORDER BY date, position_id",
         [since],
     ).fetchall()
     hedges = conn.execute(
-        "SELECT date, layer, action, expiry, strike, option_price, contracts, contracts_held, reasons "
+        "SELECT date, layer, action, expiry, strike, option_price, contracts, reasons "
         "FROM signals.hedge_layers WHERE action IN ('add', 'monetize', 'remove') AND date >= ? ORDER BY date, layer",
         [since],
     ).fetchall()
@@ -258,9 +259,9 @@ def build_tickets(conn: duckdb.DuckDBPyConnection, s: TicketSettings, date_from:
         if kind == "roll_close":
             t["group_id"] = f"{day:%Y%m%d}-roll"
         out.append(t)
-    for day, layer, action, expiry, strike, price, contracts, held, reasons in hedges:
+    for day, layer, action, expiry, strike, price, contracts, reasons in hedges:
         if action == "add":
-            side, qty = "BUY", held  # adds happen on a flat layer (L0 after its last call expired that day)
+            side, qty = "BUY", contracts  # the order's quantity (adds happen on a flat layer)
         else:
             side, qty = "SELL", -contracts
             if not any(r == f"{layer}:REMOVED" or r.startswith("MONETIZE:") for r in reasons):

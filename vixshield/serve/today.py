@@ -159,8 +159,9 @@ def _plan(conn, day) -> str:
         return (
             f'<section id="plan"><h2>Iron condor plan</h2><p class="noentry">No candidate: {_e(reasons)}</p></section>'
         )
+    when = f" on {_e(str(p['trade_date'])[:10])}" if p.get("trade_date") is not None else ""
     verdict = (
-        f'<span class="enter">ENTER {p["contracts"]} contracts</span>'
+        f'<span class="enter">ENTER {p["contracts"]} contracts{when}</span>'
         if p["enter"]
         else '<span class="noentry">NO ENTRY</span>'
     )

@@ -660,12 +660,22 @@ _I = "BIGINT"
 _B = "BOOLEAN"
 _REASONS = Column("reasons", "VARCHAR[]", "rule codes behind the decision")
 _SIGNAL_MV = _v("methodology_version", "the METHODOLOGY version the row was computed under")
+
+
+def _trade_date(order: str) -> Column:
+    return _date(
+        "trade_date",
+        f"the session {order} is for: the next NYSE session (book.fill = next_close; without a VIX close there "
+        "it fills on the first session that has one) or this one (same_close); NULL when there is none",
+    )
+
+
 SIGNALS: tuple[Table, ...] = (
     Table(
         "signals.condor_plan",
         "Every session's candidate SPX iron condor, the decision (enter) and the reasons (METHODOLOGY §5).",
         (
-            _date("date", "NYSE session"),
+            _date("date", "NYSE session whose close decided the plan"),
             _v("regime", "the regime the plan was made under"),
             _d("nav_for_sizing", "dollars"),
             _date("expiry"),
@@ -702,6 +712,7 @@ SIGNALS: tuple[Table, ...] = (
             Column("event_ppi", _B, "a PPI release before expiry"),
             _REASONS,
             _SIGNAL_MV,
+            _trade_date("the entry order"),  # added by contract version 3, so last
         ),
         ("date",),
         enforce_key=False,
@@ -713,18 +724,23 @@ SIGNALS: tuple[Table, ...] = (
         (
             _date("date", "NYSE session"),
             _v("position_id"),
-            _v("action", "open | hold | take_profit | stop | roll | adjust | close | expire"),
+            _v(
+                "action",
+                "the decision of the session's close: hold | take_profit | stop | roll | adjust | crisis_close | "
+                "expire (settled); close: an earlier session's close order filled today",
+            ),
             _v("reason"),
             _d("mark", "index pts, at mid"),
-            _d("pnl", "dollars"),
-            _d("cash", "dollars"),
+            _d("pnl", "dollars: realized by a fill or settlement today, else unrealized at the mid"),
+            _d("cash", "dollars that moved today (fills and settlement)"),
             Column("contracts", _I),
             _date("expiry"),
-            _date("entry_date"),
+            _date("entry_date", "the session whose plan decided the entry (its fill is the next one with next_close)"),
             _d("credit", "index pts"),
             _d("short_put", "strike"),
             _d("short_call", "strike"),
             _SIGNAL_MV,
+            _trade_date("the action's order"),  # added by contract version 3, so last
         ),
         ("date", "position_id"),
         enforce_key=False,
@@ -736,7 +752,7 @@ SIGNALS: tuple[Table, ...] = (
         (
             _date("date", "NYSE session"),
             _v("layer", "L0 | L1 | L2"),
-            _v("action"),
+            _v("action", "the decision of the session's close (add | monetize | remove), a settlement, hold or none"),
             _v("instrument"),
             _date("expiry"),
             _d("strike", "VIX pts"),
@@ -744,11 +760,11 @@ SIGNALS: tuple[Table, ...] = (
             _d("future_price", "the VX future the option is priced off"),
             _v("future_source"),
             _d("option_price", "model mid per unit"),
-            Column("contracts", _I),
-            Column("contracts_held", _I),
+            Column("contracts", _I, "today's order (+ buy, - sell); a settlement is not an order"),
+            Column("contracts_held", _I, "after today's fills"),
             _d("weight_pct_nav"),
-            _d("premium_pct_nav"),
-            _d("cash_flow", "dollars"),
+            _d("premium_pct_nav", "premium paid today"),
+            _d("cash_flow", "dollars that moved today (fills and settlement)"),
             _d("mark_value", "dollars"),
             _d("budget_used_pct_nav"),
             Column("trigger", _B),
@@ -757,6 +773,7 @@ SIGNALS: tuple[Table, ...] = (
             _d("contango_m2_m1"),
             _REASONS,
             _SIGNAL_MV,
+            _trade_date("the layer's order"),  # added by contract version 3, so last
         ),
         ("date", "layer"),
         enforce_key=False,
@@ -884,7 +901,8 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (*FEATURES, *SIGNALS, *TRADES, *(f.table for f in FAMILIES), *META, *BACKTEST)
 }
 SCHEMAS = ("raw", "meta", "core", "backtest")  # created on connect; features and signals by their writers
-SCHEMA_VERSION = 2  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration
+SCHEMA_VERSION = 3  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration;
+# 3: trade_date on signals.condor_plan, condor_actions and hedge_layers (#14 finding 8)
 
 
 def digest() -> str:

@@ -2,11 +2,17 @@
 run session by session. Its rows are the signal tables; its last session is today's plan, and the
 same loop over history is the backtest.
 
-Each session, in order: the equity sleeve and cash earn the day's return and interest; open condors
-are marked on today's surface and managed; the monthly option writer (PUT/BXM replicas) settles and
-rolls; the hedge layers act; the candidate condor is built, gated and sized; NAV is struck. Nothing
-looks past today's row. The sleeves' rules live in their modules (condor.py, hedge.py, writer.py);
-this module only carries the balances between them.
+Each session, in order: the equity sleeve and cash earn the day's return and interest; the orders
+decided on the previous session's close fill at today's prices; open condors are marked on today's
+surface and managed; the monthly option writer (PUT/BXM replicas) settles and rolls; the hedge layers
+act; the candidate condor is built, gated and sized; NAV is struck. Nothing looks past today's row.
+
+Decide on t, fill on t+1 (`BookSettings.fill`, docs/execution.md): the signals are published after the
+close, so a decision taken on today's close (an entry, a close, an adjustment, a hedge add or sale) is
+an order carried in the state (and so across the daily resume) that fills at the next session's close,
+on that session's surface; "same_close" fills it at once (the pre-#14 variant). Settlement at expiry
+and the replicas' scheduled rolls are not decisions. The sleeves' rules live in their modules
+(condor.py, hedge.py, writer.py); this module only carries the balances between them.
 
 Every trade is also appended to a ledger of fills (signed cash, costs), from which the backtest builds
 its trades table independently of the NAV arithmetic; the two must reconcile.
@@ -29,6 +35,7 @@ from vixshield.strategy.option_writer import WriterSettings, Written, writer_ses
 from vixshield.values import num
 
 TRADING_DAYS = 252
+FILLS = ("next_close", "same_close")
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,19 @@ class BookSettings:
     # AM settlement without a true open (quarantined or absent): previous close + w x (close - previous
     # close); w = 0.19 is the least-squares fit of real ^GSPC opens on 2014-2019 (README, Methodology changes)
     open_proxy_weight: float = 0.19
+    # when a decision taken on a session's close fills: "next_close" (the default) at the next session's
+    # close, as a trader acting on the evening's signal does; "same_close" at the deciding close itself (the
+    # pre-#14 variant). Settlements and the replicas' scheduled rolls are not decisions (docs/execution.md)
+    fill: str = "next_close"
+
+    def __post_init__(self) -> None:
+        if self.fill not in FILLS:
+            raise ValueError(f"book.fill must be one of {', '.join(FILLS)}, not {self.fill!r}")
+
+    @property
+    def defer(self) -> bool:
+        """Decisions become orders for the next session (book.fill = next_close)."""
+        return self.fill == "next_close"
 
 
 @dataclass
@@ -198,7 +218,8 @@ class _Loop:
         equity sleeve and cash accrue and NAV is struck, condors that expire settle on SPX alone, open
         condors and the replicas' option are marked on the last known vol surface (`r` carries it), hedge
         layers stay at their last marks; no entry, management, hedge or roll decision is taken (a replica
-        whose roll day this is stays in T-bills until its next roll day)."""
+        whose roll day this is stays in T-bills until its next roll day), and the pending orders wait for
+        the next session with a VIX close, which prices them."""
         s, st = self.s, self.st
         m = Market.from_row(day, r, s.condor)  # not cached: the cache's rows are the features' own
         equity_pnl, interest = self._accrue(r)
@@ -220,11 +241,15 @@ class _Loop:
         m = self.cache.market(day, r, s.condor)
         # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
         equity_pnl, interest = self._accrue(r)
-        # 2. manage open condors
-        managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows)
+        # 2. yesterday's orders fill at today's close (book.fill = next_close), then open condors are managed
+        condor_cash = 0.0
+        if st.condors.orders:
+            st.condors, condor_cash, filled = self.condor.fill_orders(st.condors, m, out.fills, self.rows)
+            out.actions.extend(filled)
+        managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows, s.defer)
         out.actions.extend(actions)
         st.condors = managed.book
-        condor_cash = managed.cash
+        condor_cash += managed.cash
         st.cash += condor_cash
         # 3. the monthly option writer (replicas only): settle at the open, mark, roll at the close
         writer_cash = self._writer(m, am_open, managed.value)
@@ -235,12 +260,12 @@ class _Loop:
         # 4. hedge layers
         hedge_cash = self._hedge(day, r, vx, nav_now)
         # 5. today's candidate condor, gates, cadence, capacity, sizing
-        entry = self.condor.enter(st.condors, m, regime, nav_now, managed.reenter, self.rows)
+        entry = self.condor.enter(st.condors, m, regime, nav_now, managed.reenter, self.rows, s.defer)
         if entry.plan is not None:
             out.plan.append(entry.plan)
         condor_value = managed.value
+        st.condors = entry.book  # with the entry: opened, or ordered for the next session
         if entry.opened is not None:
-            st.condors = entry.book
             st.cash += entry.cash
             condor_cash += entry.cash
             out.fills.append(entry.fill)
@@ -313,7 +338,7 @@ class _Loop:
             return 0.0
         mkt = self.cache.hedge_market(day, r, vx, s.hedge)
         st.hedge_book, layer_rows, cash = hedge.advance(
-            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows
+            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows, defer=s.defer
         )
         self.out.hedges.extend(layer_rows)
         st.cash += cash

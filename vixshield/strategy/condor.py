@@ -9,6 +9,7 @@ place that reads it. Pure functions of one session's inputs; vixshield.strategy.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -293,6 +294,23 @@ class Decision:
     replacement: Condor | None = None
     spread: float = 0.0  # points per unit the fill paid beyond the mid
     reenter: bool = False
+    adjust: tuple[str, float] | None = None  # an adjustment: (side rolled, new short strike), chosen when decided
+
+
+CLOSING = frozenset({"take_profit", "stop", "roll", "crisis_close"})  # the decisions that close a condor
+
+
+@dataclass(frozen=True)
+class CondorOrder:
+    """A decision of one session's close, waiting for its fill on the next session the book can price
+    (book.fill = next_close). `condor` is the position to close or adjust, or the one to open with the
+    strikes, expiry and contracts chosen when decided; the fill reprices it on the filling session."""
+
+    decided: pd.Timestamp
+    action: str  # open | take_profit | stop | roll | crisis_close | adjust
+    reason: str
+    condor: Condor
+    adjust: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -300,12 +318,21 @@ class CondorBook:
     """The condor sleeve carried from one session to the next; each session makes a new one."""
 
     condors: tuple[Condor, ...] = ()
-    last_entry_week: tuple[int, int] | None = None  # ISO (year, week) of the last opening
-    seq: int = 0  # condors opened so far (numbers the position ids)
+    last_entry_week: tuple[int, int] | None = None  # ISO (year, week) of the last entry decision
+    seq: int = 0  # condors decided so far (numbers the position ids)
+    orders: tuple[CondorOrder, ...] = ()  # decided on the last session, not filled yet
 
     def open_risk(self) -> float:
         """Dollars at risk in the open condors (max loss x contracts)."""
         return sum(c.max_loss * c.contracts for c in self.condors)
+
+    def staying(self) -> CondorBook:
+        """The book without the condors a pending order closes: what capacity and the risk budget count
+        (a condor ordered closed today no longer takes a place, as when it closed at once)."""
+        closing = {o.condor.position_id for o in self.orders if o.action in CLOSING}
+        if not closing:
+            return self
+        return replace(self, condors=tuple(c for c in self.condors if c.position_id not in closing))
 
 
 @dataclass
@@ -395,7 +422,13 @@ class CondorProgram(ABC):
         return self._contracts(cand, nav, open_risk, regime)
 
     def manage(self, c: Condor, m: Market, regime: str | None, am_open: float | None) -> Decision:
-        """Today's action on one open condor, priced on today's surface only."""
+        """Today's action on one open condor, priced on today's surface only and filled at once."""
+        d = self.decide(c, m, regime, am_open)
+        return d if d.action in ("hold", "expire") else self.fill(c, d, m)
+
+    def decide(self, c: Condor, m: Market, regime: str | None, am_open: float | None) -> Decision:
+        """Today's decision on one open condor, not yet filled (settlement at expiry is no decision:
+        it is complete). mark: the cost to buy it back at today's mid; pnl: unrealized at that mark."""
         if m.day >= c.expiry:
             units = c.contracts * MULTIPLIER
             settle = options.settlement_value(c.expiry, c.am_settled, am_open, m.spot)
@@ -405,41 +438,162 @@ class CondorProgram(ABC):
         value, _ = m.price(c.legs(), c.expiry)
         return self._manage_open(c, m, regime, -value)  # mark: the cost to buy the condor back at mid
 
+    def fill(self, c: Condor, d: Decision, m: Market) -> Decision:
+        """Fill a close or an adjustment decided on `d` at `m`'s prices (the deciding session's or a
+        later one's): the mid plus the legs' modelled half-spreads, and the commissions."""
+        if d.adjust is not None:
+            return self._adjust(c, m, d.reason, *d.adjust)
+        units, fees = c.contracts * MULTIPLIER, self.costs.fees(c.contracts)
+        value, _ = m.price(c.legs(), c.expiry)
+        mark, spread = -value, self.spread(m, c.legs(), c.expiry)
+        paid = mark + spread
+        pnl = (c.credit - paid) * units - fees + c.realized
+        return Decision(d.action, d.reason, mark, pnl, -paid * units - fees, reenter=d.reenter, spread=spread)
+
     def manage_book(
-        self, book: CondorBook, m: Market, regime: str | None, am_open: float | None, fills: list[Fill], rows: bool
+        self,
+        book: CondorBook,
+        m: Market,
+        regime: str | None,
+        am_open: float | None,
+        fills: list[Fill],
+        rows: bool,
+        defer: bool = False,
     ) -> tuple[Managed, list[dict]]:
-        """Manage every open condor; returns the result and, when rows are wanted, one action row each."""
+        """Manage every open condor; returns the result and, when rows are wanted, one action row each.
+        defer (book.fill = next_close): a close or adjustment becomes an order for the next session and the
+        condor stays open, at today's mid, until it fills; settlement at expiry is never deferred."""
         kept: list[Condor] = []
+        orders: list[CondorOrder] = []
         cash = value = 0.0
         reenter = False
         actions = []
         for c in book.condors:
-            d = self.manage(c, m, regime, am_open)
+            d = self.decide(c, m, regime, am_open)
+            ordered = d.action not in ("hold", "expire")
+            if ordered and defer:
+                orders.append(CondorOrder(m.day, d.action, d.reason, c, d.adjust))
+            elif ordered:
+                d = self.fill(c, d, m)
+                costs = self.fill_costs(d.spread, c.contracts)
+                fills.append(_fill(m.day, c, "adjust" if d.adjust else "close", d.mark, d.cash, costs, _why(d)))
+            elif d.action == "expire":
+                fills.append(_fill(m.day, c, "close", d.mark, d.cash, 0.0, _why(d)))
             cash += d.cash
-            if d.action != "hold":
-                costs = 0.0 if d.action == "expire" else self.fill_costs(d.spread, c.contracts)
-                event = "adjust" if d.action == "adjust" else "close"
-                fills.append(_fill(m.day, c, event, d.mark, d.cash, costs, f"{d.action}:{d.reason}"))
             if rows:
-                actions.append(_action_row(m.day, c, d))
-            if d.action == "hold" or (d.action == "adjust" and d.replacement is not None):
-                kept.append(c if d.action == "hold" else d.replacement)
+                actions.append(_action_row(m.day, c, d, trade_date(m.day, defer) if ordered else None))
+            if d.action == "hold" or (ordered and defer) or d.replacement is not None:
+                kept.append(d.replacement or c)
                 value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
             reenter = reenter or d.reenter
-        return Managed(replace(book, condors=tuple(kept)), cash, value, reenter), actions
+        new = replace(book, condors=tuple(kept), orders=(*book.orders, *orders))
+        return Managed(new, cash, value, reenter), actions
 
-    def enter(self, book: CondorBook, m: Market, regime: str | None, nav: float, reenter: bool, rows: bool) -> Entry:
-        """Today's candidate through the gates, cadence, capacity and sizing; opens it when all pass.
-        Without rows, a session where nothing could open is not priced at all."""
+    def fill_orders(self, book: CondorBook, m: Market, fills: list[Fill], rows: bool) -> tuple[CondorBook, float, list]:
+        """Fill the orders decided on an earlier close at this session's prices (book.fill = next_close):
+        an entry keeps the strikes, expiry and contracts it was decided with; a close or an adjustment
+        applies to the condor as it is now. An order whose condor has expired (or expires today) is
+        dropped: settlement closes it. Returns the book, the cash and a `close` row per condor closed."""
+        condors = {c.position_id: c for c in book.condors}
+        cash, actions = 0.0, []
+        for o in book.orders:
+            c = condors.get(o.condor.position_id, o.condor if o.action == "open" else None)
+            if c is None or m.day >= c.expiry:
+                continue
+            if o.action == "open":
+                c, received, fill = self._opened(o.condor, m, o.reason)
+                condors[c.position_id] = c
+                cash += received
+                fills.append(fill)
+                continue
+            d = self.fill(c, Decision(o.action, o.reason, math.nan, math.nan, adjust=o.adjust), m)
+            cash += d.cash
+            costs = self.fill_costs(d.spread, c.contracts)
+            fills.append(_fill(m.day, c, "adjust" if d.adjust else "close", d.mark, d.cash, costs, _why(d)))
+            if d.replacement is not None:
+                condors[c.position_id] = d.replacement
+            else:
+                del condors[c.position_id]
+                if rows:
+                    actions.append(_action_row(m.day, c, replace(d, action="close", reason=_why(d)), None))
+        return replace(book, condors=tuple(condors.values()), orders=()), cash, actions
+
+    def _opened(self, c: Condor, m: Market, reasons: str) -> tuple[Condor, float, Fill]:
+        """The condor `c` (strikes, expiry, contracts) sold at `m`'s prices: (the position, the credit
+        received net of commissions, its fill)."""
+        value, _ = m.price(c.legs(), c.expiry)
+        credit_mid = -value
+        credit = credit_mid - self.spread(m, c.legs(), c.expiry)
+        spread = credit_mid - credit  # as the plan reports it (credit_mid - credit)
+        width = max(c.short_put - c.long_put, c.long_call - c.short_call)
+        c = replace(c, credit=credit, max_loss=(width - credit) * MULTIPLIER)
+        received = c.credit * c.contracts * MULTIPLIER - self.costs.fees(c.contracts)
+        fill = _fill(m.day, c, "open", credit_mid, received, self.fill_costs(spread, c.contracts), reasons)
+        return c, received, fill
+
+    def _adjust(self, c: Condor, m: Market, reason: str, side: str, short: float) -> Decision:
+        """Fill an adjustment at `m`'s prices: buy back the untested side's spread and sell the same width
+        from the new short (chosen when decided), once; the new side's credit raises the position's
+        credit and its risk."""
+        units = c.contracts * MULTIPLIER
+        if side == "call":
+            old = (Leg("call", c.short_call, 1), Leg("call", c.long_call, -1))  # buy back the call spread
+            width = c.long_call - c.short_call
+            new_legs = (Leg("call", short, -1), Leg("call", short + width, 1))
+        else:
+            old = (Leg("put", c.short_put, 1), Leg("put", c.long_put, -1))
+            width = c.short_put - c.long_put
+            new_legs = (Leg("put", short, -1), Leg("put", short - width, 1))
+        close_cost, _ = m.price(old, c.expiry)
+        open_value, _ = m.price(new_legs, c.expiry)
+        slip = self.spread(m, old + new_legs, c.expiry)
+        fees = self.costs.fees(c.contracts)
+        cash = (-close_cost + -open_value - slip) * units - fees  # pay to close, receive the new credit
+        new = replace(c, adjusted=True, realized=c.realized - fees)
+        if side == "call":
+            new.short_call, new.long_call = new_legs[0].strike, new_legs[1].strike
+        else:
+            new.short_put, new.long_put = new_legs[0].strike, new_legs[1].strike
+        # keep the accounting in one number: credit becomes what the current legs were sold for in total
+        new.credit = c.credit + (-close_cost + -open_value - slip)
+        new.max_loss = (max(new.short_put - new.long_put, new.long_call - new.short_call) - new.credit) * MULTIPLIER
+        value, _ = m.price(new.legs(), c.expiry)
+        return Decision(
+            "adjust",
+            reason,
+            -value,
+            (new.credit + value) * units - fees,
+            cash,
+            replacement=new,
+            spread=slip,
+            adjust=(side, short),
+        )
+
+    def enter(
+        self,
+        book: CondorBook,
+        m: Market,
+        regime: str | None,
+        nav: float,
+        reenter: bool,
+        rows: bool,
+        defer: bool = False,
+    ) -> Entry:
+        """Today's candidate through the gates, cadence, capacity and sizing; opens it when all pass, or
+        with defer (book.fill = next_close) orders it for the next session: the plan's strikes, expiry and
+        contracts, filled at that session's prices. Without rows, a session where nothing could open is
+        not priced at all."""
         day = m.day
-        reasons = self.blocks(day, m.row, regime, book, reenter)
+        staying = book.staying()
+        reasons = self.blocks(day, m.row, regime, staying, reenter)
         if reasons and not rows:
             return Entry(book)
         cand = self.candidate(m)
         base = {"date": day.date(), "regime": regime, "nav_for_sizing": nav}
         if cand is None:
-            return Entry(book, {**base, "enter": False, "contracts": 0, "reasons": [*reasons, "NO_CANDIDATE"]})
-        contracts, size_reasons = self.size(cand, nav, book.open_risk(), regime)
+            row = {**base, "enter": False, "contracts": 0, "reasons": [*reasons, "NO_CANDIDATE"], "trade_date": None}
+            return Entry(book, row)
+        contracts, size_reasons = self.size(cand, nav, staying.open_risk(), regime)
         reasons += size_reasons
         enter = not [x for x in reasons if not x.startswith("SIZE_HALF")]
         if enter:
@@ -455,6 +609,7 @@ class CondorProgram(ABC):
             "pct_nav_at_risk": contracts * cand["max_loss"] / nav if enter and nav else 0.0,
             **flags,
             "reasons": reasons,
+            "trade_date": trade_date(day, defer) if enter else None,
         }
         if not enter:
             return Entry(book, plan)
@@ -471,13 +626,12 @@ class CondorProgram(ABC):
             cand["max_loss"],
             am_settled=self.am_settled or listings.am_settled(day, pd.Timestamp(cand["expiry"])),
         )
-        received = c.credit * c.contracts * MULTIPLIER - self.costs.fees(c.contracts)
-        spread = cand["credit_mid"] - cand["credit"]
-        fill = _fill(
-            day, c, "open", cand["credit_mid"], received, self.fill_costs(spread, c.contracts), ",".join(reasons)
-        )
-        new = CondorBook((*book.condors, c), day.isocalendar()[:2], book.seq + 1)
-        return Entry(new, plan, c, received, fill)
+        week, seq = day.isocalendar()[:2], book.seq + 1
+        if defer:
+            order = CondorOrder(day, "open", ",".join(reasons), c)
+            return Entry(replace(book, last_entry_week=week, seq=seq, orders=(*book.orders, order)), plan)
+        c, received, fill = self._opened(c, m, ",".join(reasons))
+        return Entry(replace(book, condors=(*book.condors, c), last_entry_week=week, seq=seq), plan, c, received, fill)
 
     def _describe(
         self, m: Market, expiry: pd.Timestamp, strikes: tuple[float, float, float, float], modifier: str | None
@@ -589,69 +743,29 @@ class ManagedCondors(CondorProgram):
     def _manage_open(self, c: Condor, m: Market, regime: str | None, mark: float) -> Decision:
         s = self.s
         units = c.contracts * MULTIPLIER
-        fees = self.costs.fees(c.contracts)
-        spread = self.spread(m, c.legs(), c.expiry)
-        fill = mark + spread
+        unrealized = (c.credit - mark) * units + c.realized
 
-        def close(action: str, reason: str, reenter: bool = False) -> Decision:
-            pnl = (c.credit - fill) * units - fees + c.realized
-            return Decision(action, reason, mark, pnl, -fill * units - fees, reenter=reenter, spread=spread)
+        def order(action: str, reason: str, reenter: bool = False, adjust: tuple[str, float] | None = None):
+            return Decision(action, reason, mark, unrealized, reenter=reenter, adjust=adjust)
 
         if regime == "CRISIS":
-            return close("crisis_close", "REGIME_CRISIS")
+            return order("crisis_close", "REGIME_CRISIS")
         if mark - c.credit >= s.stop_multiple * c.credit:
-            return close("stop", f"MARK_{mark:.2f}_GE_{1 + s.stop_multiple:g}X_CREDIT")
+            return order("stop", f"MARK_{mark:.2f}_GE_{1 + s.stop_multiple:g}X_CREDIT")
         if mark <= s.take_profit * c.credit:
-            return close("take_profit", f"MARK_{mark:.2f}_LE_{s.take_profit:.0%}_CREDIT")
+            return order("take_profit", f"MARK_{mark:.2f}_LE_{s.take_profit:.0%}_CREDIT")
         if (c.expiry - m.day).days <= s.roll_dte:
-            return close("roll", f"DTE_LE_{s.roll_dte}", reenter=True)
+            return order("roll", f"DTE_LE_{s.roll_dte}", reenter=True)
         if not c.adjusted:
             d_put = m.delta(Leg("put", c.short_put, -1), c.expiry)
             d_call = m.delta(Leg("call", c.short_call, -1), c.expiry)
             tested = "put" if abs(d_put) >= s.adjust_delta else ("call" if abs(d_call) >= s.adjust_delta else None)
-            if tested is not None:
-                return self._adjust(c, m, tested)
-        return Decision("hold", "NO_RULE_FIRED", mark, (c.credit - mark) * units + c.realized)
-
-    def _adjust(self, c: Condor, m: Market, tested: str) -> Decision:
-        """Roll the untested side's short (and its wing) to |delta| 0.16, once; the new side's credit
-        raises the position's credit and its risk."""
-        s = self.s
-        units = c.contracts * MULTIPLIER
-        side = "call" if tested == "put" else "put"
-        if side == "call":
-            old = (Leg("call", c.short_call, 1), Leg("call", c.long_call, -1))  # buy back the call spread
-            short = strike_at(m, c.expiry, s.short_delta, "call", s.strike_step)
-            width = c.long_call - c.short_call
-            new_legs = (Leg("call", short, -1), Leg("call", short + width, 1))
-        else:
-            old = (Leg("put", c.short_put, 1), Leg("put", c.long_put, -1))
-            short = strike_at(m, c.expiry, s.short_delta, "put", s.strike_step)
-            width = c.short_put - c.long_put
-            new_legs = (Leg("put", short, -1), Leg("put", short - width, 1))
-        close_cost, _ = m.price(old, c.expiry)
-        open_value, _ = m.price(new_legs, c.expiry)
-        slip = self.spread(m, old + new_legs, c.expiry)
-        fees = self.costs.fees(c.contracts)
-        cash = (-close_cost + -open_value - slip) * units - fees  # pay to close, receive the new credit
-        new = replace(c, adjusted=True, realized=c.realized - fees)
-        if side == "call":
-            new.short_call, new.long_call = new_legs[0].strike, new_legs[1].strike
-        else:
-            new.short_put, new.long_put = new_legs[0].strike, new_legs[1].strike
-        # keep the accounting in one number: credit becomes what the current legs were sold for in total
-        new.credit = c.credit + (-close_cost + -open_value - slip)
-        new.max_loss = (max(new.short_put - new.long_put, new.long_call - new.short_call) - new.credit) * MULTIPLIER
-        value, _ = m.price(new.legs(), c.expiry)
-        return Decision(
-            "adjust",
-            f"{tested.upper()}_SHORT_DELTA_GE_{s.adjust_delta:.2f}_ROLL_{side.upper()}_TO_{short:g}",
-            -value,
-            (new.credit + value) * units - fees,
-            cash,
-            replacement=new,
-            spread=slip,
-        )
+            if tested is not None:  # roll the untested side's short to |delta| 0.16, at today's smile
+                side = "call" if tested == "put" else "put"
+                short = strike_at(m, c.expiry, s.short_delta, side, s.strike_step)
+                reason = f"{tested.upper()}_SHORT_DELTA_GE_{s.adjust_delta:.2f}_ROLL_{side.upper()}_TO_{short:g}"
+                return order("adjust", reason, adjust=(side, short))
+        return Decision("hold", "NO_RULE_FIRED", mark, unrealized)
 
 
 class CndrReplica(CondorProgram):
@@ -715,8 +829,19 @@ def manage(c: Condor, m: Market, regime: str | None, s: CondorSettings, am_open:
     return program(s).manage(c, m, regime, am_open)
 
 
-def _action_row(day: pd.Timestamp, c: Condor, d: Decision) -> dict:
-    """One signals.condor_actions row."""
+def trade_date(day: pd.Timestamp, defer: bool) -> dt.date:
+    """The session an order decided on `day`'s close fills on: the next NYSE session with defer
+    (book.fill = next_close), else `day` itself."""
+    return (calendars.next_session(day) if defer else day).date()
+
+
+def _why(d: Decision) -> str:
+    """A fill's reason in the ledger: the decision and its rule."""
+    return f"{d.action}:{d.reason}"
+
+
+def _action_row(day: pd.Timestamp, c: Condor, d: Decision, trade: dt.date | None) -> dict:
+    """One signals.condor_actions row; `trade`: the session its order fills on (None: no order)."""
     return {
         "date": day.date(),
         "position_id": c.position_id,
@@ -731,6 +856,7 @@ def _action_row(day: pd.Timestamp, c: Condor, d: Decision) -> dict:
         "credit": c.credit,
         "short_put": c.short_put,
         "short_call": c.short_call,
+        "trade_date": trade,
     }
 
 

@@ -6,8 +6,11 @@ layers themselves are data (vixshield.strategy.hedge_layers.LAYERS); this module
 Nothing here reads a later session, so a backtest built on it is causal by construction.
 
 Conventions (each documented where it matters below)
-- Fills and marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100);
-  multiplier 100; contracts = floor(weight% x NAV x beta / (price x 100)).
+- Marks at the Black-76 model price (VIX future of the option's expiry, vol = VVIX/100); a buy fills
+  its modelled bid-ask half-spread above it and a sale below it (costs.half_spread with the VIX-option
+  defaults of `HedgeSettings.spread`: one tick wide for a 1-month 30-delta call near 1.00 at VIX 20,
+  wider for dear options and high VIX, within Cboe's legal quote width), plus a commission; multiplier
+  100; contracts = floor(weight% x NAV x beta / all-in cost of one contract).
 - Expiry: a position whose expiry is on or before the session settles at intrinsic against the VIX
   *close* of that session. Real VIX options settle to the special opening quotation (SOQ) of the
   expiration morning, which is not in our data; the close is the nearest knowable value.
@@ -18,11 +21,18 @@ Conventions (each documented where it matters below)
   (the weight is a target, not a per-session increment) and hold to removal, monetization or expiry.
 - The half-sale at 3x is tested position by position (once per position, contracts // 2 sold),
   so a fresh cheap add never dilutes an old winner.
-- Budget: gross premium paid over the last 252 NYSE sessions (today included), in % of today's
-  NAV. An add that would exceed it is cut to what still fits ("BUDGET_CAPPED") or, when not even
-  one contract fits, dropped ("BUDGET_BLOCKED"). Adds are tried in layer order.
+- Budget (L1/L2 only: L0 is Cboe VXTH's own sleeve, sized by its bands alone): gross premium the
+  budgeted layers paid over the last 252 NYSE sessions (today included), in % of the mean NAV over
+  the same sessions (`budget_nav="mean"`; "current" is today's NAV). Premium per year over average
+  assets is how a fund's expense ratio is measured, and the mean does not shrink the moment a loss
+  lands, so a drawdown does not by itself shut the protection off. An add that would exceed it is cut
+  to what still fits ("BUDGET_CAPPED") or, when not even one contract fits, dropped ("BUDGET_BLOCKED").
+  Adds are tried in layer order.
 - Row `action` is the last action the layer took in the session (settle/remove < add order),
   `reasons` lists every rule that fired. A disabled layer describes no contract.
+- Decide on t, fill on t+1 (advance's `defer`, book.fill = next_close): a decision of t's close is an
+  order (HedgeOrder, carried in the book) that fills at the next priced session's model price; the
+  layer's row on that session says FILLED_<action>. Settlement at expiry is never deferred.
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ import pandas as pd
 
 from vixshield import calendars
 from vixshield.strategy import listings
-from vixshield.strategy.costs import Costs
+from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
 from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, setting
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.vix_options import (
@@ -55,7 +65,9 @@ from vixshield.values import num
 # Row columns (one row per layer per session). Money in dollars, prices in VIX points, *_pct_nav in
 # percent of that session's NAV (1.0 = 1%). The instrument fields (expiry .. option_price) describe the
 # contract bought today, else the layer's latest open (or just closed) position, else today's candidate.
-# contracts: traded today (+ bought, - sold/settled); contracts_held: after the session's actions.
+# contracts: today's order (+ buy, - sell; a settlement is no order: it shows in contracts_held and the
+# reasons); contracts_held: after today's fills (with book.fill = next_close an order of today's close
+# fills on trade_date).
 # weight_pct_nav: the target of an add considered today (band weight x beta for L0 on expiration days,
 # layer weight x beta for L1/L2 while triggered), 0 otherwise. trigger_details: "part=True/False/NA; ...".
 # contango_m1_spot = vx_m1 / vix - 1, contango_m2_m1 = vx_m2 / vx_m1 - 1 (the cost of carrying calls).
@@ -83,6 +95,7 @@ ROW_COLUMNS = [
     "contango_m1_spot",
     "contango_m2_m1",
     "reasons",
+    "trade_date",
 ]
 
 
@@ -119,11 +132,20 @@ class HedgeSettings:
     half_multiple: float = 3.0  # §6: a position worth >= 3x its cost ...
     half_ivts: float = 1.0  # ... while IVTS > 1: sell half
     # budget
-    budget_pct_nav: float = 4.0  # §6: premium per rolling year <= 4% NAV
+    budget_pct_nav: float = 4.0  # §6: L1/L2 premium per rolling year <= 4% NAV
     budget_sessions: int = 252  # the rolling year, in sessions
-    # costs: buys fill at model + slippage, sales at model - slippage (VIX points); settlement is free
-    slippage: float = 0.05  # half the 0.10 tick of VIX options above 3.00
+    budget_nav: str = "mean"  # the NAV the budget is a share of: "mean" over the rolling year, or "current"
+    # costs: buys fill at model + half-spread, sales at model - half-spread (VIX points); settlement is free
+    spread: SpreadSettings = field(default_factory=lambda: VIX_OPTION_SPREAD)
+    slippage: float = 0.05  # the fixed half-spread when spread.model is off: half the 0.10 tick above 3.00
     commission_per_contract: float = 0.65  # dollars per contract, per fill
+
+
+# VIX options quote in the same ticks as SPX (0.05 below 3.00, 0.10 above) under the same legal widths,
+# but are dearer to make a market in: base is half the 0.05 tick and rel twice SPX's, so a 1-month
+# 30-delta call near 1.00 at VIX 20 is quoted one 0.10 wide (the fixed 0.05 half-spread of METHODOLOGY
+# §6), and a 20.00 call sold at VIX 60 pays the legal half-width 0.50 (docs/execution.md).
+VIX_OPTION_SPREAD = SpreadSettings(base=0.025, rel=0.02)
 
 
 @dataclass(frozen=True)
@@ -160,13 +182,31 @@ class HedgePosition:
 
 
 @dataclass(frozen=True)
+class HedgeOrder:
+    """A trade decided on one session's close, filled on the next session that can price it (advance's
+    defer). A purchase keeps the expiry, strike and contracts chosen when decided; a sale names its position."""
+
+    decided: pd.Timestamp
+    layer: str
+    side: str  # buy | sell
+    expiry: pd.Timestamp
+    strike: float
+    contracts: int
+    action: str  # add | monetize | remove
+    code: str  # the reason the fill records (L1:ADD, MONETIZE:..., L1:REMOVED)
+    position_id: str | None = None  # a sale's position
+
+
+@dataclass(frozen=True)
 class HedgeBook:
     """State carried between sessions; never mutated (advance returns a new one)."""
 
     positions: tuple[HedgePosition, ...] = ()
-    premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars paid) inside the budget window
+    premiums: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, dollars the budgeted layers paid) in the window
     off_sessions: Mapping[str, int] = field(default_factory=dict)  # per layer: consecutive sessions, trigger off
     last_date: pd.Timestamp | None = None
+    navs: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, NAV) inside the budget window: its mean NAV
+    orders: tuple[HedgeOrder, ...] = ()  # decided on the last session, not filled yet
 
     def layer(self, name: str) -> list[HedgePosition]:
         return [p for p in self.positions if p.layer == name]
@@ -260,6 +300,7 @@ class _Layer:
     trigger: bool = False
     details: str = ""
     shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
+    ordered: bool = False  # an order was placed today (add, monetize, remove; not a settlement)
 
     def note(self, code: str) -> None:
         if code not in self.reasons:
@@ -295,53 +336,137 @@ def advance(
     fills: list[Fill] | None = None,
     rows: bool = True,
     layers: Sequence[LayerSpec] = LAYERS,
+    defer: bool = False,
 ) -> tuple[HedgeBook, list[dict], float]:
     """Advance the hedge by one session.
 
     nav: today's NAV in dollars; beta: portfolio beta to SPX (weights scale with it; NaN -> 1, < 0 -> 0).
     fills: when given, every trade is appended to it (the backtest's trade ledger); rows=False skips the
     per-layer rows (the backtest needs only cash and marks).
+    defer (book.fill = next_close): the book's orders of the previous session fill first, at today's
+    prices; today's adds, monetizations and removals become orders for the next session (a position being
+    sold stays held, at today's mark, until then). Settlement at expiry is never deferred.
     Returns (new book, one row per layer, net cash flow: premium negative, sales/settlements positive).
     """
     day = mkt.day
     if book.last_date is not None and day <= book.last_date:
         raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
     beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
-    run = _Session(mkt, nav, s, fills, layers)
-    held = run.settle_and_mark(book.positions)
+    run = _Session(mkt, nav, s, fills, layers, book.navs, defer)
+    positions, paid = run.fill_orders(book)
+    held = run.settle_and_mark(positions)
     off = run.triggers(book.off_sessions)
     held = run.monetize(held)
     held = run.remove(held, off)
-    premiums = run.add(held, book.premiums, beta)
-    new = HedgeBook(tuple(held), tuple(premiums), off, day)
+    premiums = run.add(held, paid, beta)
+    new = HedgeBook(tuple(held + run.selling), tuple(premiums), off, day, run.navs, tuple(run.orders))
     cash = sum(lay.cash for lay in run.st.values())
-    return new, (run.rows(held, premiums) if rows else []), cash
+    return new, (run.rows(held + run.selling, premiums) if rows else []), cash
 
 
 class _Session:
     """One session's steps over the layers, in METHODOLOGY order; `st` collects each layer's row."""
 
     def __init__(
-        self, mkt: HedgeMarket, nav: float, s: HedgeSettings, fills: list[Fill] | None, layers: Sequence[LayerSpec]
+        self,
+        mkt: HedgeMarket,
+        nav: float,
+        s: HedgeSettings,
+        fills: list[Fill] | None,
+        layers: Sequence[LayerSpec],
+        navs: Sequence[tuple[pd.Timestamp, float]] = (),
+        defer: bool = False,
     ):
-        self.mkt, self.nav, self.s, self.fills, self.layers = mkt, nav, s, fills, layers
-        self.costs = Costs(s.slippage, s.commission_per_contract, multiplier=s.multiplier)
+        self.mkt, self.nav, self.s, self.fills, self.layers, self.defer = mkt, nav, s, fills, layers, defer
+        self.start = _window_start(mkt.day, s.budget_sessions)
+        self.navs = (*((d, x) for d, x in navs if d.value >= self.start), (mkt.day, nav))
+        # the NAV the budget is a share of (see the module doc)
+        self.budget_nav = nav if s.budget_nav == "current" else sum(x for _, x in self.navs) / len(self.navs)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
+        self.orders: list[HedgeOrder] = []  # today's decisions, for the next session (defer)
+        self.selling: list[HedgePosition] = []  # positions an order sells in full: held until it fills
+        self.ordered = 0.0  # dollars today's purchase orders would pay at today's prices (the budget counts them)
+
+    def costs(self, expiry: pd.Timestamp, strike: float, price: float) -> Costs:
+        """What a fill of the call pays beyond its model `price`: its modelled half-spread (or the fixed
+        slippage when the model is off) and the commission."""
+        s, sp = self.s, self.s.spread
+        if not sp.model:
+            half = s.slippage * sp.multiplier
+        else:
+            delta = self.mkt.quote(expiry, strike)[1]
+            half = half_spread(price, delta, (expiry - self.mkt.day).days, self.mkt.vix, sp)
+        return Costs(half, s.commission_per_contract, multiplier=s.multiplier)
 
     def close(self, p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
-        """Sell (or settle, free of costs) n contracts of p at `price`."""
+        """Sell (or settle, free of costs) n contracts of p at `price`; with defer, a sale is ordered for
+        the next session instead (settlement is not a decision)."""
+        lay, settles = self.st[p.layer], code.endswith(":EXPIRED")
+        if self.defer and not settles:
+            self.orders.append(
+                HedgeOrder(self.mkt.day, p.layer, "sell", p.expiry, p.strike, n, action, code, p.position_id)
+            )
+            if n == p.contracts:
+                self.selling.append(p)
+        else:
+            self._sold(p, n, price, code)
+        if not settles:  # an order: the row's contracts are what a ticket trades
+            lay.ordered = True
+            lay.contracts -= n
+        lay.action = action
+        lay.shown = (p.expiry, p.strike)
+        lay.note(code)
+
+    def _sold(self, p: HedgePosition, n: int, price: float, code: str) -> None:
+        """The fill of a sale (or a settlement, free of costs) of n contracts of p at `price`."""
         lay = self.st[p.layer]
-        costs = 0.0 if code.endswith(":EXPIRED") else self.costs.of(n)
+        costs = 0.0 if code.endswith(":EXPIRED") else self.costs(p.expiry, p.strike, price).of(n)
         cash = n * price * self.s.multiplier - costs
         lay.cash += cash
         if self.fills is not None:
             event = "close" if n == p.contracts else "partial"
             self.fills.append(_fill(self.mkt.day, p, event, n, price, cash, costs, code))
-        lay.contracts -= n
-        lay.action = action
-        lay.shown = (p.expiry, p.strike)
-        lay.note(code)
+
+    def _bought(self, layer: str, expiry: pd.Timestamp, strike: float, n: int, price: float) -> HedgePosition:
+        """The fill of a purchase of n calls at `price` (plus slippage and commissions)."""
+        lay, day, fill = self.st[layer], self.mkt.day, self.costs(expiry, strike, price)
+        cost = n * fill.unit_cost(price)
+        pos = HedgePosition(layer, expiry, strike, n, price, cost, day, mark=price)
+        if self.fills is not None:
+            self.fills.append(_fill(day, pos, "open", n, price, -cost, fill.of(n), f"{layer}:ADD"))
+        lay.cash -= cost
+        lay.premium += cost
+        return pos
+
+    def fill_orders(self, book: HedgeBook) -> tuple[list[HedgePosition], list[tuple[pd.Timestamp, float]]]:
+        """0. Fill the previous session's orders at today's prices; returns the positions and the premiums
+        paid. An order for a call that has expired (or expires today) is dropped: a held call settles
+        instead; one today's market cannot price is cancelled, with the reason on the layer's row."""
+        positions, premiums = list(book.positions), list(book.premiums)
+        day = self.mkt.day
+        for o in book.orders:
+            lay = self.st.get(o.layer)
+            if lay is None or o.expiry <= day:
+                continue
+            price = self.mkt.quote(o.expiry, o.strike)[0]
+            if not price > 0:
+                lay.note(f"{o.layer}:ORDER_CANCELLED_NO_PRICE")
+                continue
+            if o.side == "buy":
+                positions.append(self._bought(o.layer, o.expiry, o.strike, o.contracts, price))
+                if any(spec.budgeted for spec in self.layers if spec.name == o.layer):
+                    premiums.append((day, positions[-1].cost))
+            else:
+                i = next((i for i, p in enumerate(positions) if p.position_id == o.position_id), None)
+                if i is None:
+                    continue
+                p = positions[i]
+                n = min(o.contracts, p.contracts)
+                self._sold(p, n, price, o.code)
+                positions[i] = replace(p, contracts=p.contracts - n)
+            lay.note(f"{o.layer}:FILLED_{o.action.upper()}")
+        return [p for p in positions if p.contracts > 0], premiums
 
     def settle_and_mark(self, positions: Sequence[HedgePosition]) -> list[HedgePosition]:
         """1. Mark every open position at today's prices; settle what expires today (or was missed)."""
@@ -377,7 +502,7 @@ class _Session:
                     n = p.contracts // 2  # a single contract cannot be halved: it is kept (and flagged)
                     if n:
                         self.close(p, n, p.mark, "monetize", f"MONETIZE:HALF_AT_{s.half_multiple:g}X")
-                    held[i] = replace(p, contracts=p.contracts - n, half_sold=True)
+                    held[i] = replace(p, contracts=p.contracts - (0 if self.defer else n), half_sold=True)
         return held
 
     def remove(self, held: list[HedgePosition], off: Mapping[str, int]) -> list[HedgePosition]:
@@ -402,8 +527,7 @@ class _Session:
     ) -> list[tuple[pd.Timestamp, float]]:
         """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
         inside the budget window (today's included). Appends today's purchases to `held`."""
-        start = _window_start(self.mkt.day, self.s.budget_sessions)
-        premiums = [(d, x) for d, x in paid if d.value >= start]
+        premiums = [(d, x) for d, x in paid if d.value >= self.start]
         for spec in self.layers:
             name, lay = spec.name, self.st[spec.name]
             if not setting(self.s, spec.enabled):
@@ -442,27 +566,29 @@ class _Session:
         if not price > 0:
             lay.reasons.append("NO_PRICE")
             return
-        unit = self.costs.unit_cost(price)  # all-in, per contract
+        fill = self.costs(expiry, strike, price)
+        unit = fill.unit_cost(price)  # all-in, per contract
         n = max(math.floor(lay.weight / 100.0 * nav / unit + 1e-9), 0)
         if n == 0:
             lay.reasons.append("ZERO_CONTRACTS")
             return
-        cap = s.budget_pct_nav / 100.0 * nav
-        room = max(math.floor((cap - sum(x for _, x in premiums)) / unit + 1e-9), 0)
-        if room == 0:
-            lay.reasons.append("BUDGET_BLOCKED")
-            return
-        if room < n:
-            lay.reasons.append("BUDGET_CAPPED")
-            n = room
-        cost = n * unit
-        pos = HedgePosition(spec.name, expiry, strike, n, price, cost, mkt.day, mark=price)
-        held.append(pos)
-        if self.fills is not None:
-            self.fills.append(_fill(mkt.day, pos, "open", n, price, -cost, self.costs.of(n), f"{spec.name}:ADD"))
-        premiums.append((mkt.day, cost))
-        lay.cash -= cost
-        lay.premium += cost
+        if spec.budgeted:
+            cap = s.budget_pct_nav / 100.0 * self.budget_nav
+            room = max(math.floor((cap - sum(x for _, x in premiums) - self.ordered) / unit + 1e-9), 0)
+            if room == 0:
+                lay.reasons.append("BUDGET_BLOCKED")
+                return
+            if room < n:
+                lay.reasons.append("BUDGET_CAPPED")
+                n = room
+        if self.defer:  # an order for the next session, at its price: the budget counts it from today
+            self.orders.append(HedgeOrder(mkt.day, spec.name, "buy", expiry, strike, n, "add", f"{spec.name}:ADD"))
+            self.ordered += n * unit if spec.budgeted else 0.0
+        else:
+            held.append(self._bought(spec.name, expiry, strike, n, price))
+            if spec.budgeted:
+                premiums.append((mkt.day, held[-1].cost))
+        lay.ordered = True
         lay.contracts += n
         lay.action = "add"
 
@@ -470,10 +596,11 @@ class _Session:
         """One row per layer (ROW_COLUMNS)."""
         s, mkt, nav, day = self.s, self.mkt, self.nav, self.mkt.day
         used = sum(x for _, x in premiums)
-        budget_pct = 100.0 * used / nav if nav > 0 else math.nan
+        budget_pct = 100.0 * used / self.budget_nav if self.budget_nav > 0 else math.nan
         m1, m2 = num(mkt.row.get("vx_m1")), num(mkt.row.get("vx_m2"))
         contango_m1 = m1 / mkt.vix - 1 if mkt.vix > 0 else math.nan
         contango_m2 = m2 / m1 - 1 if m1 > 0 else math.nan
+        trade = calendars.next_session(day) if self.defer else day  # when today's orders fill
         out = []
         for spec in self.layers:
             name, lay = spec.name, self.st[spec.name]
@@ -508,6 +635,7 @@ class _Session:
                     "contango_m1_spot": contango_m1,
                     "contango_m2_m1": contango_m2,
                     "reasons": lay.reasons,
+                    "trade_date": trade if lay.ordered else pd.NaT,
                 }
             )
         return out

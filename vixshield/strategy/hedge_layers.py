@@ -10,7 +10,8 @@ What is not per layer, and why:
 - the instrument: every layer buys VIX calls priced by Black-76 on the VX future (hedge.HedgeMarket);
   another instrument needs its own pricing and fills, not a spec entry;
 - monetization (VIX >= monetize_vix closes every layer; a position at half_multiple x its cost sells
-  half) and the premium budget are rules across layers in the methodology, applied to all positions.
+  half) is a rule across layers, applied to all positions; the premium budget is shared by the layers
+  marked `budgeted` (L1/L2: METHODOLOGY §0, L0 follows VXTH as its own sleeve).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class LayerSpec:
     entry: Entry
     exits: tuple[Exit, ...] = ()  # tried in order, the first that fires removes the layer; none: held to expiry
     seed: str | None = None  # a [seed] rule: the backtest's ablation runs `full` without it, under this name
+    budgeted: bool = True  # draws on the shared premium budget (L1/L2); False: its own sleeve (L0, VXTH)
 
 
 # --- triggers and weights -------------------------------------------------------------------------
@@ -195,6 +197,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         months="l0_months",
         delta="l0_delta",
         entry=EachTrigger(on="EXPIRATION_DAY", off="NOT_EXPIRATION_DAY", off_held="HOLD_TO_EXPIRY"),
+        budgeted=False,  # VXTH buys its band weight every month; no discretionary budget stops it
     ),
     # L1 momentum [seed]: SPX MACD < signal and < 0, VIX MACD > signal, IVTS above l1_ivts_on; removed at
     # once below l1_ivts_off or after l1_off_sessions with the trigger off
