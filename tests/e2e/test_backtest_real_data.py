@@ -41,7 +41,7 @@ def metrics(backtested):
 
 def test_every_strategy_runs_from_its_first_session_with_data(metrics):
     _, firsts, stdout = metrics
-    from_1990 = {"full", "full_same_close", "spx", "cndr", "put", "bxm", "bxmd"}
+    from_1990 = {"full", "full_same_close", "spx", "cndr", "put", "pput", "bxm", "bxmd"}
     assert {s for s, d in firsts.items() if d == dt.date(1990, 1, 2)} == from_1990
     assert firsts["vxth"] == dt.date(2013, 1, 2)  # the bundle's first VX futures session
     assert "accounting identity holds to $0.00" in stdout
@@ -99,7 +99,7 @@ def test_the_september_2001_expiry_settles_on_the_soq_proxy_not_thursdays_close(
         reasons = conn.execute(
             "SELECT strategy, exit_reason FROM backtest.trades WHERE expiry = '2001-09-21' AND sleeve = 'writer'"
         ).fetchall()
-    assert {s for s, _ in reasons} == {"put", "bxm", "bxmd"}
+    assert {s for s, _ in reasons} == {"put", "pput", "bxm", "bxmd"}  # PPUT holds a monthly put too
     # the open 984.54 is Thursday's close (quarantined); SPX closed at 965.80: 984.54 - 0.19 x 18.74
     assert {r for _, r in reasons} == {"SETTLED_AT_980.98"}
 
