@@ -25,7 +25,7 @@ pytestmark = [
 def backtested(tmp_path_factory, real_built):
     home = tmp_path_factory.mktemp("bt_real")  # the session's warehouse, copied: the backtest writes
     shutil.copyfile(real_built.home / "warehouse.duckdb", home / "warehouse.duckdb")
-    out = vixshield(home, "backtest", "--no-report")
+    out = vixshield(home, "backtest", "--no-report", timeout=900)  # nine strategies over 36 years, cores shared
     assert out.returncode == 0, out.stderr[-2000:]
     return home, out
 
