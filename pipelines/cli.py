@@ -17,12 +17,11 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from vixshield import METHODOLOGY_VERSION
-from vixshield.config import load_settings
-from vixshield.ingest.sources import SOURCE_NAMES, SourceError, make_source
-from vixshield.store import warehouse
+from vixshield.ingest.sources import SOURCE_NAMES
+
+# pandas, DuckDB, pydantic and the rest are imported by the commands that use them: `run` starts its
+# Great Expectations worker (vixshield/validate/expectations.py) before any of them is loaded
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,6 +35,9 @@ def _home(args) -> Path:
 
 def cmd_run(args) -> int:
     import duckdb
+
+    from vixshield.ingest.sources import SourceError, make_source
+    from vixshield.store import warehouse
 
     home = _home(args)
     settings = args.settings
@@ -53,7 +55,7 @@ def cmd_run(args) -> int:
         return 2
     from vixshield.validate import expectations
 
-    expectations.start_worker()  # GX's 2-4 s import, on the other core while Dagster starts and ingests
+    expectations.start_worker()  # idempotent: main() started it, GX imports on the other core meanwhile
     # Held for the whole run: every step's connection then joins this open database instead of
     # reopening (and checkpointing) the file, ~40 ms a step, and no other process can write between steps.
     try:
@@ -138,6 +140,7 @@ def _execute(args, home: Path, settings: Settings, conn: duckdb.DuckDBPyConnecti
     from pipelines.definitions import defs
     from pipelines.instance import recording
     from pipelines.progress import progress_logger
+    from vixshield.store import warehouse
 
     run_id = str(uuid.uuid4())
     db_path = settings.warehouse_path
@@ -395,6 +398,7 @@ def cmd_backtest(args) -> int:
     from vixshield.backtest import engine as backtest
     from vixshield.backtest import job as backtest_job
     from vixshield.backtest import report as backtest_report
+    from vixshield.store import warehouse
 
     home = _home(args)
     settings = args.settings
@@ -484,6 +488,7 @@ def cmd_research(args) -> int:
 
     from vixshield.research import job as research_job
     from vixshield.research import readme
+    from vixshield.store import warehouse
 
     home, settings = _home(args), args.settings
     db_path = settings.warehouse_path
@@ -661,6 +666,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is cmd_run:  # GX's import starts now, before the settings and sources are read
+        from vixshield.validate import expectations
+
+        expectations.start_worker()
+    try:
+        return _main(args)
+    finally:
+        if args.func is cmd_run:
+            expectations.stop_worker()
+
+
+def _main(args) -> int:
+    import yaml
+
+    from vixshield.config import load_settings
+
     args.settings = None
     if args.func is not cmd_doctor:  # the doctor reports a bad file as its failing `config` check
         try:  # read and validated once; the command uses this value

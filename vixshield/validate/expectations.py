@@ -8,6 +8,8 @@ non-blocking ones flag values that are suspicious but not fatal (an implausible 
 GX is imported lazily (2-4 s) and its context, datasource and suites are built once per process.
 `start_worker()` moves that process off the critical path: a run calls it first thing, a second
 process imports GX on the other core while the run ingests, and `validate_table` then runs there.
+This module imports neither pandas nor GX at its top, so that a run can start the worker before
+its own imports.
 """
 
 from __future__ import annotations
@@ -15,19 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import multiprocessing
+import subprocess
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe
 from typing import TYPE_CHECKING, Any
-
-import pandas as pd
 
 from vixshield.store import contract
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
+    import pandas as pd
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation import Expectation
@@ -138,6 +139,8 @@ def _runtime() -> _Runtime:
 
 def _json_safe(value: Any) -> Any:
     """Timestamps, numpy scalars, NaN/NaT and tuples as plain JSON values."""
+    import pandas as pd
+
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -186,15 +189,24 @@ def _outcome(result: Any) -> ExpectationOutcome:
 
 
 class _Worker:
-    """A spawned process that imports GX and builds the suites as soon as it starts, then validates
-    frames sent over a pipe. Spawned, not forked: the caller may already hold threads and files."""
+    """A child interpreter that imports GX and builds the suites as soon as it starts, then validates
+    frames sent over a pipe. A plain `python -c` rather than a multiprocessing process: spawn would
+    first re-import the caller's main module (the whole CLI, ~1 s of CPU on the core GX needs) and
+    start a resource-tracker process; fork would copy threads and open files."""
 
     def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(child,), name="vixshield-gx", daemon=True)
-        self.process.start()
-        child.close()
+        self.conn, child = Pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", f"from {__name__} import _serve_fd; _serve_fd({child.fileno()})"],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            self.conn.close()
+            raise
+        finally:
+            child.close()
         self.lock = threading.Lock()  # one request on the pipe at a time
 
     def validate(self, family: str, frame: pd.DataFrame) -> list[ExpectationOutcome]:
@@ -208,8 +220,13 @@ class _Worker:
     def stop(self) -> None:
         # killed, not asked to exit: it holds nothing to save, and GX's interpreter teardown takes ~0.7 s
         self.process.kill()
-        self.process.join()
+        self.process.wait()
         self.conn.close()
+
+
+def _serve_fd(fd: int) -> None:
+    """The worker's entry point: serve validations on the pipe end `fd` until the parent goes away."""
+    _serve(Connection(fd))
 
 
 def _serve(conn: Connection) -> None:
