@@ -60,3 +60,39 @@ def test_a_recorded_run_writes_wal_files_that_a_fresh_instance_reads(tmp_path: P
         assert [e.dagster_event_type for e in fresh.all_logs(result.run_id) if e.is_dagster_event] == stored
         assert dg.DagsterEventType.ASSET_MATERIALIZATION in stored
         assert fresh.get_latest_materialization_event(dg.AssetKey("one")).run_id == result.run_id
+
+
+def test_a_recorded_run_reuses_one_engine_per_event_log_file(tmp_path: Path):
+    """Dagster's SQLite event log builds an engine per event (two for an asset event, more for a
+    check's); the recording instance keeps one per file. Once a first run has created the files, a
+    second run's ~20 events go through one engine on its own log and one on the index, and read back
+    in full from a fresh instance."""
+    import dagster as dg
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="two")])
+    def two():
+        yield dg.Output(2)
+        yield dg.AssetCheckResult(passed=True)
+
+    engines: dict[str, set[int]] = {}
+
+    def on_connect(conn) -> None:  # every Engine.connect(): which engine, which file
+        path = Path(conn.engine.url.database or "")
+        if path.parent.name == "runs":  # history/runs/<run_id>.db and the index
+            engines.setdefault(path.name, set()).add(id(conn.engine))
+
+    with instance.recording(tmp_path) as inst:
+        dg.materialize([two], instance=inst)
+        event.listen(Engine, "engine_connect", on_connect)
+        try:
+            result = dg.materialize([two], instance=inst)
+        finally:
+            event.remove(Engine, "engine_connect", on_connect)
+        stored = [e.dagster_event_type for e in inst.all_logs(result.run_id) if e.is_dagster_event]
+    assert len(stored) > 10 and dg.DagsterEventType.ASSET_CHECK_EVALUATION in stored
+    assert {name: len(ids) for name, ids in engines.items()} == {f"{result.run_id}.db": 1, "index.db": 1}
+    with instance.instance_for(tmp_path) as fresh:
+        assert [e.dagster_event_type for e in fresh.all_logs(result.run_id) if e.is_dagster_event] == stored
+        assert fresh.get_latest_materialization_event(dg.AssetKey("two")).run_id == result.run_id
