@@ -193,7 +193,8 @@ def run_strategy(
     window = inputs.window(strategy, start, end)
     with cycle_collector_paused():
         out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
-    equity = pd.DataFrame(out.daily)
+    # column by column: pandas' list-of-dicts constructor converts every row's values one by one
+    equity = pd.DataFrame({k: [d[k] for d in out.daily] for k in out.daily[0]} if out.daily else None)
     if not equity.empty:
         equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))
     fills = pd.DataFrame(out.fills, columns=FILL_COLUMNS).astype(
