@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -421,13 +422,12 @@ class CondorProgram(ABC):
         if cand is None:
             return None
         s, credit = self.s, cand["credit"]
-        roll = calendars.session_on_or_before(pd.Timestamp(cand["expiry"]) - pd.Timedelta(days=s.roll_dte))
         # keys already in `cand`: the plan's field order is _describe's
         return {
             **cand,
             "take_profit_price": credit * s.take_profit,
             "stop_price": credit * (1 + s.stop_multiple),
-            "roll_date": roll.date(),
+            "roll_date": _roll_date(cand["expiry"], s.roll_dte),
         }
 
     def spread(self, m: Market, legs: tuple[Leg, ...], expiry: pd.Timestamp) -> float:
@@ -523,7 +523,8 @@ class CondorProgram(ABC):
                 kept.append(d.replacement or c)
                 value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
             reenter = reenter or d.reenter
-        new = replace(book, condors=tuple(kept), orders=(*book.orders, *orders))
+        unchanged = not orders and len(kept) == len(book.condors) and all(map(operator.is_, kept, book.condors))
+        new = book if unchanged else replace(book, condors=tuple(kept), orders=(*book.orders, *orders))
         return Managed(new, cash, value, reenter), actions
 
     def fill_orders(self, book: CondorBook, m: Market, fills: list[Fill], rows: bool) -> tuple[CondorBook, float, list]:
@@ -907,6 +908,12 @@ def _fill(day: pd.Timestamp, c: Condor, event: str, price: float, cash: float, c
 @lru_cache(maxsize=65_536)  # a condor fills two to four times, and a sweep's runs share most condors
 def _instrument(expiry_ns: int, long_put: float, short_put: float, short_call: float, long_call: float) -> str:
     return f"SPX {pd.Timestamp(expiry_ns):%Y-%m-%d} {long_put:g}/{short_put:g}/{short_call:g}/{long_call:g} IC"
+
+
+@lru_cache(maxsize=65_536)  # each candidate asks; Timestamp arithmetic is slow
+def _roll_date(expiry: dt.date, roll_dte: int) -> dt.date:
+    """The session on or before `roll_dte` calendar days ahead of the expiry: the plan's roll date."""
+    return calendars.session_on_or_before(pd.Timestamp(expiry) - pd.Timedelta(days=roll_dte)).date()
 
 
 @lru_cache(maxsize=65_536)  # every session asks (the cadence gate); the Timestamp method is slow

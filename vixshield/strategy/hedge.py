@@ -180,7 +180,12 @@ class HedgePosition:
 
     @property
     def position_id(self) -> str:
-        return f"{self.layer}-{self.entry_date:%Y%m%d}-{self.expiry:%Y%m%d}-{self.strike:g}"
+        return _position_id(self.layer, self.entry_date.value, self.expiry.value, self.strike)
+
+
+@lru_cache(maxsize=65_536)  # asked per position per session (orders, fills); strftime is slow
+def _position_id(layer: str, entry_ns: int, expiry_ns: int, strike: float) -> str:
+    return f"{layer}-{pd.Timestamp(entry_ns):%Y%m%d}-{pd.Timestamp(expiry_ns):%Y%m%d}-{strike:g}"
 
 
 @dataclass(frozen=True)
