@@ -72,7 +72,7 @@ class SessionCache:
     prices, deltas and strikes are pure functions of that session's inputs. Never share one across
     different features."""
 
-    records: dict[pd.Timestamp, dict] = field(default_factory=dict)
+    records: dict[int, tuple[pd.Timestamp, dict]] = field(default_factory=dict)  # by the session's ns
     markets: dict[tuple[float, ...], Market] = field(default_factory=dict)
     hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
 
@@ -80,9 +80,11 @@ class SessionCache:
         return (SessionCache, ())  # a process gets an empty cache, never a pickled copy of another's memos
 
     def rows(self, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, dict]]:
-        if any(day not in self.records for day in rows.index):
-            self.records.update(zip(rows.index, rows.to_dict("records"), strict=True))
-        return [(day, self.records[day]) for day in rows.index]
+        # keyed by integer nanoseconds: iterating a DatetimeIndex builds a Timestamp per session
+        ns = rows.index.asi8.tolist()
+        if any(n not in self.records for n in ns):
+            self.records.update(zip(ns, zip(rows.index, rows.to_dict("records"), strict=True), strict=True))
+        return [self.records[n] for n in ns]
 
     def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:
         key = (day.value, *surface_key(s))

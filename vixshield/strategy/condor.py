@@ -869,6 +869,12 @@ def manage(c: Condor, m: Market, regime: str | None, s: CondorSettings, am_open:
 def trade_date(day: pd.Timestamp, defer: bool) -> dt.date:
     """The session an order decided on `day`'s close fills on: the next NYSE session with defer
     (book.fill = next_close), else `day` itself."""
+    return _trade_date(day.value, defer)
+
+
+@lru_cache(maxsize=65_536)  # each entry asks, and a sweep's runs enter on the same sessions
+def _trade_date(day_ns: int, defer: bool) -> dt.date:
+    day = pd.Timestamp(day_ns)
     return (calendars.next_session(day) if defer else day).date()
 
 
