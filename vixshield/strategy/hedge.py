@@ -263,14 +263,18 @@ class HedgeMarket:
         self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
         self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
         self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
-        self._triggers: dict[HedgeSettings, dict[Trigger, tuple[bool, str]]] = {}
+        self._triggers: dict[tuple, tuple[bool, str]] = {}
 
-    def triggers(self, s: HedgeSettings) -> dict[Trigger, tuple[bool, str]]:
-        """The memo of this session's trigger results under `s` (a trigger is a pure function of the
-        session and the settings; a sweep over the condor parameters or the budget asks the same)."""
-        hit = self._triggers.get(s)
+    def trigger(self, trigger: Trigger, s: HedgeSettings) -> tuple[bool, str]:
+        """`trigger(self, s)`, memoized per the settings it declares it reads (hedge_layers.reads): a
+        trigger is a pure function of the session and those settings."""
+        names = getattr(trigger, "reads", None)
+        if names is None:
+            return trigger(self, s)
+        key = (trigger, *[getattr(s, n) for n in names])
+        hit = self._triggers.get(key)
         if hit is None:
-            hit = self._triggers[s] = {}
+            hit = self._triggers[key] = trigger(self, s)
         return hit
 
     def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
@@ -517,13 +521,9 @@ class _Session:
     def triggers(self, off_before: Mapping[str, int]) -> dict[str, int]:
         """Each layer's trigger and details; returns the sessions each has now been off in a row."""
         off = {}
-        memo = self.mkt.triggers(self.s)
         for spec in self.layers:
             lay = self.st[spec.name]
-            hit = memo.get(spec.trigger)
-            if hit is None:
-                hit = memo[spec.trigger] = spec.trigger(self.mkt, self.s)
-            lay.trigger, lay.details = hit
+            lay.trigger, lay.details = self.mkt.trigger(spec.trigger, self.s)
             off[spec.name] = 0 if lay.trigger else off_before.get(spec.name, 0) + 1
         return off
 
