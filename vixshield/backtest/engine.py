@@ -151,7 +151,10 @@ class Inputs:
         first = pd.Timestamp(start) if start else f.index.min()
         if strategy in NEEDS_VX and self.vx:
             first = max(first, min(self.vx))
-        return f[(f.index >= first) & (f.index <= (pd.Timestamp(end) if end else f.index.max()))]
+        last = pd.Timestamp(end) if end else f.index.max()
+        if first <= f.index.min() and last >= f.index.max():
+            return f  # the whole history: no copy of every column
+        return f[(f.index >= first) & (f.index <= last)]
 
 
 @dataclass

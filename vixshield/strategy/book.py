@@ -79,10 +79,12 @@ class SessionCache:
     def __reduce__(self):
         return (SessionCache, ())  # a process gets an empty cache, never a pickled copy of another's memos
 
-    def rows(self, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, dict]]:
+    def rows(self, features: pd.DataFrame, sessions: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, dict]]:
+        """(day, row as a dict) of each of `sessions` (a subset of the features' index), built once."""
         # keyed by integer nanoseconds: iterating a DatetimeIndex builds a Timestamp per session
-        ns = rows.index.asi8.tolist()
+        ns = sessions.asi8.tolist()
         if any(n not in self.records for n in ns):
+            rows = features.loc[sessions]
             self.records.update(zip(ns, zip(rows.index, rows.to_dict("records"), strict=True), strict=True))
         return [self.records[n] for n in ns]
 
@@ -160,16 +162,17 @@ def run_book(
     has_vix = features["vix"].notna()
     if not has_vix.any():
         return BookOutput(state=state or BookState.initial(s))
-    sessions = features[features["spx_close"].notna() & (features.index >= has_vix.idxmax())]
+    keep = features["spx_close"].notna() & (features.index >= has_vix.idxmax())
+    if state is not None and state.last_date is not None:
+        keep &= features.index > state.last_date
+    sessions = features.index[keep.to_numpy()]  # the rows themselves come from the cache
     # the last known vol surface, for marking (never deciding) on a session without a VIX close
     carried = features[list(term_structure.TENORS)].where(has_vix).ffill()
-    if state is not None and state.last_date is not None:
-        sessions = sessions[sessions.index > state.last_date]
     state = state or BookState.initial(s)
     out = BookOutput(state=state)
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
     m = None
-    for day, r in loop.cache.rows(sessions):
+    for day, r in loop.cache.rows(features, sessions):
         am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight)
         if math.isnan(num(r.get("vix"))):
             m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)

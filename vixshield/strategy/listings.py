@@ -81,11 +81,14 @@ def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Ti
     target = min(max(d + pd.Timedelta(days=target_dte), lo), hi).toordinal()
     ords, first_listed, stamps = _listing_table()
     today = d.toordinal()
-    best = None
-    for i in range(bisect.bisect_left(ords, lo.toordinal()), bisect.bisect_right(ords, hi.toordinal())):
-        if today >= first_listed[i] and (best is None or abs(ords[i] - target) < abs(ords[best] - target)):
-            best = i  # ascending sessions: on a tie the earlier one stays
-    return None if best is None else stamps[best]
+    first, last = bisect.bisect_left(ords, lo.toordinal()), bisect.bisect_right(ords, hi.toordinal())
+    # the nearest listed session on each side of the target are the only candidates: scan outward
+    mid = bisect.bisect_left(ords, target, first, last)
+    after = next((i for i in range(mid, last) if today >= first_listed[i]), None)
+    before = next((i for i in range(mid - 1, first - 1, -1) if today >= first_listed[i]), None)
+    if before is not None and (after is None or target - ords[before] <= ords[after] - target):
+        return stamps[before]  # on a tie the earlier one
+    return None if after is None else stamps[after]
 
 
 @lru_cache(maxsize=1)
