@@ -197,9 +197,10 @@ def run_strategy(
     with cycle_collector_paused():
         out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
     # column by column: pandas' list-of-dicts constructor converts every row's values one by one
-    equity = pd.DataFrame({k: [d[k] for d in out.daily] for k in out.daily[0]} if out.daily else None)
-    if not equity.empty:
-        equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))
+    equity = pd.DataFrame()
+    if out.daily:
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Series([d["date"] for d in out.daily])), name="date")
+        equity = pd.DataFrame({k: [d[k] for d in out.daily] for k in out.daily[0] if k != "date"}, index=dates)
     fills = pd.DataFrame(out.fills, columns=FILL_COLUMNS).astype(
         {"date": "datetime64[ns]", "expiry": "datetime64[ns]", "contracts": float, "price": float, "cash": float}
         | {"costs": float}

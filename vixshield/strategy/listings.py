@@ -77,11 +77,11 @@ def spx_expiry_near(
 
 
 def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
-    lo, hi = d + pd.Timedelta(days=min_dte), d + pd.Timedelta(days=max_dte)
-    target = min(max(d + pd.Timedelta(days=target_dte), lo), hi).toordinal()
+    today = d.toordinal()  # calendar days as ordinals: Timestamp arithmetic costs more than the search
+    lo, hi = today + min_dte, today + max_dte
+    target = min(max(today + target_dte, lo), hi)
     ords, first_listed, stamps = _listing_table()
-    today = d.toordinal()
-    first, last = bisect.bisect_left(ords, lo.toordinal()), bisect.bisect_right(ords, hi.toordinal())
+    first, last = bisect.bisect_left(ords, lo), bisect.bisect_right(ords, hi)
     # the nearest listed session on each side of the target are the only candidates: scan outward
     mid = bisect.bisect_left(ords, target, first, last)
     after = next((i for i in range(mid, last) if today >= first_listed[i]), None)
