@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from vixshield.features import term_structure
-from vixshield.strategy import hedge
+from vixshield.strategy import hedge, options
 from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.option_writer import WriterSettings, Written, writer_session
@@ -300,9 +300,7 @@ class _Loop:
         st.cash += st.equity - target
         st.equity = target
         cash_rate = st.prev_rate
-        rate = num(r.get("dgs3mo"))
-        prev_rate = (rate if not math.isnan(rate) else num(r.get("fed_funds"))) / 100
-        st.prev_rate = 0.0 if math.isnan(prev_rate) else prev_rate
+        st.prev_rate = options.risk_free_rate(r)  # tomorrow's interest on cash
         st.last_date = day
         out.daily.append(
             {

@@ -141,15 +141,12 @@ class Market:
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
-        rate = num(row.get("dgs3mo"))
-        if math.isnan(rate):
-            rate = num(row.get("fed_funds"))  # DGS3MO starts 2000: DFF before (METHODOLOGY §4)
         vix = num(row.get("vix"))
         kappa = s.kappa + (0.0 if math.isnan(vix) else s.kappa_vix_slope * (vix - 20.0) / 10.0)
         return cls(
             day,
             num(row.get("spx_close")),
-            0.0 if math.isnan(rate) else rate / 100,
+            options.risk_free_rate(row),
             row,
             s.dividend_yield,
             max(kappa, 0.05),

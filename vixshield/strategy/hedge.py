@@ -38,11 +38,10 @@ Conventions (each documented where it matters below)
 from __future__ import annotations
 
 import bisect
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -53,10 +52,10 @@ from vixshield.strategy import listings
 from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
 from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, Trigger, setting
 from vixshield.strategy.ledger import Fill
+from vixshield.strategy.options import risk_free_rate
 from vixshield.strategy.vix_options import (
     black76_delta,
     black76_price,
-    risk_free_rate,
     strike_for_delta,
     vix_expiry,
     vix_future_price,
@@ -419,7 +418,7 @@ class _Session:
         self.selling: list[HedgePosition] = []  # positions an order sells in full: held until it fills
         self.ordered = 0.0  # dollars today's purchase orders would pay at today's prices (the budget counts them)
 
-    @functools.cached_property
+    @cached_property
     def budget_nav(self) -> float:
         """The NAV the budget is a share of (see the module doc); only a budgeted purchase or a row asks."""
         if self.s.budget_nav == "current":
