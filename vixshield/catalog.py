@@ -89,6 +89,7 @@ MACRO_SERIES: tuple[MacroSeries, ...] = (
     MacroSeries("DFF", Availability.NEXT_SESSION, "Effective fed funds rate"),
     MacroSeries("FEDFUNDS", Availability.MONTH_END_PLUS_1, "Effective fed funds rate, monthly"),
     MacroSeries("DGS3MO", Availability.NEXT_SESSION, "3-month Treasury yield"),
+    MacroSeries("DTB3", Availability.NEXT_SESSION, "3-month Treasury bill, discount basis (before DGS3MO)"),
     MacroSeries("DGS2", Availability.NEXT_SESSION, "2-year Treasury yield"),
     MacroSeries("DGS10", Availability.NEXT_SESSION, "10-year Treasury yield"),
     MacroSeries("T10Y2Y", Availability.NEXT_SESSION, "10y minus 2y Treasury spread"),

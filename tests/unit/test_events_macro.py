@@ -114,3 +114,29 @@ def test_macro_stress_needs_a_year_of_history_and_adds_the_inversion(conn):
     later = f["macro_stress"].dropna()
     assert len(later) > 0
     np.testing.assert_allclose(later, f.loc[later.index, "z_dgs10_abs_chg1m"])  # the only input present
+
+
+def test_the_bill_rate_falls_back_to_dtb3_as_a_bond_equivalent_yield_where_dgs3mo_is_missing():
+    """Cash before DGS3MO (2000-01 in some copies) earns the 3-month bill, not fed funds: DTB3 is a discount
+    rate, so it is put on DGS3MO's bond-equivalent basis. By hand: a 5.00% discount on a 91-day bill is
+    365 x 0.05 / (360 - 91 x 0.05) = 18.25 / 355.45 = 5.1343% bond-equivalent."""
+    c = duckdb.connect()
+    c.execute("CREATE SCHEMA core")
+    c.register("s", pd.DataFrame({"date": calendars.sessions("2023-01-03", "2023-03-31")}))
+    c.execute("CREATE TABLE core.sessions AS SELECT CAST(date AS DATE) AS date FROM s")
+    rows = [("DTB3", day, 5.0, calendars.next_session(day)) for day in calendars.sessions("2023-01-03", "2023-03-31")]
+    rows += [
+        ("DGS3MO", day, 5.5, calendars.next_session(day)) for day in calendars.sessions("2023-03-01", "2023-03-31")
+    ]
+    frame = pd.DataFrame(rows, columns=["series_id", "observation_date", "value", "available_date"])
+    c.register("m", frame)
+    c.execute(
+        "CREATE TABLE core.macro_observations AS SELECT series_id, CAST(observation_date AS DATE) "
+        "observation_date, value, CAST(available_date AS DATE) available_date FROM m"
+    )
+    f = macro.macro_features(macro.known_values(c), FeatureSettings())
+    assert np.isnan(f.loc[T("2023-01-03"), "dgs3mo"])  # nothing known yet on the first session
+    assert f.loc[T("2023-02-15"), "dgs3mo"] == pytest.approx(5.1343, abs=5e-5)
+    assert f.loc[T("2023-03-01"), "dgs3mo"] == pytest.approx(5.1343, abs=5e-5)  # DGS3MO's first value: known tomorrow
+    assert f.loc[T("2023-03-02"), "dgs3mo"] == 5.5  # from then on the constant-maturity yield
+    c.close()

@@ -95,3 +95,67 @@ def test_every_setting_the_spec_names_exists_and_each_seed_layer_has_an_ablation
             assert getattr(backtest.ABLATIONS[variant](BookSettings()).hedge, spec.enabled) is False
     vxth = backtest.strategy_settings("vxth", BookSettings()).hedge
     assert [getattr(vxth, spec.enabled) for spec in LAYERS] == [True, False, False]  # VXTH: L0 alone
+
+
+def _perturbed(value):
+    """Another valid value of a setting of the same type."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value * 2 + 1
+    if isinstance(value, str):
+        return "current" if value != "current" else "mean"
+    if isinstance(value, SpreadSettings):
+        return dataclasses.replace(value, multiplier=3.0, base=value.base * 2)
+    if isinstance(value, tuple):
+        return ((10.0, 2.0),)
+    raise AssertionError(f"no perturbation for {value!r}")
+
+
+# sessions either side of every threshold the triggers compare with (L1: IVTS vs l1_ivts_on; L2: macro stress)
+TRIGGER_ROWS = [
+    {"spx_macd": m, "spx_macd_signal": 0.0, "vix_macd": 1.0, "vix_macd_signal": 0.0, "ivts": ivts, "vix": 20.0}
+    | {"breadth_divergence": bd, "bearish_divergence_active": False, "macro_stress": stress}
+    for m in (-1.0, 1.0)
+    for ivts in (0.90, 0.96, 1.5, math.nan)
+    for bd in (True, False)
+    for stress in (0.4, 0.6, 1.2, math.nan)
+]
+DAYS = [pd.Timestamp("2024-03-18"), pd.Timestamp("2024-03-20")]  # the second: a VIX expiration
+
+
+@pytest.mark.parametrize("spec", LAYERS, ids=lambda s: s.name)
+def test_a_trigger_reads_only_the_settings_it_declares(spec):
+    """The memo of hedge.HedgeMarket.trigger keys a session's result on the declared settings alone: any
+    other setting changed must leave every result as it was, else a sweep would reuse a wrong one."""
+    from vixshield.strategy.hedge import HedgeMarket
+
+    declared = spec.trigger.reads
+    base = HedgeSettings()
+    for f in dataclasses.fields(HedgeSettings):
+        if f.name in declared:
+            continue
+        other = dataclasses.replace(base, **{f.name: _perturbed(getattr(base, f.name))})
+        for day in DAYS:
+            for row in TRIGGER_ROWS:
+                want = spec.trigger(HedgeMarket(day, row, {}, base), base)
+                assert spec.trigger(HedgeMarket(day, row, {}, other), other) == want, (spec.name, f.name, row)
+    for name in declared:  # and a declared setting does move it, on some session
+        other = dataclasses.replace(base, **{name: _perturbed(getattr(base, name))})
+        assert any(
+            spec.trigger(HedgeMarket(DAYS[0], row, {}, base), base)
+            != spec.trigger(HedgeMarket(DAYS[0], row, {}, other), other)
+            for row in TRIGGER_ROWS
+        ), name
+
+
+def test_the_trigger_memo_serves_runs_that_differ_only_in_undeclared_settings():
+    from vixshield.strategy.hedge import HedgeMarket
+
+    row = TRIGGER_ROWS[0] | {"ivts": 0.96}
+    s = HedgeSettings()
+    mkt = HedgeMarket(DAYS[0], row, {}, s)
+    momentum = LAYERS[1].trigger
+    assert mkt.trigger(momentum, s)[0] is True  # IVTS 0.96 > 0.95
+    assert mkt.trigger(momentum, dataclasses.replace(s, budget_pct_nav=1.0)) == mkt.trigger(momentum, s)
+    assert mkt.trigger(momentum, dataclasses.replace(s, l1_ivts_on=0.97))[0] is False  # a new key, recomputed

@@ -7,11 +7,11 @@ import pytest
 from scipy.stats import norm
 
 from vixshield.features.term_structure import forward_vol, points
+from vixshield.strategy.options import risk_free_rate
 from vixshield.strategy.vix_options import (
     black76_delta,
     black76_price,
     is_vix_expiration,
-    risk_free_rate,
     strike_for_delta,
     vix_expiry,
     vix_future_price,

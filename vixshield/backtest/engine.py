@@ -151,7 +151,10 @@ class Inputs:
         first = pd.Timestamp(start) if start else f.index.min()
         if strategy in NEEDS_VX and self.vx:
             first = max(first, min(self.vx))
-        return f[(f.index >= first) & (f.index <= (pd.Timestamp(end) if end else f.index.max()))]
+        last = pd.Timestamp(end) if end else f.index.max()
+        if first <= f.index.min() and last >= f.index.max():
+            return f  # the whole history: no copy of every column
+        return f[(f.index >= first) & (f.index <= last)]
 
 
 @dataclass
@@ -193,9 +196,11 @@ def run_strategy(
     window = inputs.window(strategy, start, end)
     with cycle_collector_paused():
         out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
-    equity = pd.DataFrame(out.daily)
-    if not equity.empty:
-        equity = equity.set_index(pd.DatetimeIndex(pd.to_datetime(equity.pop("date")), name="date"))
+    # column by column: pandas' list-of-dicts constructor converts every row's values one by one
+    equity = pd.DataFrame()
+    if out.daily:
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Series([d["date"] for d in out.daily])), name="date")
+        equity = pd.DataFrame({k: [d[k] for d in out.daily] for k in out.daily[0] if k != "date"}, index=dates)
     fills = pd.DataFrame(out.fills, columns=FILL_COLUMNS).astype(
         {"date": "datetime64[ns]", "expiry": "datetime64[ns]", "contracts": float, "price": float, "cash": float}
         | {"costs": float}

@@ -38,6 +38,13 @@ def _col(frame: pd.DataFrame, series_id: str) -> pd.Series:
     return frame[series_id] if series_id in frame else pd.Series(np.nan, index=frame.index)
 
 
+def bill_yield(discount: pd.Series, days: int = 91) -> pd.Series:
+    """A Treasury bill's discount rate as a bond-equivalent yield, both in percent: 365 d / (360 - days x d)
+    for a bill of at most half a year (the Treasury's coupon-equivalent formula), the basis DGS3MO is on."""
+    d = discount / 100
+    return 100 * 365 * d / (360 - days * d)
+
+
 def _zscore(x: pd.Series, window: int) -> pd.Series:
     roll = x.rolling(window, min_periods=STRESS_MIN_PERIODS)
     return (x - roll.mean()) / roll.std()
@@ -56,7 +63,9 @@ def macro_features(known: dict[str, pd.DataFrame], fs: FeatureSettings) -> pd.Da
     out["ppi_3m_ann"] = _col(ann3m, "PPIFIS").fillna(_col(ann3m, "PPIACO"))
     out["fed_funds"] = _col(value, "DFF")
     out["fed_funds_chg3m"] = out["fed_funds"] - out["fed_funds"].shift(q)
-    out["dgs3mo"] = _col(value, "DGS3MO")
+    # the 3-month bill: the constant-maturity yield from 2000 (FRED's DGS3MO history starts there in some
+    # copies), the secondary-market bill (DTB3, from 1954) as a bond-equivalent yield where it is missing
+    out["dgs3mo"] = _col(value, "DGS3MO").fillna(bill_yield(_col(value, "DTB3")))
     out["dgs10"] = _col(value, "DGS10")
     out["dgs10_chg1m"] = out["dgs10"] - out["dgs10"].shift(m)
     out["t10y2y"] = _col(value, "T10Y2Y")

@@ -787,7 +787,12 @@ FEATURES_DAILY: tuple[Column, ...] = (
     _f("ppi_3m_ann", "fraction", "PPI 3-month annualized (same splice)", "FRED PPIFIS, PPIACO"),
     _f("fed_funds", "percent", "effective fed funds rate known at the close", "FRED DFF"),
     _f("fed_funds_chg3m", "pct pts", "fed_funds - fed_funds 63 sessions earlier", "FRED DFF"),
-    _f("dgs3mo", "percent", "3-month Treasury yield known at the close", "FRED DGS3MO"),
+    _f(
+        "dgs3mo",
+        "percent",
+        "3-month Treasury yield known at the close; where DGS3MO is missing, DTB3 as a bond-equivalent yield",
+        "FRED DGS3MO, DTB3",
+    ),
     _f("dgs10", "percent", "10-year Treasury yield known at the close", "FRED DGS10"),
     _f("dgs10_chg1m", "pct pts", "dgs10 - dgs10 21 sessions earlier", "FRED DGS10"),
     _f("t10y2y", "pct pts", "10y - 2y Treasury spread", "FRED T10Y2Y"),

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from vixshield.features import term_structure
-from vixshield.strategy import hedge
+from vixshield.strategy import hedge, options
 from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.option_writer import WriterSettings, Written, writer_session
@@ -72,17 +72,21 @@ class SessionCache:
     prices, deltas and strikes are pure functions of that session's inputs. Never share one across
     different features."""
 
-    records: dict[pd.Timestamp, dict] = field(default_factory=dict)
+    records: dict[int, tuple[pd.Timestamp, dict]] = field(default_factory=dict)  # by the session's ns
     markets: dict[tuple[float, ...], Market] = field(default_factory=dict)
     hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
 
     def __reduce__(self):
         return (SessionCache, ())  # a process gets an empty cache, never a pickled copy of another's memos
 
-    def rows(self, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, dict]]:
-        if any(day not in self.records for day in rows.index):
-            self.records.update(zip(rows.index, rows.to_dict("records"), strict=True))
-        return [(day, self.records[day]) for day in rows.index]
+    def rows(self, features: pd.DataFrame, sessions: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, dict]]:
+        """(day, row as a dict) of each of `sessions` (a subset of the features' index), built once."""
+        # keyed by integer nanoseconds: iterating a DatetimeIndex builds a Timestamp per session
+        ns = sessions.asi8.tolist()
+        if any(n not in self.records for n in ns):
+            rows = features.loc[sessions]
+            self.records.update(zip(ns, zip(rows.index, rows.to_dict("records"), strict=True), strict=True))
+        return [self.records[n] for n in ns]
 
     def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:
         key = (day.value, *surface_key(s))
@@ -158,16 +162,17 @@ def run_book(
     has_vix = features["vix"].notna()
     if not has_vix.any():
         return BookOutput(state=state or BookState.initial(s))
-    sessions = features[features["spx_close"].notna() & (features.index >= has_vix.idxmax())]
+    keep = features["spx_close"].notna() & (features.index >= has_vix.idxmax())
+    if state is not None and state.last_date is not None:
+        keep &= features.index > state.last_date
+    sessions = features.index[keep.to_numpy()]  # the rows themselves come from the cache
     # the last known vol surface, for marking (never deciding) on a session without a VIX close
     carried = features[list(term_structure.TENORS)].where(has_vix).ffill()
-    if state is not None and state.last_date is not None:
-        sessions = sessions[sessions.index > state.last_date]
     state = state or BookState.initial(s)
     out = BookOutput(state=state)
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
     m = None
-    for day, r in loop.cache.rows(sessions):
+    for day, r in loop.cache.rows(features, sessions):
         am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight)
         if math.isnan(num(r.get("vix"))):
             m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)
@@ -295,9 +300,7 @@ class _Loop:
         st.cash += st.equity - target
         st.equity = target
         cash_rate = st.prev_rate
-        rate = num(r.get("dgs3mo"))
-        prev_rate = (rate if not math.isnan(rate) else num(r.get("fed_funds"))) / 100
-        st.prev_rate = 0.0 if math.isnan(prev_rate) else prev_rate
+        st.prev_rate = options.risk_free_rate(r)  # tomorrow's interest on cash
         st.last_date = day
         out.daily.append(
             {

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -139,15 +141,12 @@ class Market:
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
-        rate = num(row.get("dgs3mo"))
-        if math.isnan(rate):
-            rate = num(row.get("fed_funds"))  # DGS3MO starts 2000: DFF before (METHODOLOGY §4)
         vix = num(row.get("vix"))
         kappa = s.kappa + (0.0 if math.isnan(vix) else s.kappa_vix_slope * (vix - 20.0) / 10.0)
         return cls(
             day,
             num(row.get("spx_close")),
-            0.0 if math.isnan(rate) else rate / 100,
+            options.risk_free_rate(row),
             row,
             s.dividend_yield,
             max(kappa, 0.05),
@@ -382,6 +381,8 @@ class CondorProgram(ABC):
         self.s = s
         self.enabled = enabled  # BookSettings.condors: off, every plan row says CONDORS_OFF
         self.costs = Costs(s.slippage_per_leg, s.commission_per_contract, legs=4, multiplier=MULTIPLIER)
+        # what the candidate's strikes and prices depend on: every setting but the exit levels
+        self._candidate_key = (type(self), replace(s, take_profit=0.0, stop_multiple=0.0, roll_dte=0))
 
     # --- what differs between strategies ---------------------------------------------------------
 
@@ -409,10 +410,22 @@ class CondorProgram(ABC):
 
     def candidate(self, m: Market) -> dict[str, Any] | None:
         """The condor the rules would place today (before gates and sizing), with every plan field.
-        Memoized on the Market per settings (callers must not mutate the dict)."""
-        if self.s not in m._candidates:
-            m._candidates[self.s] = self._candidate(m)
-        return m._candidates[self.s]
+        The strikes and prices are memoized on the Market per settings other than the exit levels, which
+        only scale the credit: a sweep over take_profit shares them (callers must not mutate the dict)."""
+        key = self._candidate_key
+        if key not in m._candidates:
+            m._candidates[key] = self._candidate(m)
+        cand = m._candidates[key]
+        if cand is None:
+            return None
+        s, credit = self.s, cand["credit"]
+        # keys already in `cand`: the plan's field order is _describe's
+        return {
+            **cand,
+            "take_profit_price": credit * s.take_profit,
+            "stop_price": credit * (1 + s.stop_multiple),
+            "roll_date": _roll_date(cand["expiry"], s.roll_dte),
+        }
 
     def spread(self, m: Market, legs: tuple[Leg, ...], expiry: pd.Timestamp) -> float:
         """Points per unit between the combination's mid and its fill: each leg's modelled half-spread
@@ -507,7 +520,8 @@ class CondorProgram(ABC):
                 kept.append(d.replacement or c)
                 value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
             reenter = reenter or d.reenter
-        new = replace(book, condors=tuple(kept), orders=(*book.orders, *orders))
+        unchanged = not orders and len(kept) == len(book.condors) and all(map(operator.is_, kept, book.condors))
+        new = book if unchanged else replace(book, condors=tuple(kept), orders=(*book.orders, *orders))
         return Managed(new, cash, value, reenter), actions
 
     def fill_orders(self, book: CondorBook, m: Market, fills: list[Fill], rows: bool) -> tuple[CondorBook, float, list]:
@@ -658,7 +672,6 @@ class CondorProgram(ABC):
         self, m: Market, expiry: pd.Timestamp, strikes: tuple[float, float, float, float], modifier: str | None
     ) -> dict[str, Any]:
         """Every plan field of the condor with these strikes (long put, short put, short call, long call)."""
-        s = self.s
         long_put, short_put, short_call, long_call = strikes
         legs = (
             Leg("put", long_put, 1),
@@ -697,9 +710,9 @@ class CondorProgram(ABC):
             "breakeven_high": be_high,
             "pop": _prob_between(m, fwd, t, sigma, be_low, be_high),
             "expected_move": m.spot * sigma * math.sqrt(t),
-            "take_profit_price": credit * s.take_profit,
-            "stop_price": credit * (1 + s.stop_multiple),
-            "roll_date": calendars.session_on_or_before(expiry - pd.Timedelta(days=s.roll_dte)).date(),
+            "take_profit_price": None,  # the exit levels: set by `candidate` from the settings
+            "stop_price": None,
+            "roll_date": None,
             "divergence_modifier": modifier,
         }
 
@@ -715,7 +728,7 @@ class ManagedCondors(CondorProgram):
         reasons = gate_reasons(row, regime, self.s)
         if not self.enabled:
             reasons.append("CONDORS_OFF")
-        if book.last_entry_week == day.isocalendar()[:2] and not reenter:
+        if book.last_entry_week == _iso_week(day.value) and not reenter:
             reasons.append("CADENCE_ONE_PER_WEEK")
         if len(book.condors) >= self.s.max_open:
             reasons.append("CAPACITY_MAX_OPEN")
@@ -853,6 +866,12 @@ def manage(c: Condor, m: Market, regime: str | None, s: CondorSettings, am_open:
 def trade_date(day: pd.Timestamp, defer: bool) -> dt.date:
     """The session an order decided on `day`'s close fills on: the next NYSE session with defer
     (book.fill = next_close), else `day` itself."""
+    return _trade_date(day.value, defer)
+
+
+@lru_cache(maxsize=65_536)  # each entry asks, and a sweep's runs enter on the same sessions
+def _trade_date(day_ns: int, defer: bool) -> dt.date:
+    day = pd.Timestamp(day_ns)
     return (calendars.next_session(day) if defer else day).date()
 
 
@@ -883,7 +902,23 @@ def _action_row(day: pd.Timestamp, c: Condor, d: Decision, trade: dt.date | None
 
 def _fill(day: pd.Timestamp, c: Condor, event: str, price: float, cash: float, costs: float, reason: str) -> Fill:
     """One condor trade for the ledger."""
-    instrument = f"SPX {c.expiry:%Y-%m-%d} {c.long_put:g}/{c.short_put:g}/{c.short_call:g}/{c.long_call:g} IC"
+    instrument = _instrument(c.expiry.value, c.long_put, c.short_put, c.short_call, c.long_call)
     return Fill(
         day, "condor", c.position_id, instrument, None, c.expiry, event, c.contracts, price, cash, costs, reason
     )
+
+
+@lru_cache(maxsize=65_536)  # a condor fills two to four times, and a sweep's runs share most condors
+def _instrument(expiry_ns: int, long_put: float, short_put: float, short_call: float, long_call: float) -> str:
+    return f"SPX {pd.Timestamp(expiry_ns):%Y-%m-%d} {long_put:g}/{short_put:g}/{short_call:g}/{long_call:g} IC"
+
+
+@lru_cache(maxsize=65_536)  # each candidate asks; Timestamp arithmetic is slow
+def _roll_date(expiry: dt.date, roll_dte: int) -> dt.date:
+    """The session on or before `roll_dte` calendar days ahead of the expiry: the plan's roll date."""
+    return calendars.session_on_or_before(pd.Timestamp(expiry) - pd.Timedelta(days=roll_dte)).date()
+
+
+@lru_cache(maxsize=65_536)  # every session asks (the cadence gate); the Timestamp method is slow
+def _iso_week(day_ns: int) -> tuple[int, int]:
+    return tuple(pd.Timestamp(day_ns).isocalendar()[:2])

@@ -41,7 +41,7 @@ import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -50,12 +50,12 @@ import pandas as pd
 from vixshield import calendars
 from vixshield.strategy import listings
 from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
-from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, setting
+from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, Trigger, setting
 from vixshield.strategy.ledger import Fill
+from vixshield.strategy.options import risk_free_rate
 from vixshield.strategy.vix_options import (
     black76_delta,
     black76_price,
-    risk_free_rate,
     strike_for_delta,
     vix_expiry,
     vix_future_price,
@@ -179,7 +179,12 @@ class HedgePosition:
 
     @property
     def position_id(self) -> str:
-        return f"{self.layer}-{self.entry_date:%Y%m%d}-{self.expiry:%Y%m%d}-{self.strike:g}"
+        return _position_id(self.layer, self.entry_date.value, self.expiry.value, self.strike)
+
+
+@lru_cache(maxsize=65_536)  # asked per position per session (orders, fills); strftime is slow
+def _position_id(layer: str, entry_ns: int, expiry_ns: int, strike: float) -> str:
+    return f"{layer}-{pd.Timestamp(entry_ns):%Y%m%d}-{pd.Timestamp(expiry_ns):%Y%m%d}-{strike:g}"
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,9 @@ class HedgeBook:
 # --- pricing ---------------------------------------------------------------------------------------
 
 
+_NOT_LISTED = f"VIX_OPTIONS_NOT_LISTED_UNTIL_{listings.VIX_OPTIONS:%Y-%m-%d}"
+
+
 @lru_cache(maxsize=1)
 def _session_ns() -> list[int]:
     return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8.tolist()
@@ -254,6 +262,19 @@ class HedgeMarket:
         self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
         self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
         self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
+        self._triggers: dict[tuple, tuple[bool, str]] = {}
+
+    def trigger(self, trigger: Trigger, s: HedgeSettings) -> tuple[bool, str]:
+        """`trigger(self, s)`, memoized per the settings it declares it reads (hedge_layers.reads): a
+        trigger is a pure function of the session and those settings."""
+        names = getattr(trigger, "reads", None)
+        if names is None:
+            return trigger(self, s)
+        key = (trigger, *[getattr(s, n) for n in names])
+        hit = self._triggers.get(key)
+        if hit is None:
+            hit = self._triggers[key] = trigger(self, s)
+        return hit
 
     def future(self, expiry: pd.Timestamp) -> tuple[float, str]:
         if expiry not in self._fut:
@@ -391,13 +412,18 @@ class _Session:
         self.mkt, self.nav, self.s, self.fills, self.layers, self.defer = mkt, nav, s, fills, layers, defer
         self.start = _window_start(mkt.day.value, s.budget_sessions)
         self.navs = (*_since(navs, self.start), (mkt.day, nav))
-        # the NAV the budget is a share of (see the module doc)
-        self.budget_nav = nav if s.budget_nav == "current" else sum(map(itemgetter(1), self.navs)) / len(self.navs)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
         self.orders: list[HedgeOrder] = []  # today's decisions, for the next session (defer)
         self.selling: list[HedgePosition] = []  # positions an order sells in full: held until it fills
         self.ordered = 0.0  # dollars today's purchase orders would pay at today's prices (the budget counts them)
+
+    @cached_property
+    def budget_nav(self) -> float:
+        """The NAV the budget is a share of (see the module doc); only a budgeted purchase or a row asks."""
+        if self.s.budget_nav == "current":
+            return self.nav
+        return sum(map(itemgetter(1), self.navs)) / len(self.navs)
 
     def costs(self, expiry: pd.Timestamp, strike: float, price: float) -> Costs:
         """What a fill of the call pays beyond its model `price`: its modelled half-spread (or the fixed
@@ -496,7 +522,7 @@ class _Session:
         off = {}
         for spec in self.layers:
             lay = self.st[spec.name]
-            lay.trigger, lay.details = spec.trigger(self.mkt, self.s)
+            lay.trigger, lay.details = self.mkt.trigger(spec.trigger, self.s)
             off[spec.name] = 0 if lay.trigger else off_before.get(spec.name, 0) + 1
         return off
 
@@ -539,13 +565,14 @@ class _Session:
         """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
         inside the budget window (today's included). Appends today's purchases to `held`."""
         premiums = [(d, x) for d, x in paid if d.value >= self.start]
+        listed = listings.vix_options_listed(self.mkt.day)
         for spec in self.layers:
             name, lay = spec.name, self.st[spec.name]
             if not setting(self.s, spec.enabled):
                 lay.reasons.append(f"{name}:DISABLED")
                 continue
-            if not listings.vix_options_listed(self.mkt.day):  # no VIX option existed: nothing to buy
-                lay.reasons.append(f"{name}:VIX_OPTIONS_NOT_LISTED_UNTIL_{listings.VIX_OPTIONS:%Y-%m-%d}")
+            if not listed:  # no VIX option existed: nothing to buy
+                lay.reasons.append(f"{name}:{_NOT_LISTED}")
                 continue
             has = any(p.layer == name for p in held)
             if not lay.trigger:

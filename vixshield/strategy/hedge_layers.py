@@ -117,16 +117,31 @@ class LayerSpec:
 # --- triggers and weights -------------------------------------------------------------------------
 
 
+def reads(*names: str) -> Callable[[Trigger], Trigger]:
+    """Declare the HedgeSettings a trigger reads: a session's result is then memoized per their values
+    (hedge.HedgeMarket.trigger), shared by runs that differ in anything else, e.g. a sweep's budgets.
+    A trigger without the declaration is called every time. tests/unit/test_hedge_layers.py checks
+    that no other setting moves a declared trigger."""
+
+    def declare(trigger: Trigger) -> Trigger:
+        trigger.reads = names  # type: ignore[attr-defined]
+        return trigger
+
+    return declare
+
+
 def _fmt(v: bool | None) -> str:
     return "NA" if v is None else str(v)
 
 
+@reads()
 def vix_expiration_day(mkt: HedgeMarket, s: HedgeSettings) -> tuple[bool, str]:
     """L0 (VXTH) buys on each monthly VIX expiration day."""
     on = is_vix_expiration(mkt.day)
     return on, f"vix_expiration={on}"
 
 
+@reads("l1_ivts_on")
 def momentum(mkt: HedgeMarket, s: HedgeSettings) -> tuple[bool, str]:
     """L1 trigger and its parts; a missing input makes its part (and the trigger) False, shown as NA."""
     row = mkt.row
@@ -141,6 +156,7 @@ def momentum(mkt: HedgeMarket, s: HedgeSettings) -> tuple[bool, str]:
     return all(parts.values()), "; ".join(f"{k}={_fmt(v)}" for k, v in parts.items())
 
 
+@reads("l2_macro_stress")
 def breadth_macro(mkt: HedgeMarket, s: HedgeSettings) -> tuple[bool, str]:
     """L2 trigger: (breadth divergence or bearish RSI divergence active) and macro stress >= threshold."""
     row = mkt.row

@@ -77,15 +77,18 @@ def spx_expiry_near(
 
 
 def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
-    lo, hi = d + pd.Timedelta(days=min_dte), d + pd.Timedelta(days=max_dte)
-    target = min(max(d + pd.Timedelta(days=target_dte), lo), hi).toordinal()
+    today = d.toordinal()  # calendar days as ordinals: Timestamp arithmetic costs more than the search
+    lo, hi = today + min_dte, today + max_dte
+    target = min(max(today + target_dte, lo), hi)
     ords, first_listed, stamps = _listing_table()
-    today = d.toordinal()
-    best = None
-    for i in range(bisect.bisect_left(ords, lo.toordinal()), bisect.bisect_right(ords, hi.toordinal())):
-        if today >= first_listed[i] and (best is None or abs(ords[i] - target) < abs(ords[best] - target)):
-            best = i  # ascending sessions: on a tie the earlier one stays
-    return None if best is None else stamps[best]
+    first, last = bisect.bisect_left(ords, lo), bisect.bisect_right(ords, hi)
+    # the nearest listed session on each side of the target are the only candidates: scan outward
+    mid = bisect.bisect_left(ords, target, first, last)
+    after = next((i for i in range(mid, last) if today >= first_listed[i]), None)
+    before = next((i for i in range(mid - 1, first - 1, -1) if today >= first_listed[i]), None)
+    if before is not None and (after is None or target - ords[before] <= ords[after] - target):
+        return stamps[before]  # on a tie the earlier one
+    return None if after is None else stamps[after]
 
 
 @lru_cache(maxsize=1)

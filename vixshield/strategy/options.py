@@ -15,12 +15,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from statistics import NormalDist
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 from vixshield import calendars
 from vixshield.features import term_structure
+from vixshield.values import num
 
 DAYS_PER_YEAR = 365.0
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -31,6 +32,17 @@ _inv_cdf = NormalDist().inv_cdf
 # error is a ~1e-4 delta error (dDelta/dlnK ~ N'(d1)/(sigma*sqrt(T))).
 _FP_TOL = 1e-13
 _FP_MAX_ITER = 50
+
+
+def risk_free_rate(row: Mapping[str, Any]) -> float:
+    """The session's 3-month bill rate as a decimal (the `dgs3mo` feature: DGS3MO, DTB3 before it), the
+    effective fed funds rate where neither is known, 0 where nothing is: what cash earns and what every
+    option is priced with."""
+    for key in ("dgs3mo", "fed_funds"):
+        v = num(row.get(key))
+        if not math.isnan(v):
+            return v / 100.0
+    return 0.0
 
 
 def _check_kind(kind: str) -> bool:

@@ -6,7 +6,7 @@ sessions, where numpy/scipy call overhead would dominate.
 
 Conventions
 - Time to expiry T = calendar days / 365 from the session's close to the expiration date.
-- r = DGS3MO (DFF where missing, 0 where both are missing), used as a continuous rate.
+- r = options.risk_free_rate (the 3-month bill, DFF where missing), used as a continuous rate.
 - Strikes sit on a 1-point grid (Cboe lists 1-point VIX strikes across the usual range; the
   0.5/2.5-point strikes that also exist are ignored) and are rounded to the nearest grid point.
 - Expirations: "front" = the first monthly VIX expiration on or after the session (on an expiration
@@ -90,15 +90,6 @@ def vix_option_vol(row: Mapping[str, Any]) -> float:
     """VVIX/100, or 0.90 where VVIX is missing (before 2006-03 and on gaps)."""
     v = num(row.get("vvix"))
     return v / 100.0 if v > 0 else DEFAULT_VOL
-
-
-def risk_free_rate(row: Mapping[str, Any]) -> float:
-    """DGS3MO as a decimal, DFF where it is missing, 0 where both are."""
-    for key in ("dgs3mo", "fed_funds"):
-        v = num(row.get(key))
-        if not math.isnan(v):
-            return v / 100.0
-    return 0.0
 
 
 def vix_future_price(
