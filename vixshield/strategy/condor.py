@@ -138,6 +138,7 @@ class Market:
     _strikes: dict = field(default_factory=dict, repr=False)
     _candidates: dict = field(default_factory=dict, repr=False)
     _spreads: dict = field(default_factory=dict, repr=False)
+    _gates: dict = field(default_factory=dict, repr=False)  # (regime, gate settings) -> the gates that block
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -383,13 +384,12 @@ class CondorProgram(ABC):
         self.costs = Costs(s.slippage_per_leg, s.commission_per_contract, legs=4, multiplier=MULTIPLIER)
         # what the candidate's strikes and prices depend on: every setting but the exit levels
         self._candidate_key = (type(self), replace(s, take_profit=0.0, stop_multiple=0.0, roll_dte=0))
+        self._gate_key = (s.regime_gates, s.allowed_regimes, s.event_gate)  # every setting gate_reasons reads
 
     # --- what differs between strategies ---------------------------------------------------------
 
     @abstractmethod
-    def blocks(
-        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
-    ) -> list[str]:
+    def blocks(self, m: Market, regime: str | None, book: CondorBook, reenter: bool) -> list[str]:
         """What stops a condor opening today, before it is priced: gates, cadence, capacity."""
 
     @abstractmethod
@@ -620,7 +620,7 @@ class CondorProgram(ABC):
         not priced at all."""
         day = m.day
         staying = book.staying()
-        reasons = self.blocks(day, m.row, regime, staying, reenter)
+        reasons = self.blocks(m, regime, staying, reenter)
         if reasons and not rows:
             return Entry(book)
         cand = self.candidate(m)
@@ -722,10 +722,13 @@ class ManagedCondors(CondorProgram):
     condor a week and four open, sized on risk, managed daily (take profit, stop, 21-DTE roll, one
     adjustment, crisis close)."""
 
-    def blocks(
-        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
-    ) -> list[str]:
-        reasons = gate_reasons(row, regime, self.s)
+    def blocks(self, m: Market, regime: str | None, book: CondorBook, reenter: bool) -> list[str]:
+        day = m.day
+        key = (regime, self._gate_key)  # the gates are a pure function of the session and these settings
+        gates = m._gates.get(key)
+        if gates is None:
+            gates = m._gates[key] = tuple(gate_reasons(m.row, regime, self.s))
+        reasons = list(gates)
         if not self.enabled:
             reasons.append("CONDORS_OFF")
         if book.last_entry_week == _iso_week(day.value) and not reenter:
@@ -791,8 +794,8 @@ class ManagedCondors(CondorProgram):
         if m.days(c.expiry) <= s.roll_dte:  # calendar days to expiry (after it: `manage` settles)
             return order("roll", f"DTE_LE_{s.roll_dte}", reenter=True)
         if not c.adjusted:
-            d_put = m.delta(Leg("put", c.short_put, -1), c.expiry)
-            d_call = m.delta(Leg("call", c.short_call, -1), c.expiry)
+            legs = c.legs()  # (long put, short put, short call, long call): the shorts' unit deltas
+            d_put, d_call = m.delta(legs[1], c.expiry), m.delta(legs[2], c.expiry)
             tested = "put" if abs(d_put) >= s.adjust_delta else ("call" if abs(d_call) >= s.adjust_delta else None)
             if tested is not None:  # roll the untested side's short to |delta| 0.16, at today's smile
                 side = "call" if tested == "put" else "put"
@@ -809,10 +812,8 @@ class CndrReplica(CondorProgram):
 
     am_settled = True
 
-    def blocks(
-        self, day: pd.Timestamp, row: Mapping[str, Any], regime: str | None, book: CondorBook, reenter: bool
-    ) -> list[str]:
-        reasons = [] if is_roll_day(day) else ["CNDR_NOT_ROLL_DAY"]
+    def blocks(self, m: Market, regime: str | None, book: CondorBook, reenter: bool) -> list[str]:
+        reasons = [] if is_roll_day(m.day) else ["CNDR_NOT_ROLL_DAY"]
         reasons += ["CONDORS_OFF"] if not self.enabled else []
         return reasons + (["CAPACITY_MAX_OPEN"] if book.condors else [])
 
