@@ -476,3 +476,25 @@ def test_vix_calls_fill_their_modelled_half_spread():
 
 def _strike(fills) -> float:
     return float(fills[0].instrument.split()[2])
+
+
+def test_a_session_before_vix_options_were_listed_moves_only_the_counters_and_the_window():
+    """advance without rows takes a short path before 2006-02-24 when nothing is held or ordered; each
+    session's book must equal the one the full session (with rows) leaves, through L1 and L2 turning on and
+    off, the listing day itself and the first purchases after it."""
+    from vixshield.strategy.hedge import HedgeMarket, advance
+
+    f = frame("2005-09-01", "2006-04-28", {10: L1_ON, 30: BASE | L2_ON, 60: BASE, 90: L1_ON, 110: BASE})
+    s = HedgeSettings(budget_sessions=40)
+    short, full, on_before_listing = HedgeBook(), HedgeBook(), set()
+    for i, (day, row) in enumerate(f.iterrows()):
+        nav = NAV * (1 + 0.001 * i)  # a moving NAV: the budget window's mean must follow it on both paths
+        mkt = HedgeMarket(day, row.to_dict(), {}, s)
+        short, _, cash_short = advance(mkt, nav, short, s, rows=False)
+        full, layer_rows, cash_full = advance(mkt, nav, full, s, rows=True)
+        assert short == full and cash_short == cash_full, day
+        assert layer_rows  # the full path ran
+        if day < pd.Timestamp("2006-02-24"):
+            on_before_listing |= {name for name, off in full.off_sessions.items() if off == 0}
+    assert {"L1", "L2"} <= on_before_listing  # the triggers fired while nothing could be bought
+    assert full.positions  # and after the listing the book buys: the short path has ended

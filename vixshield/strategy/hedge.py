@@ -383,6 +383,8 @@ def advance(
     day = mkt.day
     if book.last_date is not None and day <= book.last_date:
         raise ValueError(f"sessions must increase: {day.date()} after {book.last_date.date()}")
+    if not rows and not book.positions and not book.orders and not listings.vix_options_listed(day):
+        return _unlisted(mkt, nav, book, s, layers), [], 0.0
     beta = 1.0 if beta is None or math.isnan(beta) else max(float(beta), 0.0)
     run = _Session(mkt, nav, s, fills, layers, book.navs, defer)
     positions, paid = run.fill_orders(book)
@@ -394,6 +396,27 @@ def advance(
     new = HedgeBook(tuple(held + run.selling), tuple(premiums), off, day, run.navs, tuple(run.orders))
     cash = sum(lay.cash for lay in run.st.values())
     return new, (run.rows(held + run.selling, premiums) if rows else []), cash
+
+
+def _budget_window(day: pd.Timestamp, nav: float, navs: Sequence, s: HedgeSettings) -> tuple[int, tuple]:
+    """(first session of the budget's rolling window, in ns; the (date, NAV) pairs inside it, today's last)."""
+    start = _window_start(day.value, s.budget_sessions)
+    return start, (*_since(navs, start), (day, nav))
+
+
+def _unlisted(
+    mkt: HedgeMarket, nav: float, book: HedgeBook, s: HedgeSettings, layers: Sequence[LayerSpec]
+) -> HedgeBook:
+    """`advance` without rows on a session before VIX options were listed, holding nothing and with no
+    order: nothing can be settled, sold or bought, so only the triggers' off counters and the budget's
+    windows move (the backtest's first ~4,000 sessions; tests/unit/test_hedge.py checks it against the
+    full session)."""
+    start, navs = _budget_window(mkt.day, nav, book.navs, s)
+    off = {
+        spec.name: 0 if mkt.trigger(spec.trigger, s)[0] else book.off_sessions.get(spec.name, 0) + 1 for spec in layers
+    }
+    premiums = tuple((d, x) for d, x in book.premiums if d.value >= start)
+    return HedgeBook((), premiums, off, mkt.day, navs, ())
 
 
 class _Session:
@@ -410,8 +433,7 @@ class _Session:
         defer: bool = False,
     ):
         self.mkt, self.nav, self.s, self.fills, self.layers, self.defer = mkt, nav, s, fills, layers, defer
-        self.start = _window_start(mkt.day.value, s.budget_sessions)
-        self.navs = (*_since(navs, self.start), (mkt.day, nav))
+        self.start, self.navs = _budget_window(mkt.day, nav, navs, s)
         self.st = {spec.name: _Layer() for spec in layers}
         self.crisis = mkt.vix >= s.monetize_vix
         self.orders: list[HedgeOrder] = []  # today's decisions, for the next session (defer)
