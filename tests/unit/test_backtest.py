@@ -368,3 +368,28 @@ def test_vxth_reports_its_vix_call_trades():
     r = run(random_market(), "vxth")
     closed = int((r.trades["status"] == "closed").sum())
     assert closed > 0 and r.metrics()[0]["trades"] == closed
+
+
+def test_the_research_pput_variant_pays_the_condors_modelled_spread_on_its_put():
+    """SPX + PPUT in the research harness trades as the book trades: its put fills at the mid plus the
+    modelled SPX half-spread the condors pay (docs/execution.md), computed here by hand, and their
+    commission; the engine's `pput` replica stays at the mid, as Cboe's index is computed."""
+    from vixshield.research.variants import VARIANTS
+
+    book = FLAT
+    variant = next(v for v in VARIANTS if v.name == "spx_pput")
+    r = backtest.run_strategy(market(ROLL, EXPIRY), "pput", variant.build(book))
+    first = r.trades.iloc[0]
+    delta, vol = smile_delta(3800, 4000, 28, SIGMA, "put")
+    p = bs(3800, 4000, 28, vol, "put")
+    # base + rel x price x (0.50/|delta|)^0.25 x (30/28 DTE)^0.25, at VIX 20 (x 1), inside [half a tick, half
+    # of Cboe's widest legal quote for the price]
+    half = 0.05 + 0.01 * p * (0.5 / abs(delta)) ** 0.25 * (30 / 28) ** 0.25
+    legal = next(w for upto, w in ((2, 0.25), (5, 0.40), (10, 0.50), (20, 0.80), (math.inf, 1.0)) if p < upto)
+    half = min(max(half, (0.05 if p < 3 else 0.10) / 2), legal / 2)
+    assert half > book.condor.slippage_per_leg  # a 5% OTM put's modelled spread is wider than the old fixed 0.10
+    n = NAV0 / (4000 * 100)
+    assert first["entry_price"] == pytest.approx(p, rel=1e-9)  # the ledger's price is the mid
+    assert first["costs"] == pytest.approx(n * (half * 100 + book.condor.commission_per_contract), rel=1e-9)
+    assert first["entry_cash"] == pytest.approx(-n * (p + half) * 100 - n * 0.65, rel=1e-9)
+    assert run(market(ROLL, EXPIRY), "pput").trades.iloc[0]["costs"] == 0.0  # the replica: at the mid

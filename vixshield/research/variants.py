@@ -4,7 +4,7 @@ condors alone and the full book; and the full book with each [seed] rule switche
 
 All trade as the book trades: the replicas the engine runs at the mid on their index's roll schedule (VXTH,
 PPUT) get the book's fill timing and the hedge's modelled spread and commissions back, and the PPUT put
-pays the condors' fixed per-leg slippage (METHODOLOGY §4; the writer has no modelled spread) and their
+pays the condors' modelled SPX half-spread (their fixed per-leg slippage when the model is off) and their
 commission. A variant lists the grid parameters it depends on:
 only those are chosen by the walk-forward, and only their combinations count as its trials.
 """
@@ -31,13 +31,15 @@ class Variant:
 
 def at_book_costs(s: BookSettings, book: BookSettings) -> BookSettings:
     """A replica's settings trading as the book trades: its fill timing, VIX calls at the hedge's spread and
-    commissions, an SPX put at the condors' fixed per-leg slippage and commission."""
+    commissions, an SPX put at the condors' modelled spread and commission."""
     b = book.hedge
     hedge = replace(s.hedge, spread=b.spread, slippage=b.slippage, commission_per_contract=b.commission_per_contract)
     writer = s.writer
     if writer is not None:
         c = book.condor
-        writer = replace(writer, slippage=c.slippage_per_leg, commission_per_contract=c.commission_per_contract)
+        writer = replace(
+            writer, slippage=c.slippage_per_leg, spread=c.spread, commission_per_contract=c.commission_per_contract
+        )
     return replace(s, fill=book.fill, hedge=hedge, writer=writer)
 
 

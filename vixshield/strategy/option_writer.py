@@ -17,9 +17,10 @@ import pandas as pd
 
 from vixshield.strategy import options
 from vixshield.strategy.condor import MULTIPLIER, Market, is_roll_day
-from vixshield.strategy.costs import Costs
+from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
+from vixshield.values import num
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,13 @@ class WriterSettings:
     kind: str = "put"  # "put" (PUT, cash-secured) | "call" (BXM/BXMD, covered by the equity sleeve)
     delta: float | None = None  # None: at the money; else the strike nearest this |delta| (BXMD: 0.30)
     strike_step: float = 5.0
-    slippage: float = 0.0  # index points per unit, off the model mid
+    slippage: float = 0.0  # index points per unit, off the model mid (with `spread`: when its model is off)
     commission_per_contract: float = 0.0
     side: str = "short"  # "short" (PUT, BXM/BXMD: written) | "long" (PPUT: bought to protect the equity sleeve)
     otm: float = 0.0  # with delta None: the strike this share of the index out of the money (PPUT: 0.05)
+    # None: fills at the mid plus `slippage` (the Cboe replicas: their indices trade at the mid); else the
+    # modelled SPX half-spread the condors pay (a research variant trading as the book trades)
+    spread: SpreadSettings | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("put", "call"):
@@ -104,8 +108,8 @@ def writer_session(
         if math.isnan(m.sigma_atm(expiry)):
             return pos, cash
         k = strike(m, expiry, s)
-        price, _ = m.price((Leg(s.kind, k, 1),), expiry)
-        costs = Costs(s.slippage, s.commission_per_contract, multiplier=MULTIPLIER)
+        price, delta = m.price((Leg(s.kind, k, 1),), expiry)
+        costs = Costs(_half_spread(m, expiry, price, delta, s), s.commission_per_contract, multiplier=MULTIPLIER)
         short = s.side == "short"
         fill = max(price - costs.spread, 0.0) if short else price + costs.spread
         # PUT: T-bills (NAV incl. the premium) = the strike notional; BXM, PPUT: one option per 100 index units held
@@ -117,6 +121,15 @@ def writer_session(
             cash += received
             _record(fills, m.day, pos, "open", price, received, costs.of(n), "ROLL_MONTHLY")
     return pos, cash
+
+
+def _half_spread(m: Market, expiry: pd.Timestamp, price: float, delta: float, s: WriterSettings) -> float:
+    """Index points a fill pays off the mid: the fixed slippage, or the SPX spread model (condor.py's per leg)."""
+    if s.spread is None:
+        return s.slippage
+    if not s.spread.model:
+        return s.slippage * s.spread.multiplier
+    return half_spread(price, delta, m.days(expiry), num(m.row.get("vix")), s.spread)
 
 
 def _record(
