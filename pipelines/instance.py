@@ -104,8 +104,12 @@ def _reuse_engines(storage: object) -> dict:
     transaction; the engines' pools keep their connections open between events (a pooled connection
     serves one thread at a time) until the run ends. Only the stock class is touched; another storage
     is left as it is."""
+    from dagster._core.storage import sqlite as dagster_sqlite
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-    from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+
+    # the busy timeout the stock engines get (Dagster 1.13; 1.12 set none, so SQLite's default applies)
+    busy = getattr(dagster_sqlite, "SQLITE_BUSY_TIMEOUT_SECONDS", None)
+    connect_args = {} if busy is None else {"timeout": busy}
 
     engines: dict = {}
     if type(storage) is not SqliteEventLogStorage or not all(
@@ -116,8 +120,7 @@ def _reuse_engines(storage: object) -> dict:
 
     def engine_for(shard: str):
         if shard not in engines:
-            url, timeout = storage.conn_string_for_shard(shard), {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
-            engines[shard] = create_engine(url, connect_args=timeout)
+            engines[shard] = create_engine(storage.conn_string_for_shard(shard), connect_args=connect_args)
         return engines[shard]
 
     @contextlib.contextmanager
