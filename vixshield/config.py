@@ -288,7 +288,9 @@ SPREAD_FIELDS: dict[str, Any] = {
     "vix_exp": Annotated[float, Field(ge=0, le=2)],
     "multiplier": Annotated[float, Field(ge=0, le=10)],  # 0 = mid, 2 = twice the model
 }
-BOOK_FIELDS |= {f"book.{sleeve}.spread.{k}": v for sleeve in ("condor", "hedge", "writer") for k, v in SPREAD_FIELDS.items()}
+BOOK_FIELDS |= {
+    f"book.{sleeve}.spread.{k}": v for sleeve in ("condor", "hedge", "writer") for k, v in SPREAD_FIELDS.items()
+}
 
 # (lower, upper, strict): within a section, lower must be below upper (or equal when not strict)
 ORDERED: dict[str, tuple[tuple[str, str, bool], ...]] = {
