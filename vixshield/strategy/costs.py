@@ -85,3 +85,9 @@ def half_spread(price: float, delta: float, dte: float, vix: float, s: SpreadSet
         h *= (vix / s.ref_vix) ** s.vix_exp
     h = min(max(h, tick(price) / 2), max_width(price) / 2)
     return h * s.multiplier
+
+
+def fill_half_spread(price: float, delta: float, dte: float, vix: float, s: SpreadSettings, slippage: float) -> float:
+    """What one option's fill pays off the mid, in index points: the modelled half-spread, or the fixed
+    `slippage` (times the multiplier) when the model is off."""
+    return half_spread(price, delta, dte, vix, s) if s.model else slippage * s.multiplier

@@ -49,7 +49,7 @@ import pandas as pd
 
 from vixshield import calendars
 from vixshield.strategy import listings
-from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
+from vixshield.strategy.costs import Costs, SpreadSettings, fill_half_spread
 from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, Trigger, setting
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import risk_free_rate
@@ -412,11 +412,18 @@ def _unlisted(
     windows move (the backtest's first ~4,000 sessions; tests/unit/test_hedge.py checks it against the
     full session)."""
     start, navs = _budget_window(mkt.day, nav, book.navs, s)
-    off = {
-        spec.name: 0 if mkt.trigger(spec.trigger, s)[0] else book.off_sessions.get(spec.name, 0) + 1 for spec in layers
-    }
-    premiums = tuple((d, x) for d, x in book.premiums if d.value >= start)
-    return HedgeBook((), premiums, off, mkt.day, navs, ())
+    off = {spec.name: _off_count(mkt.trigger(spec.trigger, s)[0], book.off_sessions, spec.name) for spec in layers}
+    return HedgeBook((), tuple(_in_window(book.premiums, start)), off, mkt.day, navs, ())
+
+
+def _off_count(on: bool, before: Mapping[str, int], name: str) -> int:
+    """Sessions in a row the layer's trigger has now been off."""
+    return 0 if on else before.get(name, 0) + 1
+
+
+def _in_window(premiums: Sequence[tuple[pd.Timestamp, float]], start: int) -> list[tuple[pd.Timestamp, float]]:
+    """The premiums paid inside the budget's window (from `start`, in ns)."""
+    return [(d, x) for d, x in premiums if d.value >= start]
 
 
 class _Session:
@@ -450,12 +457,9 @@ class _Session:
     def costs(self, expiry: pd.Timestamp, strike: float, price: float) -> Costs:
         """What a fill of the call pays beyond its model `price`: its modelled half-spread (or the fixed
         slippage when the model is off) and the commission."""
-        s, sp = self.s, self.s.spread
-        if not sp.model:
-            half = s.slippage * sp.multiplier
-        else:
-            delta = self.mkt.quote(expiry, strike)[1]
-            half = half_spread(price, delta, (expiry - self.mkt.day).days, self.mkt.vix, sp)
+        s, mkt = self.s, self.mkt
+        delta, dte = mkt.quote(expiry, strike)[1], (expiry - mkt.day).days
+        half = fill_half_spread(price, delta, dte, mkt.vix, s.spread, s.slippage)
         return Costs(half, s.commission_per_contract, multiplier=s.multiplier)
 
     def close(self, p: HedgePosition, n: int, price: float, action: str, code: str) -> None:
@@ -545,7 +549,7 @@ class _Session:
         for spec in self.layers:
             lay = self.st[spec.name]
             lay.trigger, lay.details = self.mkt.trigger(spec.trigger, self.s)
-            off[spec.name] = 0 if lay.trigger else off_before.get(spec.name, 0) + 1
+            off[spec.name] = _off_count(lay.trigger, off_before, spec.name)
         return off
 
     def monetize(self, held: list[HedgePosition]) -> list[HedgePosition]:
@@ -586,7 +590,7 @@ class _Session:
     ) -> list[tuple[pd.Timestamp, float]]:
         """4. Each enabled, triggered layer's entry policy, budget permitting; returns the premiums paid
         inside the budget window (today's included). Appends today's purchases to `held`."""
-        premiums = [(d, x) for d, x in paid if d.value >= self.start]
+        premiums = _in_window(paid, self.start)
         listed = listings.vix_options_listed(self.mkt.day)
         for spec in self.layers:
             name, lay = spec.name, self.st[spec.name]

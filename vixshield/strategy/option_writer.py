@@ -17,7 +17,7 @@ import pandas as pd
 
 from vixshield.strategy import options
 from vixshield.strategy.condor import MULTIPLIER, Market, is_roll_day
-from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
+from vixshield.strategy.costs import Costs, SpreadSettings, fill_half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
 from vixshield.values import num
@@ -127,9 +127,7 @@ def _half_spread(m: Market, expiry: pd.Timestamp, price: float, delta: float, s:
     """Index points a fill pays off the mid: the fixed slippage, or the SPX spread model (condor.py's per leg)."""
     if s.spread is None:
         return s.slippage
-    if not s.spread.model:
-        return s.slippage * s.spread.multiplier
-    return half_spread(price, delta, m.days(expiry), num(m.row.get("vix")), s.spread)
+    return fill_half_spread(price, delta, m.days(expiry), num(m.row.get("vix")), s.spread, s.slippage)
 
 
 def _record(
