@@ -1,12 +1,10 @@
 """backtest.*: the model book replayed over history per strategy (METHODOLOGY §7), with the report's
 charts attached as metadata so the Dagster UI shows them; the ablation and the parameter sweep."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.metadata import chart_markdown, table_metadata
+from assets.metadata import analysis_specs, chart_markdown, reports_dir, table_metadata
 from assets.resources import VixShieldResource
 
 # vixshield.backtest.engine* (and matplotlib) are imported inside the assets: the daily job never pays for them
@@ -26,19 +24,12 @@ DESCRIPTIONS = {
 }
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["backtest", name], group_name="backtest", kinds={"duckdb", "python"}, description=d, deps=UPSTREAM
-        )
-        for name, d in DESCRIPTIONS.items()
-    ],
-)
+@dg.multi_asset(specs=analysis_specs("backtest", DESCRIPTIONS, UPSTREAM))
 def backtest_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
     """Every strategy (full and the Cboe replicas) over all history, and the report."""
     from vixshield.backtest import job as backtest_job
 
-    reports = Path(duckdb.database).parent / "reports"  # beside the warehouse, as `vixshield backtest` does
+    reports = reports_dir(duckdb.database)
     with duckdb.get_connection() as conn:
         result = backtest_job.run_backtest(
             conn, vixshield.settings().book, report_root=reports, progress=context.log.info

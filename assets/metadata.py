@@ -11,6 +11,19 @@ import duckdb
 PREVIEW_ROWS = 5
 
 
+def analysis_specs(schema: str, descriptions: dict[str, str], deps: list[dg.AssetKey]) -> list[dg.AssetSpec]:
+    """One asset per table of an analysis job's schema (backtest.*, research.*), grouped under its name."""
+    return [
+        dg.AssetSpec([schema, name], group_name=schema, kinds={"duckdb", "python"}, description=d, deps=deps)
+        for name, d in descriptions.items()
+    ]
+
+
+def reports_dir(database: str) -> Path:
+    """Where an analysis job's report goes: beside the warehouse, as the CLI puts it."""
+    return Path(database).parent / "reports"
+
+
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, order_by: str, extra: dict | None = None) -> dict:
     """`order_by`: the key(s) whose largest values the preview shows (the newest rows)."""
     schema, name = table.split(".")

@@ -2,13 +2,11 @@
 with bootstrap intervals, the rules' contributions and the Deflated Sharpe Ratio; the report's charts and
 the verdict table attached as metadata so the Dagster UI shows them."""
 
-from pathlib import Path
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.backtest import UPSTREAM
-from assets.metadata import chart_markdown, table_metadata
+from assets.metadata import analysis_specs, chart_markdown, reports_dir, table_metadata
 from assets.resources import VixShieldResource
 from vixshield.store import contract
 
@@ -16,20 +14,13 @@ from vixshield.store import contract
 TABLES = {t.name.split(".")[1]: t.comment for t in contract.RESEARCH}
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["research", name], group_name="research", kinds={"duckdb", "python"}, description=d, deps=UPSTREAM
-        )
-        for name, d in TABLES.items()
-    ],
-)
+@dg.multi_asset(specs=analysis_specs("research", TABLES, UPSTREAM))
 def research_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource):
     """The walk-forward over the configured grid, the comparisons, the statistics and the report."""
     from vixshield.research import job as research_job
     from vixshield.research import readme
 
-    reports = Path(duckdb.database).parent / "reports"  # beside the warehouse, as `vixshield research` does
+    reports = reports_dir(duckdb.database)
     with duckdb.get_connection() as conn:
         result = research_job.run_research(conn, vixshield.settings(), report_root=reports, progress=context.log.info)
         for name in TABLES:

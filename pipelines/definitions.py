@@ -1,7 +1,10 @@
 """The one Definitions object: assets, checks, the daily job and its NYSE-session schedule."""
 
+from __future__ import annotations
+
 import datetime as dt
 import os
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -18,31 +21,40 @@ from assets.signals import signal_tables
 from assets.tickets import ticket_table
 from vixshield import calendars
 
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
 daily_job = dg.define_asset_job(
     "daily",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("backtest", "replays", "research"),
     description="Ingest every source, validate, and rebuild the core panel (then features and signals).",
     executor_def=dg.in_process_executor,
 )
-replay_job = dg.define_asset_job(
+
+
+def _group_job(name: str, group: str, description: str) -> UnresolvedAssetJobDefinition:
+    """A job materializing one asset group, in process like the daily job."""
+    return dg.define_asset_job(
+        name, selection=dg.AssetSelection.groups(group), description=description, executor_def=dg.in_process_executor
+    )
+
+
+replay_job = _group_job(
     "replay",
-    selection=dg.AssetSelection.groups("replays"),
-    description="Replay NYSE sessions as of their close, each into $VIXSHIELD_HOME/replays/<session>: pick a "
+    "replays",
+    "Replay NYSE sessions as of their close, each into $VIXSHIELD_HOME/replays/<session>: pick a "
     "session, or a range as a backfill, in the partitions view.",
-    executor_def=dg.in_process_executor,
 )
-backtest_job = dg.define_asset_job(
+backtest_job = _group_job(
     "backtest",
-    selection=dg.AssetSelection.groups("backtest"),
-    description="Replay the book over history: every strategy and the report, the ablation, the parameter sweep.",
-    executor_def=dg.in_process_executor,
+    "backtest",
+    "Replay the book over history: every strategy and the report, the ablation, the parameter sweep.",
 )
-research_job = dg.define_asset_job(
+research_job = _group_job(
     "research",
-    selection=dg.AssetSelection.groups("research"),
-    description="Walk-forward research: each comparison against SPX out of sample with intervals, the rules' "
+    "research",
+    "Walk-forward research: each comparison against SPX out of sample with intervals, the rules' "
     "contributions, the Deflated Sharpe Ratio, the report (minutes: every grid point is a full backtest).",
-    executor_def=dg.in_process_executor,
 )
 
 
