@@ -41,13 +41,20 @@ def session_list(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp) -> 
     return [pd.Timestamp(dt.date.fromordinal(o)) for o in ords[lo:hi]]
 
 
-def _scalar_shift(day: pd.Timestamp, offset: int, side: str) -> pd.Timestamp:
+def shift_ordinal(day: int, offset: int, side: str) -> int:
+    """The session (day ordinal) `offset` places from where `day` (an ordinal) falls among the sessions:
+    side "left" counts `day` itself as ahead of it, "right" as behind it (next_session: 0, "right";
+    session_on_or_before: -1, "right"). The scalar path of the shifts below, without Timestamps."""
     ords = _ordinals()
     find = bisect.bisect_left if side == "left" else bisect.bisect_right
-    pos = find(ords, day.toordinal()) + offset
+    pos = find(ords, day) + offset
     if not 0 <= pos < len(ords):
         raise ValueError("a date lies outside the NYSE calendar")
-    return pd.Timestamp(dt.date.fromordinal(ords[pos]))
+    return ords[pos]
+
+
+def _scalar_shift(day: pd.Timestamp, offset: int, side: str) -> pd.Timestamp:
+    return pd.Timestamp(dt.date.fromordinal(shift_ordinal(day.toordinal(), offset, side)))
 
 
 def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:

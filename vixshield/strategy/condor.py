@@ -30,6 +30,7 @@ from vixshield.values import flag, num
 
 MULTIPLIER = 100
 _NS_PER_DAY = 86_400_000_000_000
+_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -872,8 +873,13 @@ def trade_date(day: pd.Timestamp, defer: bool) -> dt.date:
 
 @lru_cache(maxsize=65_536)  # each entry asks, and a sweep's runs enter on the same sessions
 def _trade_date(day_ns: int, defer: bool) -> dt.date:
-    day = pd.Timestamp(day_ns)
-    return (calendars.next_session(day) if defer else day).date()
+    day = _date(day_ns)
+    return dt.date.fromordinal(calendars.shift_ordinal(day.toordinal(), 0, "right")) if defer else day
+
+
+def _date(day_ns: int) -> dt.date:
+    """The calendar day of a midnight timestamp in ns (a Timestamp's date methods cost microseconds)."""
+    return _EPOCH + dt.timedelta(days=day_ns // _NS_PER_DAY)
 
 
 def _why(d: Decision) -> str:
@@ -917,9 +923,10 @@ def _instrument(expiry_ns: int, long_put: float, short_put: float, short_call: f
 @lru_cache(maxsize=65_536)  # each candidate asks; Timestamp arithmetic is slow
 def _roll_date(expiry: dt.date, roll_dte: int) -> dt.date:
     """The session on or before `roll_dte` calendar days ahead of the expiry: the plan's roll date."""
-    return calendars.session_on_or_before(pd.Timestamp(expiry) - pd.Timedelta(days=roll_dte)).date()
+    return dt.date.fromordinal(calendars.shift_ordinal(expiry.toordinal() - roll_dte, -1, "right"))
 
 
 @lru_cache(maxsize=65_536)  # every session asks (the cadence gate); the Timestamp method is slow
 def _iso_week(day_ns: int) -> tuple[int, int]:
-    return tuple(pd.Timestamp(day_ns).isocalendar()[:2])
+    year, week, _ = _date(day_ns).isocalendar()
+    return year, week

@@ -73,11 +73,11 @@ def spx_expiry_near(
 ) -> pd.Timestamp | None:
     """The listed SPX expiration (monthly or SPXW) nearest `target_dte` calendar days after `day`,
     within [min_dte, max_dte]; ties go to the earlier; None when nothing listed lies in the window."""
-    return _near(pd.Timestamp(day).normalize(), target_dte, min_dte, max_dte)
+    # calendar days as ordinals: Timestamp arithmetic costs more than the search
+    return _near(pd.Timestamp(day).toordinal(), target_dte, min_dte, max_dte)
 
 
-def _near(d: pd.Timestamp, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
-    today = d.toordinal()  # calendar days as ordinals: Timestamp arithmetic costs more than the search
+def _near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
     lo, hi = today + min_dte, today + max_dte
     target = min(max(today + target_dte, lo), hi)
     ords, first_listed, stamps = _listing_table()
