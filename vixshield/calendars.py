@@ -65,7 +65,7 @@ def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
 
 def is_session(day: dt.date | str) -> bool:
     ords = _ordinals()
-    o = pd.Timestamp(day).toordinal()
+    o = day.toordinal() if isinstance(day, dt.date) else pd.Timestamp(day).toordinal()
     i = bisect.bisect_left(ords, o)
     return i < len(ords) and ords[i] == o
 
@@ -143,12 +143,14 @@ def vix_expiration(year: int, month: int) -> pd.Timestamp:
     """VIX monthly expiry for contract month (year, month): the Wednesday 30 days before the
     next month's SPX third Friday; the session before when that Wednesday (or the Friday) is a
     holiday (e.g. 2024-06-18 for the Juneteenth contract)."""
-    nxt = pd.Timestamp(year=year, month=month, day=1) + pd.DateOffset(months=1)
-    friday = third_friday(nxt.year, nxt.month)
-    if not is_session(friday):  # e.g. Good Friday: count from the business day before
-        friday = previous_session(friday)
-    settlement = friday - pd.Timedelta(days=30)
-    return settlement if is_session(settlement) else previous_session(settlement)
+    first = dt.date(year + month // 12, month % 12 + 1, 1)  # the next month (day ordinals: no Timestamp math)
+    friday = first.toordinal() + (4 - first.weekday()) % 7 + 14
+    if not is_session(dt.date.fromordinal(friday)):  # e.g. Good Friday: count from the business day before
+        friday = shift_ordinal(friday, -1, "left")
+    settlement = friday - 30
+    if not is_session(dt.date.fromordinal(settlement)):
+        settlement = shift_ordinal(settlement, -1, "left")
+    return pd.Timestamp(dt.date.fromordinal(settlement))
 
 
 def vix_expirations(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:

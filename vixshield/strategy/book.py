@@ -84,8 +84,10 @@ class SessionCache:
         # keyed by integer nanoseconds: iterating a DatetimeIndex builds a Timestamp per session
         ns = sessions.asi8.tolist()
         if any(n not in self.records for n in ns):
-            rows = features.loc[sessions]
-            self.records.update(zip(ns, zip(rows.index, rows.to_dict("records"), strict=True), strict=True))
+            # most of the frame: all of it (a row selection first copies every column, strings included)
+            rows = features if 2 * len(ns) > len(features) else features.loc[sessions]
+            keys = rows.index.asi8.tolist()
+            self.records.update(zip(keys, zip(rows.index, rows.to_dict("records"), strict=True), strict=True))
         return [self.records[n] for n in ns]
 
     def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:

@@ -917,7 +917,7 @@ def _fill(day: pd.Timestamp, c: Condor, event: str, price: float, cash: float, c
 
 @lru_cache(maxsize=65_536)  # a condor fills two to four times, and a sweep's runs share most condors
 def _instrument(expiry_ns: int, long_put: float, short_put: float, short_call: float, long_call: float) -> str:
-    return f"SPX {pd.Timestamp(expiry_ns):%Y-%m-%d} {long_put:g}/{short_put:g}/{short_call:g}/{long_call:g} IC"
+    return f"SPX {_date(expiry_ns).isoformat()} {long_put:g}/{short_put:g}/{short_call:g}/{long_call:g} IC"
 
 
 @lru_cache(maxsize=65_536)  # each candidate asks; Timestamp arithmetic is slow

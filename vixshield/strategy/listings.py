@@ -83,12 +83,15 @@ def _near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timesta
     ords, first_listed, stamps = _listing_table()
     first, last = bisect.bisect_left(ords, lo), bisect.bisect_right(ords, hi)
     # the nearest listed session on each side of the target are the only candidates: scan outward
-    mid = bisect.bisect_left(ords, target, first, last)
-    after = next((i for i in range(mid, last) if today >= first_listed[i]), None)
-    before = next((i for i in range(mid - 1, first - 1, -1) if today >= first_listed[i]), None)
-    if before is not None and (after is None or target - ords[before] <= ords[after] - target):
+    after = bisect.bisect_left(ords, target, first, last)
+    before = after - 1
+    while after < last and today < first_listed[after]:
+        after += 1
+    while before >= first and today < first_listed[before]:
+        before -= 1
+    if before >= first and (after == last or target - ords[before] <= ords[after] - target):
         return stamps[before]  # on a tie the earlier one
-    return None if after is None else stamps[after]
+    return None if after == last else stamps[after]
 
 
 @lru_cache(maxsize=1)

@@ -124,14 +124,13 @@ def _expirations() -> tuple[pd.Timestamp, ...]:
 
 
 @lru_cache(maxsize=1)
-def _expiration_set() -> frozenset[pd.Timestamp]:
-    return frozenset(_expirations())
+def _expiration_days() -> frozenset[int]:
+    return frozenset(d.toordinal() for d in _expirations())
 
 
-@lru_cache(maxsize=65536)  # asked once per session by the L0 trigger, in every run of a sweep
 def is_vix_expiration(day: pd.Timestamp) -> bool:
     """True on a monthly VIX expiration date (a Wednesday, or the session before it on holidays)."""
-    return pd.Timestamp(day).normalize() in _expiration_set()
+    return pd.Timestamp(day).toordinal() in _expiration_days()  # asked every session: no Timestamp hashing
 
 
 @lru_cache(maxsize=65536)  # called per layer per session; a bisect over Timestamps is not free
