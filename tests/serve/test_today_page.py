@@ -80,3 +80,26 @@ def test_every_publish_writes_the_page_beside_the_snapshot(built):
     text = page.read_text()
     assert text.startswith("<!doctype html>") and 'id="plan"' in text and "<script" not in text
     assert manifest["run_id"] in text
+
+
+def test_open_condors_are_the_book_s_and_closed_ones_are_listed_apart(built):
+    """The Open condors table holds exactly the condors the book still carries after each session (its
+    own count, book_daily.open_condors, is the independent witness); a condor closed or settled on the
+    session is listed under "Closed today" instead."""
+    from vixshield.serve import today
+
+    with duckdb.connect(str(built.home / "warehouse.duckdb"), read_only=True) as conn:
+        held = f"count(a.position_id) FILTER (WHERE {today.STILL_OPEN})"
+        mismatched = conn.execute(
+            f"SELECT b.date, b.open_condors, {held} FROM signals.book_daily b "
+            f"LEFT JOIN signals.condor_actions a ON a.date = b.date GROUP BY ALL HAVING b.open_condors <> {held}"
+        ).fetchall()
+        closes = conn.execute(
+            "SELECT date, position_id FROM signals.condor_actions WHERE action = 'close' ORDER BY date LIMIT 1"
+        ).fetchone()
+        assert closes is not None, "the sample history closes no condor: nothing to check"
+        day, closed = closes
+        section = today._positions(conn, day)
+    assert mismatched == []
+    held, _, gone = section.partition("<h3>Closed today</h3>")
+    assert closed in gone and closed not in held

@@ -201,29 +201,48 @@ def _plan(conn, day) -> str:
     )
 
 
+# a row's condor is still held after the session: kept as it was, adjusted, or with an order for a later
+# session; any other row (a filled close, a settlement, a same-close exit) took it out of the book today
+STILL_OPEN = "(a.action IN ('hold', 'adjust') OR a.trade_date > a.date)"
+
+
 def _positions(conn, day) -> str:
+    """The condors held after the session, then those that left the book on it."""
     acts = _rows(
         conn,
-        "SELECT a.*, p.take_profit_price / p.credit AS tp_ratio, p.stop_price / p.credit AS stop_ratio "
+        f"SELECT a.*, {STILL_OPEN} AS still_open, p.take_profit_price / p.credit AS tp_ratio, "
+        "p.stop_price / p.credit AS stop_ratio, p.roll_date "
         "FROM signals.condor_actions a LEFT JOIN signals.condor_plan p ON p.date = a.entry_date "
         "WHERE a.date = ? ORDER BY a.position_id",
         [day],
     )
-    if not acts:
-        return '<section id="positions"><h2>Open condors</h2><p>none</p></section>'
-    rows = []
-    for a in acts:
-        roll = dt.date.fromisoformat(str(a["expiry"])[:10]) - dt.timedelta(days=21)
-        tp = a["credit"] * a["tp_ratio"] if a["tp_ratio"] is not None else math.nan
-        stop = a["credit"] * a["stop_ratio"] if a["stop_ratio"] is not None else math.nan
-        rows.append(
-            [_e(a["position_id"]), _e(a["action"]), _e(f"{a['short_put']:g}P / {a['short_call']:g}C"), _e(a["expiry"]),
-             _num(a["contracts"], "{:,}"), _num(a["credit"]), _num(a["mark"]), _num(a["pnl"], "{:+,.0f}"),
-             _num(tp), _num(stop), _e(roll), _e(a["reason"])]
-        )  # fmt: skip
-    headers = ["position", "action", "shorts", "expiry", "qty", "credit", "mark", "P&L $", "take profit", "stop",
-               "21 DTE", "reason"]  # fmt: skip
-    return '<section id="positions"><h2>Open condors</h2>' + _table(headers, rows, (4, 5, 6, 7, 8, 9)) + "</section>"
+    held, gone = [a for a in acts if a["still_open"]], [a for a in acts if not a["still_open"]]
+    out = '<section id="positions"><h2>Open condors</h2>'
+    if not held:
+        out += "<p>none</p>"
+    else:
+        rows = []
+        for a in held:
+            tp = a["credit"] * a["tp_ratio"] if a["tp_ratio"] is not None else math.nan
+            stop = a["credit"] * a["stop_ratio"] if a["stop_ratio"] is not None else math.nan
+            rows.append(
+                [_e(a["position_id"]), _e(a["action"]), _e(f"{a['short_put']:g}P / {a['short_call']:g}C"),
+                 _e(a["expiry"]), _num(a["contracts"], "{:,}"), _num(a["credit"]), _num(a["mark"]),
+                 _num(a["pnl"], "{:+,.0f}"), _num(tp), _num(stop), _e(a["roll_date"] or "-"), _e(a["reason"])]
+            )  # fmt: skip
+        headers = ["position", "action", "shorts", "expiry", "qty", "credit", "mark", "P&L $", "take profit", "stop",
+                   "roll date", "reason"]  # fmt: skip
+        out += _table(headers, rows, (4, 5, 6, 7, 8, 9))
+    if gone:
+        rows = [
+            [_e(a["position_id"]), _e(a["action"]), _e(f"{a['short_put']:g}P / {a['short_call']:g}C"),
+             _e(a["expiry"]), _num(a["contracts"], "{:,}"), _num(a["credit"]), _num(a["mark"]),
+             _num(a["cash"], "{:+,.0f}"), _e(a["reason"])]
+            for a in gone
+        ]  # fmt: skip
+        headers = ["position", "action", "shorts", "expiry", "qty", "credit", "exit price", "cash $", "reason"]
+        out += "<h3>Closed today</h3>" + _table(headers, rows, (4, 5, 6, 7))
+    return out + "</section>"
 
 
 def _hedges(conn, day) -> str:
