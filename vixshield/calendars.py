@@ -29,9 +29,18 @@ def _session_index() -> pd.DatetimeIndex:
     return idx.tz_localize(None) if idx.tz is not None else idx
 
 
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_NS_PER_DAY = 86_400_000_000_000
+
+
 @lru_cache(maxsize=1)
 def _ordinals() -> list[int]:
-    return [d.toordinal() for d in _session_index()]
+    return (_session_index().asi8 // _NS_PER_DAY + _EPOCH_ORDINAL).tolist()
+
+
+def session_ordinals() -> list[int]:
+    """Every session of the calendar as a day ordinal, ascending (shared: do not mutate)."""
+    return _ordinals()
 
 
 def session_list(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp) -> list[pd.Timestamp]:

@@ -74,7 +74,8 @@ def spx_expiry_near(
     """The listed SPX expiration (monthly or SPXW) nearest `target_dte` calendar days after `day`,
     within [min_dte, max_dte]; ties go to the earlier; None when nothing listed lies in the window."""
     # calendar days as ordinals: Timestamp arithmetic costs more than the search
-    return _near(pd.Timestamp(day).toordinal(), target_dte, min_dte, max_dte)
+    today = day.toordinal() if isinstance(day, dt.date) else pd.Timestamp(day).toordinal()
+    return _near(today, target_dte, min_dte, max_dte)
 
 
 def _near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
@@ -100,18 +101,19 @@ def _listing_table() -> tuple[list[int], list[int], list[pd.Timestamp]]:
     the session itself: `spx_expiry_listed(day, s)` is `day >= first_listed[s]`, the rule folded into
     one threshold per session (a monthly: always; a weekly: its weekday's first listing, or that of the
     weekday after it when a holiday moved it). tests/unit/test_listings.py checks it against the rule."""
-    idx = calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01")
-    ords = [d.toordinal() for d in idx.date]
+    ords = calendars.session_ordinals()
     sessions = set(ords)
-    monthly = {calendars.spx_monthly_expiration(y, m).toordinal() for y in {d.year for d in idx} for m in range(1, 13)}
+    years = range(dt.date.fromordinal(ords[0]).year, dt.date.fromordinal(ords[-1]).year + 1)
+    monthly = {calendars.spx_monthly_expiration(y, m).toordinal() for y in years for m in range(1, 13)}
     never = dt.date.max.toordinal() + 1
+    weekly = {w: d.toordinal() for w, d in SPXW_WEEKDAYS.items()}
     first_listed = []
     for o in ords:
         if o in monthly:
             first_listed.append(0)
             continue
-        weekday = dt.date.fromordinal(o).weekday()
+        weekday = (o + 6) % 7  # date.fromordinal(o).weekday(): ordinal 1 is a Monday
         days = [weekday] if o + 1 in sessions else [weekday, (weekday + 1) % 7]  # moved by a holiday?
-        firsts = [SPXW_WEEKDAYS[w].toordinal() for w in days if w in SPXW_WEEKDAYS]
-        first_listed.append(min(firsts, default=never))
-    return ords, first_listed, list(idx)
+        first_listed.append(min((weekly[w] for w in days if w in weekly), default=never))
+    stamps = list(calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01"))
+    return ords, first_listed, stamps
