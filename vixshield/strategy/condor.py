@@ -103,16 +103,15 @@ class Condor:
     am_settled: bool = False  # monthly SPX (cndr mode) settle at the open; SPXW at the close
 
     def legs(self) -> tuple[Leg, ...]:
-        key = (self.long_put, self.short_put, self.short_call, self.long_call)
-        if self.__dict__.get("_legs_key") != key:  # strikes change only on an adjustment
-            self.__dict__["_legs_key"] = key
-            self.__dict__["_legs"] = (
+        legs = self.__dict__.get("_legs")
+        if legs is None:  # built once: the condor is frozen (an adjustment is a new one, via replace)
+            legs = self.__dict__["_legs"] = (
                 Leg("put", self.long_put, 1),
                 Leg("put", self.short_put, -1),
                 Leg("call", self.short_call, -1),
                 Leg("call", self.long_call, 1),
             )
-        return self.__dict__["_legs"]
+        return legs
 
     def value(self, m: Market) -> float:
         """Dollars at the session's mid: a liability (negative) for a short condor."""
