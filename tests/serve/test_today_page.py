@@ -83,23 +83,27 @@ def test_every_publish_writes_the_page_beside_the_snapshot(built):
 
 
 def test_open_condors_are_the_book_s_and_closed_ones_are_listed_apart(built):
-    """The Open condors table holds exactly the condors the book still carries after each session (its
-    own count, book_daily.open_condors, is the independent witness); a condor closed or settled on the
-    session is listed under "Closed today" instead."""
-    from vixshield.serve import today
+    """The Open condors lists hold exactly the condors the book still carries after each session (its own
+    count, book_daily.open_condors, is the independent witness); a condor closed or settled on the
+    session is listed under "Closed today" instead, on the page and in the terminal plan."""
+    from vixshield.serve import plan_text, plans, today
+    from vixshield.strategy import signals
 
     with duckdb.connect(str(built.home / "warehouse.duckdb"), read_only=True) as conn:
-        held = f"count(a.position_id) FILTER (WHERE {today.STILL_OPEN})"
-        mismatched = conn.execute(
-            f"SELECT b.date, b.open_condors, {held} FROM signals.book_daily b "
-            f"LEFT JOIN signals.condor_actions a ON a.date = b.date GROUP BY ALL HAVING b.open_condors <> {held}"
-        ).fetchall()
+        counts = dict(conn.execute("SELECT date, open_condors FROM signals.book_daily").fetchall())
+        rows = conn.execute("SELECT * FROM signals.condor_actions").df().to_dict("records")
         closes = conn.execute(
             "SELECT date, position_id FROM signals.condor_actions WHERE action = 'close' ORDER BY date LIMIT 1"
         ).fetchone()
         assert closes is not None, "the sample history closes no condor: nothing to check"
         day, closed = closes
         section = today._positions(conn, day)
-    assert mismatched == []
-    held, _, gone = section.partition("<h3>Closed today</h3>")
-    assert closed in gone and closed not in held
+        text = plan_text.render(signals.plan_for(conn, str(day)))
+    held = {d: 0 for d in counts}
+    for r in rows:
+        held[r["date"].date()] += plans.still_open(r)
+    assert {d: n for d, n in held.items() if n != counts[d]} == {}
+    page_held, _, page_gone = section.partition("<h3>Closed today</h3>")
+    assert closed in page_gone and closed not in page_held
+    text_held, _, text_gone = text.partition("Closed today")
+    assert closed in text_gone and closed not in text_held

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vixshield.serve.plans import still_open
+
 
 def _f(x: Any, fmt: str = "{:.2f}") -> str:
     return "-" if x is None else fmt.format(x)
@@ -40,14 +42,18 @@ def render(plan: dict) -> str:
             f" per condor   breakevens {_f(p['breakeven_low'])} / {_f(p['breakeven_high'])}",
             f"  probability of profit {_f(p['pop'], '{:.0%}')}   expected move +/-{_f(p['expected_move'], '{:.0f}')}",
             f"  take profit at {_f(p['take_profit_price'])}   stop at {_f(p['stop_price'])}"
-            f"   21-DTE roll on {str(p['roll_date'])[:10]}   risk {_f(p['pct_nav_at_risk'], '{:.2%}')} of NAV",
+            f"   roll on {str(p['roll_date'])[:10]}   risk {_f(p['pct_nav_at_risk'], '{:.2%}')} of NAV",
         ]
-    lines += ["", "Open condors" + ("  none" if not plan["actions"] else "")]
-    for a in plan["actions"]:
-        lines.append(
-            f"  {a['position_id']:<16} {a['action']:<13} mark {_f(a['mark'])}  P&L ${_f(a['pnl'], '{:+,.0f}')}"
-            f"   {a['short_put']:g}P/{a['short_call']:g}C exp {str(a['expiry'])[:10]}   {a['reason']}"
-        )
+    held = [a for a in plan["actions"] if still_open(a)]
+    gone = [a for a in plan["actions"] if not still_open(a)]
+    for title, rows in (("Open condors", held), ("Closed today", gone)):
+        if rows or title == "Open condors":
+            lines += ["", title + ("" if rows else "  none")]
+        for a in rows:
+            lines.append(
+                f"  {a['position_id']:<16} {a['action']:<13} mark {_f(a['mark'])}  P&L ${_f(a['pnl'], '{:+,.0f}')}"
+                f"   {a['short_put']:g}P/{a['short_call']:g}C exp {str(a['expiry'])[:10]}   {a['reason']}"
+            )
     lines += ["", "Hedge layers"]
     for h in plan["hedge_layers"]:
         strike = "" if h.get("strike") is None else f"K {h['strike']:g}"

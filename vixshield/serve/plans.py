@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import duckdb
+
+
+def still_open(action: Mapping[str, Any]) -> bool:
+    """Whether a signals.condor_actions row's condor is still held after its session: kept as it was,
+    adjusted, or with an order for a later session. Any other row (a filled close, a settlement, an exit
+    filled at the same close) took it out of the book that day."""
+    trade = action.get("trade_date")
+    known = trade is not None and trade == trade  # None, NaT and NaN: no order
+    later = known and str(trade)[:10] > str(action["date"])[:10]  # ISO strings, dates or Timestamps
+    return action["action"] in ("hold", "adjust") or later
 
 
 def _view_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from vixshield.serve.plans import still_open
+
 REGIME_COLORS = {
     "CALM": "#d9f2d9",
     "NORMAL": "#eef4fb",
@@ -191,7 +193,7 @@ def _plan(conn, day) -> str:
         ["breakevens", f"{_num(p['breakeven_low'], '{:,.1f}')} / {_num(p['breakeven_high'], '{:,.1f}')}"],
         ["probability of profit (model)", _num(p["pop"], "{:.0%}")],
         ["take profit at / stop at", f"{_num(p['take_profit_price'])} / {_num(p['stop_price'])}"],
-        ["21-DTE roll on", _e(p["roll_date"])],
+        ["roll on", _e(p["roll_date"])],
     ]
     return (
         f'<section id="plan"><h2>Iron condor plan</h2><p>{verdict} <span class="muted">({_e(reasons)})</span></p>'
@@ -201,22 +203,16 @@ def _plan(conn, day) -> str:
     )
 
 
-# a row's condor is still held after the session: kept as it was, adjusted, or with an order for a later
-# session; any other row (a filled close, a settlement, a same-close exit) took it out of the book today
-STILL_OPEN = "(a.action IN ('hold', 'adjust') OR a.trade_date > a.date)"
-
-
 def _positions(conn, day) -> str:
     """The condors held after the session, then those that left the book on it."""
     acts = _rows(
         conn,
-        f"SELECT a.*, {STILL_OPEN} AS still_open, p.take_profit_price / p.credit AS tp_ratio, "
-        "p.stop_price / p.credit AS stop_ratio, p.roll_date "
+        "SELECT a.*, p.take_profit_price / p.credit AS tp_ratio, p.stop_price / p.credit AS stop_ratio, p.roll_date "
         "FROM signals.condor_actions a LEFT JOIN signals.condor_plan p ON p.date = a.entry_date "
         "WHERE a.date = ? ORDER BY a.position_id",
         [day],
     )
-    held, gone = [a for a in acts if a["still_open"]], [a for a in acts if not a["still_open"]]
+    held, gone = [a for a in acts if still_open(a)], [a for a in acts if not still_open(a)]
     out = '<section id="positions"><h2>Open condors</h2>'
     if not held:
         out += "<p>none</p>"
