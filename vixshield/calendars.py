@@ -29,13 +29,19 @@ def _session_index() -> pd.DatetimeIndex:
     return idx.tz_localize(None) if idx.tz is not None else idx
 
 
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
-_NS_PER_DAY = 86_400_000_000_000
+NS_PER_DAY = 86_400_000_000_000
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def date_of_ns(day_ns: int) -> dt.date:
+    """The calendar day of a midnight timestamp given in ns since the epoch (Timestamp.value): plain
+    integer arithmetic, where a Timestamp's date methods cost microseconds."""
+    return _EPOCH + dt.timedelta(days=day_ns // NS_PER_DAY)
 
 
 @lru_cache(maxsize=1)
 def _ordinals() -> list[int]:
-    return (_session_index().asi8 // _NS_PER_DAY + _EPOCH_ORDINAL).tolist()
+    return (_session_index().asi8 // NS_PER_DAY + _EPOCH.toordinal()).tolist()
 
 
 def session_ordinals() -> list[int]:
@@ -74,7 +80,7 @@ def sessions(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:
 
 def is_session(day: dt.date | str) -> bool:
     ords = _ordinals()
-    o = day.toordinal() if isinstance(day, dt.date) else pd.Timestamp(day).toordinal()
+    o = pd.Timestamp(day).toordinal()
     i = bisect.bisect_left(ords, o)
     return i < len(ords) and ords[i] == o
 
@@ -138,8 +144,13 @@ def last_completed_session(now: pd.Timestamp | None = None) -> pd.Timestamp:
 
 
 def third_friday(year: int, month: int) -> pd.Timestamp:
-    first = pd.Timestamp(year=year, month=month, day=1)
-    return first + pd.Timedelta(days=(4 - first.weekday()) % 7 + 14)
+    return pd.Timestamp(dt.date.fromordinal(_third_friday(year, month)))
+
+
+def _third_friday(year: int, month: int) -> int:
+    """The month's third Friday as a day ordinal."""
+    first = dt.date(year, month, 1)
+    return first.toordinal() + (4 - first.weekday()) % 7 + 14
 
 
 @lru_cache(maxsize=4096)  # the book asks per condor it opens, every run of a sweep again
@@ -152,14 +163,9 @@ def vix_expiration(year: int, month: int) -> pd.Timestamp:
     """VIX monthly expiry for contract month (year, month): the Wednesday 30 days before the
     next month's SPX third Friday; the session before when that Wednesday (or the Friday) is a
     holiday (e.g. 2024-06-18 for the Juneteenth contract)."""
-    first = dt.date(year + month // 12, month % 12 + 1, 1)  # the next month (day ordinals: no Timestamp math)
-    friday = first.toordinal() + (4 - first.weekday()) % 7 + 14
-    if not is_session(dt.date.fromordinal(friday)):  # e.g. Good Friday: count from the business day before
-        friday = shift_ordinal(friday, -1, "left")
-    settlement = friday - 30
-    if not is_session(dt.date.fromordinal(settlement)):
-        settlement = shift_ordinal(settlement, -1, "left")
-    return pd.Timestamp(dt.date.fromordinal(settlement))
+    # day ordinals, no Timestamp math; a shift of -1 "right" is the session on or before the day
+    friday = shift_ordinal(_third_friday(year + month // 12, month % 12 + 1), -1, "right")  # Good Friday: before
+    return pd.Timestamp(dt.date.fromordinal(shift_ordinal(friday - 30, -1, "right")))
 
 
 def vix_expirations(start: dt.date | str, end: dt.date | str) -> pd.DatetimeIndex:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from vixshield.serve.plans import still_open
+from vixshield.serve.plans import split_open
 
 
 def _f(x: Any, fmt: str = "{:.2f}") -> str:
     return "-" if x is None else fmt.format(x)
+
+
+def _condor_line(a: dict) -> str:
+    """One condor_actions row."""
+    return (
+        f"  {a['position_id']:<16} {a['action']:<13} mark {_f(a['mark'])}  P&L ${_f(a['pnl'], '{:+,.0f}')}"
+        f"   {a['short_put']:g}P/{a['short_call']:g}C exp {str(a['expiry'])[:10]}   {a['reason']}"
+    )
 
 
 def render(plan: dict) -> str:
@@ -44,16 +52,10 @@ def render(plan: dict) -> str:
             f"  take profit at {_f(p['take_profit_price'])}   stop at {_f(p['stop_price'])}"
             f"   roll on {str(p['roll_date'])[:10]}   risk {_f(p['pct_nav_at_risk'], '{:.2%}')} of NAV",
         ]
-    held = [a for a in plan["actions"] if still_open(a)]
-    gone = [a for a in plan["actions"] if not still_open(a)]
-    for title, rows in (("Open condors", held), ("Closed today", gone)):
-        if rows or title == "Open condors":
-            lines += ["", title + ("" if rows else "  none")]
-        for a in rows:
-            lines.append(
-                f"  {a['position_id']:<16} {a['action']:<13} mark {_f(a['mark'])}  P&L ${_f(a['pnl'], '{:+,.0f}')}"
-                f"   {a['short_put']:g}P/{a['short_call']:g}C exp {str(a['expiry'])[:10]}   {a['reason']}"
-            )
+    held, gone = split_open(plan["actions"])
+    lines += ["", "Open condors" + ("" if held else "  none"), *map(_condor_line, held)]
+    if gone:
+        lines += ["", "Closed today", *map(_condor_line, gone)]
     lines += ["", "Hedge layers"]
     for h in plan["hedge_layers"]:
         strike = "" if h.get("strike") is None else f"K {h['strike']:g}"

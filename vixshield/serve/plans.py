@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -16,6 +16,12 @@ def still_open(action: Mapping[str, Any]) -> bool:
     known = trade is not None and trade == trade  # None, NaT and NaN: no order
     later = known and str(trade)[:10] > str(action["date"])[:10]  # ISO strings, dates or Timestamps
     return action["action"] in ("hold", "adjust") or later
+
+
+def split_open(actions: Sequence[Mapping[str, Any]]) -> tuple[list, list]:
+    """A session's condor rows as (still held after it, left the book on it), in their order."""
+    held = [a for a in actions if still_open(a)]
+    return held, [a for a in actions if not still_open(a)]
 
 
 def _view_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

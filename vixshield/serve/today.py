@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from vixshield.serve.plans import still_open
+from vixshield.serve.plans import split_open
 
 REGIME_COLORS = {
     "CALM": "#d9f2d9",
@@ -212,7 +212,7 @@ def _positions(conn, day) -> str:
         "WHERE a.date = ? ORDER BY a.position_id",
         [day],
     )
-    held, gone = [a for a in acts if still_open(a)], [a for a in acts if not still_open(a)]
+    held, gone = split_open(acts)
     out = '<section id="positions"><h2>Open condors</h2>'
     if not held:
         out += "<p>none</p>"

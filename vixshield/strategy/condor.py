@@ -29,8 +29,6 @@ from vixshield.strategy.options import Leg
 from vixshield.values import flag, num
 
 MULTIPLIER = 100
-_NS_PER_DAY = 86_400_000_000_000
-_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -161,7 +159,7 @@ class Market:
         key = expiry.value
         hit = self._exp.get(key)
         if hit is None:
-            days = max((key - self.day.value) // _NS_PER_DAY, 0)
+            days = max((key - self.day.value) // calendars.NS_PER_DAY, 0)
             t = days / 365.0
             sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
             ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
@@ -872,13 +870,8 @@ def trade_date(day: pd.Timestamp, defer: bool) -> dt.date:
 
 @lru_cache(maxsize=65_536)  # each entry asks, and a sweep's runs enter on the same sessions
 def _trade_date(day_ns: int, defer: bool) -> dt.date:
-    day = _date(day_ns)
+    day = calendars.date_of_ns(day_ns)
     return dt.date.fromordinal(calendars.shift_ordinal(day.toordinal(), 0, "right")) if defer else day
-
-
-def _date(day_ns: int) -> dt.date:
-    """The calendar day of a midnight timestamp in ns (a Timestamp's date methods cost microseconds)."""
-    return _EPOCH + dt.timedelta(days=day_ns // _NS_PER_DAY)
 
 
 def _why(d: Decision) -> str:
@@ -916,7 +909,8 @@ def _fill(day: pd.Timestamp, c: Condor, event: str, price: float, cash: float, c
 
 @lru_cache(maxsize=65_536)  # a condor fills two to four times, and a sweep's runs share most condors
 def _instrument(expiry_ns: int, long_put: float, short_put: float, short_call: float, long_call: float) -> str:
-    return f"SPX {_date(expiry_ns).isoformat()} {long_put:g}/{short_put:g}/{short_call:g}/{long_call:g} IC"
+    expiry = calendars.date_of_ns(expiry_ns).isoformat()
+    return f"SPX {expiry} {long_put:g}/{short_put:g}/{short_call:g}/{long_call:g} IC"
 
 
 @lru_cache(maxsize=65_536)  # each candidate asks; Timestamp arithmetic is slow
@@ -927,5 +921,5 @@ def _roll_date(expiry: dt.date, roll_dte: int) -> dt.date:
 
 @lru_cache(maxsize=65_536)  # every session asks (the cadence gate); the Timestamp method is slow
 def _iso_week(day_ns: int) -> tuple[int, int]:
-    year, week, _ = _date(day_ns).isocalendar()
+    year, week, _ = calendars.date_of_ns(day_ns).isocalendar()
     return year, week

@@ -184,7 +184,7 @@ class HedgePosition:
 
 @lru_cache(maxsize=65_536)  # asked per position per session (orders, fills); strftime is slow
 def _position_id(layer: str, entry_ns: int, expiry_ns: int, strike: float) -> str:
-    return f"{layer}-{pd.Timestamp(entry_ns):%Y%m%d}-{pd.Timestamp(expiry_ns):%Y%m%d}-{strike:g}"
+    return f"{layer}-{calendars.date_of_ns(entry_ns):%Y%m%d}-{calendars.date_of_ns(expiry_ns):%Y%m%d}-{strike:g}"
 
 
 @dataclass(frozen=True)
