@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import exchange_calendars as xcals
 import pandas as pd
 import pytest
 
@@ -48,6 +49,17 @@ def test_closed_days_are_not_sessions(day):
 @pytest.mark.parametrize("day", ["2001-09-10", "2001-09-17", "2012-10-31", "2024-03-28", "2024-11-29"])
 def test_open_days_are_sessions(day):
     assert calendars.is_session(day)
+
+
+def test_sessions_from_the_rules_equal_the_built_calendar():
+    """The session index comes from XNYS's weekmask, regular holidays and ad hoc closures without
+    building the calendar; exchange-calendars' full build (opens, closes, its own session rule) is
+    the second method. Every day of the range, 1990 to two years ahead, must agree."""
+    start, end = calendars._span()
+    built = xcals.get_calendar("XNYS", start=start.strftime("%Y-%m-%d"), end=end.strftime("%Y-%m-%d")).sessions
+    ours = calendars._session_index()
+    assert ours.dtype == "datetime64[ns]"  # the ordinals read asi8 as nanoseconds
+    assert len(ours) > 9_000 and ours.asi8.tolist() == built.as_unit("ns").asi8.tolist()
 
 
 def test_sessions_range_skips_the_9_11_closure():
