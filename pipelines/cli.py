@@ -397,7 +397,7 @@ def cmd_backtest(args) -> int:
 
     from vixshield.backtest import engine as backtest
     from vixshield.backtest import job as backtest_job
-    from vixshield.backtest import report as backtest_report
+    from vixshield.backtest import replicas
     from vixshield.store import warehouse
 
     home = _home(args)
@@ -443,7 +443,7 @@ def cmd_backtest(args) -> int:
     shown = result.metrics[result.metrics["window"] == "all"].set_index("strategy")
     cols = ["start", "end", "cagr", "vol", "sharpe", "max_drawdown", "calmar", "worst_month", "hit_rate", "trades"]
     print(shown[cols].to_string(float_format=lambda x: f"{x:.4f}"))
-    replicas = backtest_report.replica_table(result.metrics)
+    replicas = replicas.replica_table(result.metrics)
     cboe = result.metrics[(result.metrics["window"] == "cboe_1990_2015") & result.metrics["start"].notna()]
     span = f"{cboe['start'].min():%Y-%m-%d}..{cboe['end'].max():%Y-%m-%d}" if len(cboe) else "no data in 1990-2015"
     print(f"\nreplicas vs the published Cboe figures (published: 1986-2015; ours: {span}):")

@@ -10,14 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vixshield.backtest.report import (
-    PUBLISHED,
-    ReportFiles,
-    _regime_runs,
-    hedge_by_year,
-    replica_table,
-    write_report,
-)
+from vixshield.backtest.replicas import PUBLISHED, replica_table
+from vixshield.backtest.report import ReportFiles, _regime_runs, hedge_by_year, write_report
 
 T = pd.Timestamp
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, PercentFormatter
 
 from vixshield.backtest.metrics import METRIC_COLUMNS, STRESS_WINDOWS
+from vixshield.backtest.replicas import REPLICA_COLS, replica_table
 
 matplotlib.use("Agg")  # reports are rendered by jobs and tests, never on a display
 import matplotlib.pyplot as plt
@@ -42,19 +43,6 @@ METRIC_COLS = ("start", "end", "years", *METRIC_COLUMNS)
 SWEEP_METRICS = ("cagr", "vol", "sharpe", "max_drawdown", "calmar")
 ABLATION_COLS = ("variant", *SWEEP_METRICS, "hedge_cost_per_year", "d_cagr", "d_sharpe", "d_max_drawdown")
 HEDGE_COLS = ("strategy", "year", "premium_paid", "payoff", "net")
-REPLICA_COLS = ("index", "strategy", "figure", "published", "ours", "difference")
-
-# Cboe's published figures for 1986-2015; our data starts in 1990, hence the "cboe_1990_2015" metrics window.
-PUBLISHED = pd.DataFrame(
-    [
-        ("CNDR", "cndr", "vol", 0.0723, "annual standard deviation"),
-        ("CNDR", "cndr", "max_drawdown", -0.19, "worst drawdown, approximate, over ~35 years"),
-        ("PUT", "put", "cagr", 0.1013, "compound annual return"),
-        ("PUT", "put", "vol", 0.1016, "annual standard deviation"),
-        ("BXMD", "bxmd", "cagr", 0.1066, "compound annual return"),
-    ],
-    columns=["index", "strategy", "figure", "published", "note"],
-)
 
 # how each column is formatted (anything unlisted: dates as dates, floats with :g, the rest as str)
 _PCT = ("cagr", "vol", "max_drawdown", "worst_month", "hit_rate", "hedge_cost_per_year", *STRESS_COLS)
@@ -223,19 +211,6 @@ def hedge_by_year(trades: pd.DataFrame) -> pd.DataFrame:
         fill_value=0.0,
     ).reset_index()
     return out.assign(net=out["payoff"] - out["premium_paid"])[list(HEDGE_COLS)]
-
-
-def replica_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Our replicas over 1990-2015 against Cboe's published 1986-2015 figures (one row per figure)."""
-    m = metrics.loc[metrics["window"] == "cboe_1990_2015"].drop_duplicates("strategy", keep="last")
-    m = m.set_index("strategy")
-    out = PUBLISHED.drop(columns="note")
-    ours = [
-        float(m.at[s, f]) if s in m.index and f in m.columns else np.nan
-        for s, f in zip(out["strategy"], out["figure"], strict=True)
-    ]
-    out = out.assign(ours=pd.Series(ours, dtype=float))
-    return out.assign(difference=out["ours"] - out["published"])[list(REPLICA_COLS)]
 
 
 def _regime_runs(dates: np.ndarray, regimes: Iterable[Any]) -> list[tuple[Any, Any, str]]:
