@@ -6,7 +6,7 @@ Builds a warehouse once with the daily job (or reads --db), then times (medians,
 - one full-history backtest of `full` (the book loop, the fill ledger and the trades table) from a cold
   session cache in this process (imports and the calendars' one-time tables already paid);
 - the same in a new Python process (imports, reading the warehouse and the run, each timed; the NYSE
-  calendar's one-time build, part of the run, on its own), and the CLI call
+  sessions' one-time build, part of the run, on its own), and the CLI call
   `vixshield backtest --strategy full --no-report` from outside (Python start-up included);
 - every strategy at once (full, spx, cndr, put, bxm, bxmd, vxth), in parallel processes;
 - the ablation (full and five variants), in parallel processes;
@@ -56,7 +56,7 @@ t3 = time.perf_counter(); c3 = time.process_time()
 print(json.dumps({"imports": t1 - t0, "load": t2 - t1, "run": t3 - t2, "run_cpu": c3 - c2}))
 """
 
-# the NYSE calendar's one-time build (exchange-calendars evaluating every holiday rule since 1990), which
+# the NYSE sessions' one-time build (XNYS's holiday rules evaluated from 1990 to two years ahead), which
 # a new process's run pays on its first session lookup: part of "the run" above, shown on its own
 CALENDAR_BUILD = """
 import time
@@ -106,7 +106,7 @@ def fresh_process(db: Path, repeats: int) -> None:
         float(subprocess.run([sys.executable, "-c", CALENDAR_BUILD], capture_output=True, text=True, check=True).stdout)
         for _ in range(repeats)
     ]
-    line("  of the run: the NYSE calendar's build", builds, statistics.median(builds))
+    line("  of the run: the NYSE sessions' build", builds, statistics.median(builds))
     line("  imports (engine, job, settings)", [s["imports"] for s in steps], med["imports"])
     line("  reading the warehouse", [s["load"] for s in steps], med["load"])
 
