@@ -1,6 +1,6 @@
-"""`vixshield run | backtest | research | query | signals | doctor | dictionary`: the daily job through
-Dagster in process, the backtest and the walk-forward research, SQL on the published warehouse and the
-day's plan."""
+"""`vixshield run | backtest | research | query | signals | tickets | serve | doctor | dictionary`: the
+daily job through Dagster in process, the backtest and the walk-forward research, SQL on the published
+warehouse, the day's plan and its order tickets, the today page and its JSON API."""
 
 from __future__ import annotations
 
