@@ -41,10 +41,12 @@ def load_inputs(conn: duckdb.DuckDBPyConnection, after: dt.date | None = None):
         for d, r in conn.execute("SELECT date, regime FROM features.regime WHERE date > ?", [since]).fetchall()
     }
     vx: dict[pd.Timestamp, dict[pd.Timestamp, float]] = {}
+    stamps: dict[dt.date, pd.Timestamp] = {}  # ~30,000 rows name a few thousand dates: one Timestamp each
     for trade_date, expiry, price in conn.execute(
         "SELECT trade_date, expiry, price FROM core.vx_futures WHERE price IS NOT NULL AND trade_date > ?", [since]
     ).fetchall():
-        vx.setdefault(pd.Timestamp(trade_date), {})[pd.Timestamp(expiry)] = price
+        day = stamps.get(trade_date) or stamps.setdefault(trade_date, pd.Timestamp(trade_date))
+        vx.setdefault(day, {})[stamps.get(expiry) or stamps.setdefault(expiry, pd.Timestamp(expiry))] = price
     opens = {
         pd.Timestamp(d): o
         for d, o in conn.execute(
