@@ -14,6 +14,7 @@ import hashlib
 import json
 import pickle
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -41,12 +42,11 @@ def load_inputs(conn: duckdb.DuckDBPyConnection, after: dt.date | None = None):
         for d, r in conn.execute("SELECT date, regime FROM features.regime WHERE date > ?", [since]).fetchall()
     }
     vx: dict[pd.Timestamp, dict[pd.Timestamp, float]] = {}
-    stamps: dict[dt.date, pd.Timestamp] = {}  # ~30,000 rows name a few thousand dates: one Timestamp each
+    stamp = cache(pd.Timestamp)  # ~30,000 rows name a few thousand dates: one Timestamp each
     for trade_date, expiry, price in conn.execute(
         "SELECT trade_date, expiry, price FROM core.vx_futures WHERE price IS NOT NULL AND trade_date > ?", [since]
     ).fetchall():
-        day = stamps.get(trade_date) or stamps.setdefault(trade_date, pd.Timestamp(trade_date))
-        vx.setdefault(day, {})[stamps.get(expiry) or stamps.setdefault(expiry, pd.Timestamp(expiry))] = price
+        vx.setdefault(stamp(trade_date), {})[stamp(expiry)] = price
     opens = {
         pd.Timestamp(d): o
         for d, o in conn.execute(
