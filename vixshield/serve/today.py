@@ -203,6 +203,15 @@ def _plan(conn, day) -> str:
     )
 
 
+CONDOR_HEADERS = ("position", "action", "shorts", "expiry", "qty", "credit")  # then the price: mark or exit
+
+
+def _condor_cells(a: dict) -> list[str]:
+    """A condor_actions row's leading cells (CONDOR_HEADERS), then its price: the mark, or the exit's fill."""
+    return [_e(a["position_id"]), _e(a["action"]), _e(f"{a['short_put']:g}P / {a['short_call']:g}C"),
+            _e(a["expiry"]), _num(a["contracts"], "{:,}"), _num(a["credit"]), _num(a["mark"])]  # fmt: skip
+
+
 def _positions(conn, day) -> str:
     """The condors held after the session, then those that left the book on it."""
     acts = _rows(
@@ -222,21 +231,14 @@ def _positions(conn, day) -> str:
             tp = a["credit"] * a["tp_ratio"] if a["tp_ratio"] is not None else math.nan
             stop = a["credit"] * a["stop_ratio"] if a["stop_ratio"] is not None else math.nan
             rows.append(
-                [_e(a["position_id"]), _e(a["action"]), _e(f"{a['short_put']:g}P / {a['short_call']:g}C"),
-                 _e(a["expiry"]), _num(a["contracts"], "{:,}"), _num(a["credit"]), _num(a["mark"]),
-                 _num(a["pnl"], "{:+,.0f}"), _num(tp), _num(stop), _e(a["roll_date"] or "-"), _e(a["reason"])]
+                [*_condor_cells(a), _num(a["pnl"], "{:+,.0f}"), _num(tp), _num(stop), _e(a["roll_date"] or "-"),
+                 _e(a["reason"])]
             )  # fmt: skip
-        headers = ["position", "action", "shorts", "expiry", "qty", "credit", "mark", "P&L $", "take profit", "stop",
-                   "roll date", "reason"]  # fmt: skip
+        headers = [*CONDOR_HEADERS, "mark", "P&L $", "take profit", "stop", "roll date", "reason"]
         out += _table(headers, rows, (4, 5, 6, 7, 8, 9))
     if gone:
-        rows = [
-            [_e(a["position_id"]), _e(a["action"]), _e(f"{a['short_put']:g}P / {a['short_call']:g}C"),
-             _e(a["expiry"]), _num(a["contracts"], "{:,}"), _num(a["credit"]), _num(a["mark"]),
-             _num(a["cash"], "{:+,.0f}"), _e(a["reason"])]
-            for a in gone
-        ]  # fmt: skip
-        headers = ["position", "action", "shorts", "expiry", "qty", "credit", "exit price", "cash $", "reason"]
+        rows = [[*_condor_cells(a), _num(a["cash"], "{:+,.0f}"), _e(a["reason"])] for a in gone]
+        headers = [*CONDOR_HEADERS, "exit price", "cash $", "reason"]
         out += "<h3>Closed today</h3>" + _table(headers, rows, (4, 5, 6, 7))
     return out + "</section>"
 
