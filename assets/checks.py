@@ -12,7 +12,7 @@ from vixshield.validate import checks as rules
 
 
 def _record(
-    conn, run_id: str, asset: str, name: str, passed: bool, blocking: bool, failures, details
+    conn, run_id: str, asset: str, name: str, passed: bool, blocking: bool, failures, details, description=None
 ) -> dg.AssetCheckResult:
     severity = "ERROR" if blocking else "WARN"
     warehouse.record_check(conn, run_id, asset, name, passed, severity, failures, details)
@@ -22,6 +22,7 @@ def _record(
         passed=passed,
         severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
         metadata={"failures": dg.MetadataValue.int(int(failures or 0)), "details": dg.MetadataValue.json(details)},
+        description=description,
     )
 
 
@@ -100,6 +101,7 @@ def make_sql_checks(step: str, assets: list[str]) -> dg.AssetChecksDefinition:
                         check.blocking,
                         out.failures,
                         {"as_of": str(as_of), "sample": out.sample},
+                        check.description,
                     )
                     for check, out in outs
                 ]

@@ -53,6 +53,16 @@ class ProgressHandler(logging.Handler):
                 failures = ev.metadata.get("failures")
                 count = f"{failures.value} offending rows" if failures is not None else ""
                 self._say(f"  {label} {target:<45} {count}")
+                if ev.severity == dg.AssetCheckSeverity.ERROR and (why := _explain(ev)):
+                    self._say(f"        {why}")
+
+
+def _explain(ev) -> str:
+    """A blocking check's rule and its first offending row: what the terminal reader looks at first."""
+    details = ev.metadata.get("details")
+    sample = (details.value or {}).get("sample") if details is not None else None
+    first = ", ".join(f"{k}={v}" for k, v in sample[0].items()) if sample else ""
+    return "; ".join(part for part in (ev.description or "", f"first: {first}" if first else "") if part)
 
 
 @dg.logger(description="One line per step, for the CLI.")

@@ -75,32 +75,36 @@ class MacroSeries:
     series_id: str
     availability: Availability
     description: str
+    # range a value must sit in, in FRED's units: wide enough for every value since the series began,
+    # narrow enough to catch a unit slip (basis points for percent, a fraction for a spread or an index)
+    plausible: tuple[float, float]
 
     @property
     def max_age_days(self) -> int:
         return MAX_AGE_DAYS[self.availability]
 
 
+_RATE = (-2.0, 30.0)  # percent a year: the fed funds rate's 22.36 of 1981 is the highest since 1954
 MACRO_SERIES: tuple[MacroSeries, ...] = (
-    MacroSeries("CPIAUCSL", Availability.CPI_RELEASE, "CPI, all items, SA"),
-    MacroSeries("CPILFESL", Availability.CPI_RELEASE, "Core CPI, SA"),
-    MacroSeries("PPIFIS", Availability.PPI_RELEASE, "PPI final demand (2009-11 on)"),
-    MacroSeries("PPIACO", Availability.PPI_RELEASE, "PPI all commodities (before PPIFIS)"),
-    MacroSeries("DFF", Availability.NEXT_SESSION, "Effective fed funds rate"),
-    MacroSeries("FEDFUNDS", Availability.MONTH_END_PLUS_1, "Effective fed funds rate, monthly"),
-    MacroSeries("DGS3MO", Availability.NEXT_SESSION, "3-month Treasury yield"),
-    MacroSeries("DTB3", Availability.NEXT_SESSION, "3-month Treasury bill, discount basis (before DGS3MO)"),
-    MacroSeries("DGS2", Availability.NEXT_SESSION, "2-year Treasury yield"),
-    MacroSeries("DGS10", Availability.NEXT_SESSION, "10-year Treasury yield"),
-    MacroSeries("T10Y2Y", Availability.NEXT_SESSION, "10y minus 2y Treasury spread"),
-    MacroSeries("DTWEXBGS", Availability.H10_WEEKLY, "Broad trade-weighted dollar index"),
-    MacroSeries("DEXUSEU", Availability.H10_WEEKLY, "USD per EUR"),
-    MacroSeries("DEXJPUS", Availability.H10_WEEKLY, "JPY per USD"),
-    MacroSeries("RBUSBIS", Availability.MONTH_END_PLUS_45, "BIS real broad effective exchange rate, US"),
-    MacroSeries("BAMLH0A0HYM2", Availability.NEXT_SESSION, "ICE BofA US high-yield OAS"),
-    MacroSeries("VIXCLS", Availability.NEXT_SESSION, "VIX close as republished by FRED"),
-    MacroSeries("AAA", Availability.MONTH_END_PLUS_1, "Moody's Aaa corporate yield, monthly"),
-    MacroSeries("BAA", Availability.MONTH_END_PLUS_1, "Moody's Baa corporate yield, monthly"),
+    MacroSeries("CPIAUCSL", Availability.CPI_RELEASE, "CPI, all items, SA", (10.0, 1000.0)),
+    MacroSeries("CPILFESL", Availability.CPI_RELEASE, "Core CPI, SA", (10.0, 1000.0)),
+    MacroSeries("PPIFIS", Availability.PPI_RELEASE, "PPI final demand (2009-11 on)", (50.0, 500.0)),
+    MacroSeries("PPIACO", Availability.PPI_RELEASE, "PPI all commodities (before PPIFIS)", (5.0, 1000.0)),
+    MacroSeries("DFF", Availability.NEXT_SESSION, "Effective fed funds rate", _RATE),
+    MacroSeries("FEDFUNDS", Availability.MONTH_END_PLUS_1, "Effective fed funds rate, monthly", _RATE),
+    MacroSeries("DGS3MO", Availability.NEXT_SESSION, "3-month Treasury yield", _RATE),
+    MacroSeries("DTB3", Availability.NEXT_SESSION, "3-month Treasury bill, discount basis (before DGS3MO)", _RATE),
+    MacroSeries("DGS2", Availability.NEXT_SESSION, "2-year Treasury yield", _RATE),
+    MacroSeries("DGS10", Availability.NEXT_SESSION, "10-year Treasury yield", _RATE),
+    MacroSeries("T10Y2Y", Availability.NEXT_SESSION, "10y minus 2y Treasury spread", (-6.0, 6.0)),
+    MacroSeries("DTWEXBGS", Availability.H10_WEEKLY, "Broad trade-weighted dollar index", (50.0, 250.0)),
+    MacroSeries("DEXUSEU", Availability.H10_WEEKLY, "USD per EUR", (0.5, 2.5)),
+    MacroSeries("DEXJPUS", Availability.H10_WEEKLY, "JPY per USD", (50.0, 400.0)),
+    MacroSeries("RBUSBIS", Availability.MONTH_END_PLUS_45, "BIS real broad effective exchange rate, US", (40.0, 250.0)),
+    MacroSeries("BAMLH0A0HYM2", Availability.NEXT_SESSION, "ICE BofA US high-yield OAS", (1.0, 40.0)),
+    MacroSeries("VIXCLS", Availability.NEXT_SESSION, "VIX close as republished by FRED", (5.0, 150.0)),
+    MacroSeries("AAA", Availability.MONTH_END_PLUS_1, "Moody's Aaa corporate yield, monthly", (1.0, 25.0)),
+    MacroSeries("BAA", Availability.MONTH_END_PLUS_1, "Moody's Baa corporate yield, monthly", (1.0, 25.0)),
 )
 MACRO_BY_ID = {m.series_id: m for m in MACRO_SERIES}
 LIVE_MACRO_IDS: tuple[str, ...] = tuple(m.series_id for m in MACRO_SERIES if m.series_id not in ("AAA", "BAA"))

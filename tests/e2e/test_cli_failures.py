@@ -131,3 +131,31 @@ def test_rows_a_bad_delivery_misdated_go_when_the_file_is_corrected(cli_built, c
     assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
         cli_built.home / "warehouse.duckdb", stamps=False
     )
+
+
+def test_a_halved_spx_on_the_latest_session_stops_the_run_says_where_and_its_fix_heals(cli_built, cli_home, market_dir):
+    """A consistent bar at half the index passes every row rule; published, it would put every strike of
+    the day's condor and tickets at half the market. The run stops, naming the session, the move and the
+    setting to raise if the move is real."""
+    spx = market_dir / "yahoo" / "^GSPC.csv"
+    good = spx.read_bytes()
+    frame = pd.read_csv(spx)
+    prices = ["Open", "High", "Low", "Close", "Adj Close"]
+    frame.loc[frame.index[-1], prices] = frame.loc[frame.index[-1], prices] * 0.5
+    frame.to_csv(spx, index=False)
+    snapshot = published_bytes(cli_home)
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 1 and "FAILURE" in out.stderr
+    lines = out.stderr.splitlines()
+    i = next(
+        i for i, line in enumerate(lines) if line.startswith("  FAIL  core/market_daily:core_outlier_jumps_recent")
+    )
+    assert f"date={frame['Date'].iloc[-1]}" in lines[i + 1] and "spx_move=-0.69" in lines[i + 1]
+    assert "max_jump_spx" in lines[i + 1]
+    assert published_bytes(cli_home) == snapshot
+    spx.write_bytes(good)
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
+        cli_built.home / "warehouse.duckdb", stamps=False
+    )

@@ -47,6 +47,8 @@ def test_every_manifest_series_loads_without_a_blocking_failure(full):
     fred = {p.stem for p in (SHARED_MARKET / "fred").glob("*.csv")}
     series = {s for (s,) in conn.execute("SELECT DISTINCT series_id FROM raw.macro_observations").fetchall()}
     assert fred <= series and series <= set(MACRO_BY_ID)
+    # the catalog's plausible ranges hold every value each series has published
+    assert conn.execute("SELECT count(*) FROM meta.quarantine WHERE rule = 'value_out_of_range'").fetchone()[0] == 0
     assert conn.execute("SELECT count(DISTINCT series) FROM raw.breadth_vendor").fetchone()[0] == 2
     first, last = conn.execute("SELECT min(date), max(date) FROM core.market_daily").fetchone()
     assert (first, last) == (dt.date(1990, 1, 2), dt.date(2026, 7, 10))

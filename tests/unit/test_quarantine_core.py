@@ -76,6 +76,65 @@ def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, mar
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
 
 
+def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
+    """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
+    structural rule; the series' plausible ranges set them aside, and core never holds them."""
+    dgs10_file, cpi_file = market_dir / "fred" / "DGS10.csv", market_dir / "fred" / "CPIAUCSL.csv"
+    dgs10, cpi = pd.read_csv(dgs10_file, dtype=str), pd.read_csv(cpi_file, dtype=str)
+    bad_dgs10, bad_cpi = dgs10.copy(), cpi.copy()
+    bad_dgs10.loc[bad_dgs10["observation_date"] == "2023-11-01", "DGS10"] = "420"
+    bad_cpi.loc[bad_cpi["observation_date"] == "2023-10-01", "CPIAUCSL"] = "3.0"
+    bad_dgs10.to_csv(dgs10_file, index=False)
+    bad_cpi.to_csv(cpi_file, index=False)
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    flagged = conn.execute(
+        "SELECT row_key, column_name, value, reason FROM meta.quarantine WHERE rule = 'value_out_of_range' ORDER BY 1"
+    ).fetchall()
+    assert [(k, c, float(v)) for k, c, v, _ in flagged] == [
+        ("CPIAUCSL|2023-10-01", "row", 3.0),
+        ("DGS10|2023-11-01", "row", 420.0),
+    ]
+    assert "for DGS10" in flagged[1][3] and "plausible range" in flagged[1][3]
+    core = "SELECT count(*) FROM core.macro_observations WHERE series_id = ? AND observation_date = ?"
+    assert conn.execute(core, ["DGS10", "2023-11-01"]).fetchone()[0] == 0
+    assert conn.execute(core, ["CPIAUCSL", "2023-10-01"]).fetchone()[0] == 0
+    assert conn.execute(core, ["DGS10", "2023-11-02"]).fetchone()[0] == 1  # only the bad row is set aside
+    assert outcomes["macro_plausible_ranges"].passed
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)
+    # the publisher corrects the files: the next load revises the rows and nothing stays quarantined
+    dgs10.to_csv(dgs10_file, index=False)
+    cpi.to_csv(cpi_file, index=False)
+    load_all(conn, market_dir)
+    build(conn)
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+    value = conn.execute(
+        "SELECT value FROM core.macro_observations WHERE series_id = 'DGS10' AND observation_date = '2023-11-01'"
+    ).fetchone()[0]
+    assert value == float(dgs10.loc[dgs10["observation_date"] == "2023-11-01", "DGS10"].item())
+
+
+@pytest.mark.parametrize(("day", "recent"), [("2024-03-28", True), ("2023-10-16", False)])
+def test_a_halved_spx_blocks_among_the_last_sessions_and_warns_in_history(conn, market_dir, day, recent):
+    """A consistent bar at half the level passes every per-row rule. On the session a plan is made from
+    it would put the condor's strikes at half the index; in old history it is a line for a human."""
+    path = market_dir / "yahoo" / "^GSPC.csv"
+    spx = pd.read_csv(path)
+    prices = ["Open", "High", "Low", "Close", "Adj Close"]
+    spx.loc[spx["Date"] == day, prices] = spx.loc[spx["Date"] == day, prices] * 0.5
+    spx.to_csv(path, index=False)
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    history, latest = outcomes["core_outlier_jumps"], outcomes["core_outlier_jumps_recent"]
+    assert not history.check.blocking and latest.check.blocking
+    assert day in {row["date"] for row in history.sample}
+    if recent:
+        assert not latest.passed and [row["date"] for row in latest.sample] == [day]
+        assert "validation.max_jump" in latest.check.description  # what to do when the move is real
+    else:
+        assert latest.passed and history.failures == 2  # down to the bad print and back up from it
+
+
 def test_a_spx_open_equal_to_the_previous_close_is_quarantined_as_a_cell(conn, market_dir):
     path = market_dir / "yahoo" / "^GSPC.csv"
     spx = pd.read_csv(path)
@@ -174,6 +233,11 @@ def test_stale_spx_blocks(conn, market_dir):
             "UPDATE core.macro_observations SET available_date = '2024-04-30' WHERE observation_date = '2024-01-01'",
         ),
         ("vx_curve_sane", "UPDATE core.market_daily SET vx_m1_expiry = date WHERE date = '2023-11-01'"),
+        (
+            "macro_plausible_ranges",
+            "UPDATE core.macro_observations SET value = value * 100 WHERE series_id = 'DGS10' "
+            "AND observation_date = '2023-11-01'",
+        ),
     ],
 )
 def test_each_check_fails_on_purpose_built_damage(conn, market_dir, check, damage):

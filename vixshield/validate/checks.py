@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from vixshield.catalog import DAILY_SYMBOLS
+from vixshield.catalog import DAILY_SYMBOLS, MACRO_SERIES
 from vixshield.config import ValidationSettings
 from vixshield.store import warehouse
 
@@ -26,6 +26,8 @@ class SqlCheck:
     asset: str
     blocking: bool
     description: str
+    query: str = ""  # the sql/checks/ file it runs, when not its own name
+    recent_sessions: int = 0  # > 0: only offenders dated in the last this many sessions to the as-of
 
 
 @dataclass
@@ -52,11 +54,22 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("core_history_gaps", "core.market_daily", False, "sessions missing inside each series' history"),
     SqlCheck("core_optional_fresh", "core.market_daily", False, "optional series at most 5 sessions behind"),
     SqlCheck("core_outlier_jumps", "core.market_daily", False, "one-session moves beyond the configured limits"),
+    # the same moves among the sessions a plan is about to be made from block it: a print that halves SPX
+    # or triples the VIX is far likelier a bad delivery than a market, and its strikes would be wrong
+    SqlCheck(
+        "core_outlier_jumps_recent",
+        "core.market_daily",
+        True,
+        "no such move in the last 20 sessions (if it is real, raise validation.max_jump_spx or max_jump_vol_index)",
+        query="core_outlier_jumps",
+        recent_sessions=20,
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
     ),
     SqlCheck("macro_point_in_time", "core.macro_observations", True, "no macro value known after the as-of"),
+    SqlCheck("macro_plausible_ranges", "core.macro_observations", True, "values inside each series' plausible range"),
     SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
@@ -81,7 +94,8 @@ for _c in SQL_CHECKS:
 
 
 def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
-    """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only) to SQL."""
+    """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only) and each macro
+    series' plausible range to SQL (temp tables symbol_rules and macro_rules)."""
     rules = pd.DataFrame(
         [
             {
@@ -97,6 +111,9 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     )
     with warehouse.registered(conn, "_rules", rules):
         conn.execute("CREATE OR REPLACE TEMP TABLE symbol_rules AS SELECT * FROM _rules")
+    macro = pd.DataFrame([{"series_id": m.series_id, "lo": m.plausible[0], "hi": m.plausible[1]} for m in MACRO_SERIES])
+    with warehouse.registered(conn, "_macro_rules", macro):
+        conn.execute("CREATE OR REPLACE TEMP TABLE macro_rules AS SELECT * FROM _macro_rules")
 
 
 def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> None:
@@ -108,6 +125,11 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
 
 def run_check(conn: duckdb.DuckDBPyConnection, check: SqlCheck, sample_rows: int = 10) -> CheckOutcome:
     """Run one SQL check (variables must be set: see `set_variables`)."""
-    offenders = conn.execute(warehouse.sql_text(f"checks/{check.name}.sql")).df()
+    sql = warehouse.sql_text(f"checks/{check.query or check.name}.sql").strip().rstrip(";")
+    if check.recent_sessions:  # IN, not a join on the LIMIT subquery (see vx_months_complete_recent.sql)
+        recent = "SELECT date FROM core.sessions WHERE date <= getvariable('as_of') ORDER BY date DESC LIMIT ?"
+        offenders = conn.execute(f"SELECT * FROM ({sql}) WHERE date IN ({recent})", [check.recent_sessions]).df()
+    else:
+        offenders = conn.execute(sql).df()
     sample = offenders.head(sample_rows).astype(str).to_dict("records")
     return CheckOutcome(check, len(offenders), sample)

@@ -1,5 +1,6 @@
 -- Re-derive the rule-based quarantine from raw (ingest rejects, column_name 'input', are kept).
--- Expects a temp table `symbol_rules(symbol, lo, hi, ohlc, term_index, stale_open)` from the catalog.
+-- Expects temp tables `symbol_rules(symbol, lo, hi, ohlc, term_index, stale_open)` and
+-- `macro_rules(series_id, lo, hi)` from the catalog.
 -- The derived rows are compared with the stored ones and only the difference is deleted and
 -- inserted: the result is the same as replacing them all, and a day's run touches a few rows
 -- instead of rewriting ~13,000 (and their key index).
@@ -72,7 +73,14 @@ FROM raw.vx_futures WHERE trade_date > expiry
 UNION ALL
 SELECT 'raw.macro_observations', series_id || '|' || strftime(observation_date, '%Y-%m-%d'), 'row',
        'not_finite', CAST(value AS VARCHAR), 'value is NaN or infinite'
-FROM raw.macro_observations WHERE NOT isfinite(value);
+FROM raw.macro_observations WHERE NOT isfinite(value)
+UNION ALL
+-- a value outside its series' plausible range (a unit slip, a misplaced decimal) makes the row unusable
+SELECT 'raw.macro_observations', m.series_id || '|' || strftime(m.observation_date, '%Y-%m-%d'), 'row',
+       'value_out_of_range', CAST(m.value AS VARCHAR),
+       format('value {} outside the plausible range [{}, {}] for {}', m.value, r.lo, r.hi, m.series_id)
+FROM raw.macro_observations m JOIN macro_rules r USING (series_id)
+WHERE isfinite(m.value) AND (m.value < r.lo OR m.value > r.hi);
 
 DELETE FROM meta.quarantine q
 WHERE q.column_name <> 'input' AND NOT EXISTS (
