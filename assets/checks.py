@@ -28,18 +28,13 @@ def _record(
 
 def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
     asset = f"raw.{family}"
+    described = {
+        "expectations_blocking": "Great Expectations: schema, non-null and unique keys.",
+        "expectations_warn": "Great Expectations: value ranges and OHLC consistency (defects get quarantined).",
+    }
     specs = [
-        dg.AssetCheckSpec(
-            "expectations_blocking",
-            asset=["raw", family],
-            blocking=True,
-            description="Great Expectations: schema, non-null and unique keys.",
-        ),
-        dg.AssetCheckSpec(
-            "expectations_warn",
-            asset=["raw", family],
-            description="Great Expectations: value ranges and OHLC consistency (defects get quarantined).",
-        ),
+        dg.AssetCheckSpec(name, asset=["raw", family], blocking=name == "expectations_blocking", description=text)
+        for name, text in described.items()
     ]
 
     @dg.multi_asset_check(specs=specs, name=f"expectations_{family}")
@@ -68,6 +63,7 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
                             blocking,
                             sum((o.unexpected_count or 1) for o in group if not o.passed),
                             {"rows_validated": len(frame), "failed": failed, "evaluated": [o.name for o in group]},
+                            described[name],
                         )
                     )
         yield from results

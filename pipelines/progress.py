@@ -58,11 +58,16 @@ class ProgressHandler(logging.Handler):
 
 
 def _explain(ev) -> str:
-    """A blocking check's rule and its first offending row: what the terminal reader looks at first."""
+    """A blocking check's rule and its first offending row (an SQL check) or the expectations that
+    failed (Great Expectations): what the terminal reader looks at first."""
     details = ev.metadata.get("details")
-    sample = (details.value or {}).get("sample") if details is not None else None
-    first = ", ".join(f"{k}={v}" for k, v in sample[0].items()) if sample else ""
-    return "; ".join(part for part in (ev.description or "", f"first: {first}" if first else "") if part)
+    details = (details.value or {}) if details is not None else {}
+    sample, failed = details.get("sample"), details.get("failed")
+    if sample:
+        what = "first: " + ", ".join(f"{k}={v}" for k, v in sample[0].items())
+    else:
+        what = "failed: " + ", ".join(failed) if failed else ""
+    return "; ".join(part for part in ((ev.description or "").rstrip("."), what) if part)
 
 
 @dg.logger(description="One line per step, for the CLI.")

@@ -227,6 +227,9 @@ def test_stale_spx_blocks(conn, market_dir):
         ("core_ohlc_consistent", "UPDATE core.market_daily SET spx_low = spx_high + 1 WHERE date = '2023-11-01'"),
         ("core_plausible_ranges", "UPDATE core.market_daily SET vix = 180 WHERE date = '2023-11-01'"),
         ("core_outlier_jumps", "UPDATE core.market_daily SET spx_close = spx_close * 1.5 WHERE date = '2023-11-01'"),
+        ("core_outlier_jumps", "UPDATE core.market_daily SET vix6m = vix6m * 3 WHERE date = '2023-11-01'"),
+        # a VX month a tenth of its price on the last session: the hedge would be priced on it
+        ("core_outlier_jumps_recent", "UPDATE core.market_daily SET vx_m2 = vx_m2 / 10 WHERE date = '2024-03-28'"),
         ("core_history_gaps", "UPDATE core.market_daily SET vix = NULL WHERE date = '2023-11-01'"),
         (
             "macro_point_in_time",
