@@ -8,6 +8,7 @@ import pytest
 
 from tests.assets.helpers import table_digests
 from tests.e2e.helpers import published_bytes, vixshield
+from vixshield.serve import publish
 
 pytestmark = pytest.mark.slow  # runs the whole pipeline
 
@@ -156,6 +157,27 @@ def test_a_halved_spx_on_the_latest_session_stops_the_run_says_where_and_its_fix
     spx.write_bytes(good)
     out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
     assert out.returncode == 0, out.stderr
+    with duckdb.connect(str(cli_home / "warehouse.duckdb"), read_only=True) as conn:  # both values kept
+        kept = conn.execute(
+            "SELECT action, CAST(stored->>'close' AS DOUBLE) FROM meta.superseded WHERE row_key = ? ORDER BY 2",
+            [f"^GSPC|{frame['Date'].iloc[-1]}"],
+        ).fetchall()
+    close = pd.read_csv(spx)["Close"].iloc[-1]
+    assert kept == [("revised", pytest.approx(close / 2, rel=1e-12)), ("revised", pytest.approx(close, rel=1e-12))]
+    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
+        cli_built.home / "warehouse.duckdb", stamps=False
+    )
+
+
+def test_an_older_download_of_a_file_keeps_the_newer_sessions_and_the_plan(cli_built, cli_home, market_dir):
+    """A VIX file that ends three sessions early (an older download) cannot speak for the sessions
+    after its end: they stay, and so does the day's plan (README, Rows a corrected file no longer holds)."""
+    vix = market_dir / "cboe" / "VIX_History.csv"
+    vix.write_text("\n".join(vix.read_text().splitlines()[:-3]) + "\n")
+    latest = publish.read_manifest(cli_home)["as_of"]
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    assert publish.read_manifest(cli_home)["as_of"] == latest
     assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
         cli_built.home / "warehouse.duckdb", stamps=False
     )

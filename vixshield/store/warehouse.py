@@ -139,6 +139,8 @@ def upsert(
         ).fetchone()
         if revised >= MIN_MASS_REVISION:
             _refuse_mass_revisions(conn, family, max_revised_share)
+        if revised:
+            _supersede(conn, family, "(SELECT * FROM _changed WHERE _exists)", "revised", run_id, fetched_at)
         conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
             f"SELECT {', '.join(cols)}, ?, ? FROM _changed",
@@ -146,6 +148,28 @@ def upsert(
         )
         conn.execute("DROP TABLE _changed")
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
+
+
+def _row_key(keys: tuple[str, ...], alias: str) -> str:
+    """SQL for a row's key as meta.quarantine and meta.superseded write it: key columns joined by '|'."""
+    return " || '|' || ".join(
+        f"strftime({alias}.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"{alias}.{k}" for k in keys
+    )
+
+
+def _supersede(
+    conn: duckdb.DuckDBPyConnection, family: str, changing: str, action: str, run_id: str, at: dt.datetime
+) -> None:
+    """Copy the stored rows of raw.<family> whose keys the relation `changing` holds into meta.superseded,
+    as they are, before a revision overwrites them or a withdrawal deletes them."""
+    keys = schemas.FAMILIES[family][0]
+    stored = ", ".join(f"'{c}', t.{c}" for c in [*schemas.columns(family), "fetched_at", "run_id"])
+    conn.execute(
+        f"""INSERT OR IGNORE INTO meta.superseded
+            SELECT 'raw.{family}', {_row_key(keys, "t")}, ?, json_object({stored}), ?, ?
+            FROM raw.{family} t WHERE EXISTS (SELECT 1 FROM {changing} s WHERE {_key_match(keys, "t", "s")})""",
+        [action, run_id, at],
+    )
 
 
 def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_share: float) -> None:
@@ -196,6 +220,8 @@ def withdraw_absent(
     frame: pd.DataFrame,
     rejected_keys: list[str],
     max_share: float = 1.0,
+    run_id: str = "",
+    at: dt.datetime | None = None,
 ) -> int:
     """Delete stored rows that a whole-history file delivery (`frame`, conformed as `ingest.load.prepare`
     returns it) no longer holds; returns how many.
@@ -213,9 +239,7 @@ def withdraw_absent(
     keys = schemas.FAMILIES[family][0]
     series = _series_column(family)
     date = next(k for k in keys if k in schemas.DATE_COLUMNS and k != series)
-    key_text = " || '|' || ".join(
-        f"strftime(t.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"t.{k}" for k in keys
-    )
+    key_text = _row_key(keys, "t")
     rejected = pd.DataFrame({"row_key": pd.Series(rejected_keys, dtype="string")})
     with registered(conn, "_delivered", frame), registered(conn, "_rejected", rejected):
         absent = conn.execute(
@@ -232,6 +256,10 @@ def withdraw_absent(
     counts = list(gone.groupby(series).size().items())
     _refuse_if_mass(conn, family, counts, max_share, "withdraw")
     with registered(conn, "_withdrawn", gone[list(keys)]):
+        if len(gone):  # kept as stored before they go (meta.superseded)
+            _supersede(
+                conn, family, "_withdrawn", "withdrawn", run_id, at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            )
         conn.execute(
             f"DELETE FROM raw.{family} WHERE EXISTS (SELECT 1 FROM _withdrawn w WHERE {_key_match(keys, family, 'w')})"
         )
@@ -247,10 +275,13 @@ def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Seri
     after = absent[date] > absent["last_date"]
     continues = pd.Series(False, index=absent.index)
     for _, tail in absent[after].groupby(series):
-        dates = pd.DatetimeIndex(tail[date]).sort_values()
-        expected = calendars.sessions(dates[0], dates[-1])
-        follows = calendars.next_session(tail["last_date"].iloc[0]) == dates[0]
-        continues[tail.index] = bool(follows) and list(dates) == list(expected)
+        # judged on its NYSE sessions: a publisher's row on an exchange holiday (Cboe's VIX has some)
+        # neither breaks the run nor makes one
+        dates = pd.DatetimeIndex(tail[date])
+        first = calendars.next_session(tail["last_date"].iloc[0])
+        held = dates[dates.isin(calendars.sessions(first, dates.max()))].sort_values()
+        expected = calendars.sessions(first, held[-1]) if len(held) else held
+        continues[tail.index] = len(held) > 0 and list(held) == list(expected)
     return inside | before | (after & ~continues)
 
 
