@@ -7,7 +7,6 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.resources import VixShieldResource
 from vixshield import METHODOLOGY_VERSION
 from vixshield.serve import publish
 from vixshield.store import warehouse
@@ -30,14 +29,10 @@ SIGNAL_KEYS = [
     description="Atomically published read-only snapshot (published/warehouse.duckdb), Parquet files of the "
     "signal tables and manifest.json. Readers never block a run and a run never breaks a reader.",
 )
-def published(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, vixshield: VixShieldResource
-) -> dg.MaterializeResult:
+def published(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     db = Path(duckdb.database)
     with duckdb.get_connection() as conn:
         as_of = warehouse.as_of(conn)
-    if vixshield.requested_as_of() is None:  # the latest data: never older than what readers have
-        publish.refuse_going_back(db.parent, as_of)
     from vixshield.serve import today
 
     manifest = publish.publish(

@@ -471,11 +471,6 @@ def _republish(home: Path, db_path: Path, run_id: str, as_of) -> None:
 
     if publish.read_manifest(home) is None:
         return
-    try:  # the warehouse stands on an earlier session than readers have: a daily run refused it
-        publish.refuse_going_back(home, as_of)
-    except publish.PublishError as exc:
-        print(f"not republished: {exc}")
-        return
     from vixshield.serve import today
 
     publish.publish(

@@ -38,9 +38,7 @@ def run_on_copy(job: str, built: Path, folder: Path, settings_json: str | None =
 
 def table_digests(db: Path, stamps: bool = True) -> dict[str, str]:
     """A content hash per table (rows in key order), without per-run bookkeeping (meta.runs,
-    meta.check_results); `stamps=False` also leaves out raw's fetched_at/run_id columns and
-    meta.superseded (the rows earlier deliveries replaced: a healed warehouse keeps them, a clean build
-    has none), so it compares a warehouse's content with a clean build's."""
+    meta.check_results); `stamps=False` also leaves out raw's fetched_at/run_id columns."""
     with duckdb.connect(str(db), read_only=True) as conn:
         tables = conn.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name IN ('raw', 'core', 'meta') "
@@ -48,8 +46,6 @@ def table_digests(db: Path, stamps: bool = True) -> dict[str, str]:
         ).fetchall()
         out = {}
         for schema, table in tables:
-            if not stamps and (schema, table) == ("meta", "superseded"):
-                continue
             cols = "* EXCLUDE (fetched_at, run_id)" if schema == "raw" and not stamps else "*"
             frame = conn.execute(f"SELECT {cols} FROM {schema}.{table} ORDER BY ALL").df()
             out[f"{schema}.{table}"] = hashlib.sha256(frame.to_csv().encode()).hexdigest()

@@ -49,7 +49,6 @@ def test_a_v1_warehouse_upgrades_in_place_and_a_second_upgrade_changes_nothing(t
     before = snapshot(conn)
     changes = warehouse.init_schema(conn)
     assert changes == [
-        "created meta.superseded",  # version 5: every stored row a delivery revises or withdraws, empty
         "created meta.schema_version",
         *(f"created {t.name}" for t in contract.RESEARCH),  # version 4: the research schema, empty
         *(f"added signals.{t}.trade_date" for t in ("condor_plan", "condor_actions", "hedge_layers")),

@@ -130,32 +130,3 @@ def test_stray_rows_past_a_files_end_go_but_sessions_continuing_it_stay(conn):
     load(conn, pd.concat([bars(DAYS), bars(["2024-04-03"])], ignore_index=True))
     assert load(conn, bars(DAYS)).withdrawn == 1
     assert conn.execute("SELECT max(date)::VARCHAR FROM raw.daily_bars").fetchone()[0] == "2024-02-26"
-
-
-def test_every_row_a_delivery_revises_or_withdraws_is_kept_as_it_was_stored(conn):
-    """Nothing stored is lost: a revision's old values and a withdrawn row stay in meta.superseded,
-    with the run that replaced them; a rerun on the same inputs adds nothing."""
-    load(conn, bars(DAYS))
-    before = {(r[1].strftime("%Y-%m-%d"), r[5]) for r in stored(conn)}  # (date, close)
-    revised, stray = DAYS[5], pd.Timestamp("2024-01-13")  # a Saturday: a misdated row
-    load(
-        conn,
-        pd.concat(
-            [bars(DAYS).assign(close=lambda f: f["close"].where(f["date"] != revised, 99.0)), bars([stray])],
-            ignore_index=True,
-        ),
-    )
-    ingest.load(conn, Delivery(bars(DAYS)), "daily_bars", WHOLE, "the-fix", max_revised_share=0.25)
-    kept = conn.execute(
-        "SELECT row_key, action, superseded_by, stored->>'close', stored->>'run_id' FROM meta.superseded ORDER BY ALL"
-    ).fetchall()
-    day = revised.strftime("%Y-%m-%d")
-    original = next(c for d, c in before if d == day)
-    assert kept == [
-        (f"^VIX|{day}", "revised", "run", str(original), "run"),  # the first run's value, replaced by 99
-        (f"^VIX|{day}", "revised", "the-fix", "99.0", "run"),  # 99, replaced by the fix
-        ("^VIX|2024-01-13", "withdrawn", "the-fix", str(bars([stray])["close"].item()), "run"),
-    ]
-    again = conn.execute("SELECT count(*) FROM meta.superseded").fetchone()[0]
-    ingest.load(conn, Delivery(bars(DAYS)), "daily_bars", WHOLE, "a-rerun", max_revised_share=0.25)
-    assert conn.execute("SELECT count(*) FROM meta.superseded").fetchone()[0] == again

@@ -98,7 +98,7 @@ def load(
         withdrawn = 0
         if whole and not source.live:  # files on disk are the whole truth of what they deliver
             keys = [r["key"] for r in fetched.rejects]
-            withdrawn = warehouse.withdraw_absent(conn, family, frame, keys, max_revised_share, run_id, now)
+            withdrawn = warehouse.withdraw_absent(conn, family, frame, keys, max_revised_share)
         counts = warehouse.upsert(conn, family, frame, run_id, now, max_revised_share)
         # a whole-history fetch says everything the input rejects today: yesterday's rejects of a
         # since-corrected file go; an incremental (live) fetch only adds to what is stored

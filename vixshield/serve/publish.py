@@ -106,21 +106,6 @@ def read_manifest(home: str | Path) -> dict | None:
         raise PublishError(f"cannot read the snapshot manifest {path}: {exc}") from exc
 
 
-def refuse_going_back(home: str | Path, as_of: dt.date | None) -> None:
-    """Raise PublishError when the warehouse now stands on an earlier session than the published
-    snapshot: a run for the latest data whose delivery lost sessions (a file that ends earlier than the
-    one before, whose later rows a files run withdrew) would otherwise replace today's plan with an old
-    one. A run asked for an earlier session (--as-of, a replay) does not call this."""
-    manifest = read_manifest(home) or {}
-    last = manifest.get("as_of")
-    if as_of is not None and last and as_of.isoformat() < last:
-        raise PublishError(
-            f"the data now ends on {as_of}, before the published snapshot's {last}: the delivery lost sessions "
-            f"(a file that ends earlier than the last one). Nothing published; readers keep {last}. Correct the "
-            f"files and rerun, or pass --as-of {as_of} to publish the earlier session on purpose"
-        )
-
-
 # Readers get the snapshot's tables and nothing else: SQL typed into `vixshield query` (or passed on by
 # an app) must not write files, read other files, reach the network or install code. A plain open
 # passes these at connect (DuckDB still opens the file it is asked for); an isolated one sets them

@@ -295,24 +295,6 @@ META: tuple[Table, ...] = (
         ("table_name", "row_key", "column_name", "rule"),
     ),
     Table(
-        "meta.superseded",
-        "Every raw row as it was stored before a delivery revised its values or withdrew it: nothing stored "
-        "is lost. A rerun on the same inputs adds nothing.",
-        (
-            _v("table_name", "e.g. raw.daily_bars", True),
-            _v("row_key", "key columns joined by '|', dates as YYYY-MM-DD (as in meta.quarantine)", True),
-            _v(
-                "action",
-                "revised (the delivery changed its values) | withdrawn (a files delivery no longer holds it)",
-                True,
-            ),
-            Column("stored", _JSON, "the row as stored: every column, its fetched_at and run_id included", True),
-            _v("superseded_by", "the run that revised or withdrew it", True),
-            Column("superseded_at", "TIMESTAMP", not_null=True),
-        ),
-        ("table_name", "row_key", "superseded_by"),
-    ),
-    Table(
         "meta.book_state",
         "The daily book's state after its last session, so the next run resumes there; used only while "
         "the engine and every input up to last_date are unchanged (both digests, checked on each run).",
@@ -1102,9 +1084,8 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (*FEATURES, *SIGNALS, *TRADES, *(f.table for f in FAMILIES), *META, *BACKTEST, *RESEARCH)
 }
 SCHEMAS = ("raw", "meta", "core", "backtest", "research")  # created on connect; features and signals by their writers
-SCHEMA_VERSION = 5  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration;
-# 3: trade_date on signals.condor_plan, condor_actions and hedge_layers (#14 finding 8); 4: the research.* tables;
-# 5: meta.superseded
+SCHEMA_VERSION = 4  # 1: the DDL files of sql/schemas/ and frames' inferred types; 2: this declaration;
+# 3: trade_date on signals.condor_plan, condor_actions and hedge_layers (#14 finding 8); 4: the research.* tables
 
 
 def digest() -> str:

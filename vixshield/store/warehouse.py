@@ -139,8 +139,6 @@ def upsert(
         ).fetchone()
         if revised >= MIN_MASS_REVISION:
             _refuse_mass_revisions(conn, family, max_revised_share)
-        if revised:
-            _supersede(conn, family, "(SELECT * FROM _changed WHERE _exists)", "revised", run_id, fetched_at)
         conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
             f"SELECT {', '.join(cols)}, ?, ? FROM _changed",
@@ -148,28 +146,6 @@ def upsert(
         )
         conn.execute("DROP TABLE _changed")
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
-
-
-def _row_key(keys: tuple[str, ...], alias: str) -> str:
-    """SQL for a row's key as meta.quarantine and meta.superseded write it: key columns joined by '|'."""
-    return " || '|' || ".join(
-        f"strftime({alias}.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"{alias}.{k}" for k in keys
-    )
-
-
-def _supersede(
-    conn: duckdb.DuckDBPyConnection, family: str, changing: str, action: str, run_id: str, at: dt.datetime
-) -> None:
-    """Copy the stored rows of raw.<family> whose keys the relation `changing` holds into meta.superseded,
-    as they are, before a revision overwrites them or a withdrawal deletes them."""
-    keys = schemas.FAMILIES[family][0]
-    stored = ", ".join(f"'{c}', t.{c}" for c in [*schemas.columns(family), "fetched_at", "run_id"])
-    conn.execute(
-        f"""INSERT OR IGNORE INTO meta.superseded
-            SELECT 'raw.{family}', {_row_key(keys, "t")}, ?, json_object({stored}), ?, ?
-            FROM raw.{family} t WHERE EXISTS (SELECT 1 FROM {changing} s WHERE {_key_match(keys, "t", "s")})""",
-        [action, run_id, at],
-    )
 
 
 def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_share: float) -> None:
@@ -220,8 +196,6 @@ def withdraw_absent(
     frame: pd.DataFrame,
     rejected_keys: list[str],
     max_share: float = 1.0,
-    run_id: str = "",
-    at: dt.datetime | None = None,
 ) -> int:
     """Delete stored rows that a whole-history file delivery (`frame`, conformed as `ingest.load.prepare`
     returns it) no longer holds; returns how many.
@@ -239,7 +213,9 @@ def withdraw_absent(
     keys = schemas.FAMILIES[family][0]
     series = _series_column(family)
     date = next(k for k in keys if k in schemas.DATE_COLUMNS and k != series)
-    key_text = _row_key(keys, "t")
+    key_text = " || '|' || ".join(
+        f"strftime(t.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"t.{k}" for k in keys
+    )
     rejected = pd.DataFrame({"row_key": pd.Series(rejected_keys, dtype="string")})
     with registered(conn, "_delivered", frame), registered(conn, "_rejected", rejected):
         absent = conn.execute(
@@ -256,10 +232,6 @@ def withdraw_absent(
     counts = list(gone.groupby(series).size().items())
     _refuse_if_mass(conn, family, counts, max_share, "withdraw")
     with registered(conn, "_withdrawn", gone[list(keys)]):
-        if len(gone):  # kept as stored before they go (meta.superseded)
-            _supersede(
-                conn, family, "_withdrawn", "withdrawn", run_id, at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            )
         conn.execute(
             f"DELETE FROM raw.{family} WHERE EXISTS (SELECT 1 FROM _withdrawn w WHERE {_key_match(keys, family, 'w')})"
         )
