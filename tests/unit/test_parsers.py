@@ -37,6 +37,15 @@ def test_fred_csv_headers_and_missing_values(header):
     assert out.frame["available_date"].isna().all()  # filled later from the availability rule
 
 
+def test_a_fred_file_holding_another_catalogued_series_is_refused_by_name():
+    """DGS10's download saved as DGS3MO.csv: every value is a plausible yield, so only the header tells."""
+    with pytest.raises(SourceError, match=r"DGS3MO\.csv: its values are FRED's DGS10, not DGS3MO"):
+        parsers.parse_fred_csv("observation_date,DGS10\n2024-01-02,3.95\n", "DGS3MO")
+    # a column FRED's catalogue does not name (an ALFRED vintage, say) is still read as the series
+    out = parsers.parse_fred_csv("observation_date,DGS3MO_20240105\n2024-01-02,5.4\n", "DGS3MO")
+    assert out.frame["value"].tolist() == [5.4]
+
+
 def test_fred_csv_without_date_column_is_a_clear_error():
     with pytest.raises(SourceError, match="observation_date"):
         parsers.parse_fred_csv("when,DGS10\n2024-01-02,4\n", "DGS10")

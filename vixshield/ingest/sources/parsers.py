@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from vixshield.catalog import SYMBOLS_BY_CBOE
+from vixshield.catalog import MACRO_BY_ID, SYMBOLS_BY_CBOE
 from vixshield.ingest.sources.base import Fetched, SourceError
 from vixshield.store import schemas
 
@@ -139,6 +139,11 @@ def parse_fred_csv(text: str, series_id: str) -> Fetched:
     value_col = series_id if series_id in raw.columns else next((c for c in raw.columns if c != date_col), None)
     if value_col is None:
         raise SourceError(f"{what}: no value column for {series_id}")
+    if value_col != series_id and value_col in MACRO_BY_ID:  # FRED names the column after its series
+        raise SourceError(
+            f"{what}: its values are FRED's {value_col}, not {series_id} (a file saved under the wrong name?); "
+            f"put {series_id}'s own download there"
+        )
     raw, dates, rejects = _split_dates(raw, date_col, "%Y-%m-%d", lambda r: f"{series_id}|{r[date_col]}", what)
     values = _numbers(raw, [value_col])[value_col]
     frame = pd.DataFrame({"series_id": series_id, "observation_date": dates.to_numpy(), "value": values.to_numpy()})
