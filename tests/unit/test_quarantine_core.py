@@ -135,6 +135,27 @@ def test_a_halved_spx_blocks_among_the_last_sessions_and_warns_in_history(conn, 
         assert latest.passed and history.failures == 2  # down to the bad print and back up from it
 
 
+def test_a_bar_repeating_the_previous_session_is_a_stale_feed_and_blocks_the_run(conn, market_dir):
+    """Yesterday's bar served again as today's passes every range rule; it would make today's plan from
+    yesterday's market. Set aside, today has no SPX close, which blocks, as any unusable close does."""
+    path = market_dir / "yahoo" / "^GSPC.csv"
+    spx = pd.read_csv(path)
+    cols = ["Open", "High", "Low", "Close", "Adj Close", "Volume"]
+    spx.loc[spx.index[-1], cols] = spx.loc[spx.index[-2], cols].to_numpy()
+    spx.to_csv(path, index=False)
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    last, previous = spx["Date"].iloc[-1], spx["Date"].iloc[-2]
+    flagged = conn.execute("SELECT row_key, column_name, reason FROM meta.quarantine WHERE rule = 'repeated_bar'")
+    ((key, column, reason),) = flagged.fetchall()
+    assert (key, column) == (f"^GSPC|{last}", "row") and f"of {previous}" in reason
+    spx_close = "SELECT spx_close FROM core.market_daily WHERE date = ?"
+    assert conn.execute(spx_close, [last]).fetchone()[0] is None
+    assert conn.execute(spx_close, [previous]).fetchone()[0] == spx["Close"].iloc[-2]
+    blocked = {n for n, o in outcomes.items() if not o.passed and o.check.blocking}
+    assert blocked == {"core_required_fresh", "core_recent_sessions_complete"}  # the as-of session lacks SPX
+
+
 def test_a_spx_open_equal_to_the_previous_close_is_quarantined_as_a_cell(conn, market_dir):
     path = market_dir / "yahoo" / "^GSPC.csv"
     spx = pd.read_csv(path)

@@ -47,7 +47,12 @@ class CheckOutcome:
 
 SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("core_one_row_per_session", "core.market_daily", True, "one row per NYSE session, no other dates"),
-    SqlCheck("core_required_fresh", "core.market_daily", True, "SPX and VIX closes exist for the as-of session"),
+    SqlCheck(
+        "core_required_fresh",
+        "core.market_daily",
+        True,
+        "SPX and VIX closes exist for the as-of session (one the file has may be quarantined: see meta.quarantine)",
+    ),
     SqlCheck("core_recent_sessions_complete", "core.market_daily", True, "no SPX/VIX gap in the last 20 sessions"),
     SqlCheck("core_ohlc_consistent", "core.market_daily", True, "low <= open, close <= high after quarantine"),
     SqlCheck("core_plausible_ranges", "core.market_daily", True, "closes inside the catalog's plausible ranges"),

@@ -38,6 +38,18 @@ SELECT 'raw.daily_bars', row_key, 'range', 'close_outside_range', CAST(close AS 
        format('close {} outside [low {}, high {}]', close, low, high)
 FROM bars WHERE high >= low AND (close > high OR close < low)
 UNION ALL
+-- a bar equal to the symbol's previous one in open, high, low, close and volume is a stale feed repeating
+-- its last print, not a session (none of the bundle's intraday bars since 1928 repeats; close-only bars,
+-- O = H = L = C, can repeat for real and are left alone)
+SELECT 'raw.daily_bars', row_key, 'row', 'repeated_bar', format('{}/{}/{}/{}', open, high, low, close),
+       format('open, high, low and close (and volume) equal the previous row''s, of {}: a stale repeat, not a print',
+              previous_date)
+FROM (SELECT *, lag(date) OVER w AS previous_date, lag(open) OVER w AS p_open, lag(high) OVER w AS p_high,
+             lag(low) OVER w AS p_low, lag(close) OVER w AS p_close, lag(volume) OVER w AS p_volume
+      FROM bars WINDOW w AS (PARTITION BY symbol ORDER BY date))
+WHERE ohlc AND NOT (open = close AND high = close AND low = close)
+  AND open = p_open AND high = p_high AND low = p_low AND close = p_close AND volume IS NOT DISTINCT FROM p_volume
+UNION ALL
 -- an index's first value of the day is computed from the previous closes of the stocks not yet open
 -- (CME Group, "Understanding the SOQ"): an open equal to the previous close is that value, not a print
 SELECT 'raw.daily_bars', row_key, 'open', 'open_is_previous_close', CAST(open AS VARCHAR),
