@@ -168,7 +168,7 @@ def test_an_older_download_of_a_file_keeps_the_newer_sessions_and_the_plan(cli_b
     also when the stored rows past its end hold one on an exchange holiday, as Cboe's file does."""
     vix = market_dir / "cboe" / "VIX_History.csv"
     rows = vix.read_text().splitlines()
-    holiday = "03/29/2024," + rows[-1].split(",", 1)[1]  # Good Friday, the day after the last session
+    holiday = "03/29/2024," + rows[-2].split(",", 1)[1]  # Good Friday, after the last session: a bar of its own
     vix.write_text("\n".join([*rows, holiday]) + "\n")
     out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
     assert out.returncode == 0, out.stderr
