@@ -72,6 +72,9 @@ class ValidationSettings:
     max_stale_sessions: Annotated[int, NonNegative] = 3  # a required series this far behind the as-of blocks the run
     max_jump_spx: Annotated[float, Positive] = 0.25  # |log return| above this is an outlier (1987 was -0.229)
     max_jump_vol_index: Annotated[float, Positive] = 1.0  # |log change| of a volatility index above this is an outlier
+    # a fall deeper than this (log) is an outlier too: vol spikes up, it does not halve in a day (the worst real
+    # one-day falls: VIX -0.44 on 2025-04-09, VX M1 -0.34); a price at half its level is a bad print
+    max_drop_vol_index: Annotated[float, Positive] = 0.6
     max_revised_share: Annotated[float, Share] = 0.25  # a delivery changing more of one series' stored rows is refused
 
 

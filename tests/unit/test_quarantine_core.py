@@ -251,6 +251,8 @@ def test_stale_spx_blocks(conn, market_dir):
         ("core_outlier_jumps", "UPDATE core.market_daily SET vix6m = vix6m * 3 WHERE date = '2023-11-01'"),
         # a VX month a tenth of its price on the last session: the hedge would be priced on it
         ("core_outlier_jumps_recent", "UPDATE core.market_daily SET vx_m2 = vx_m2 / 10 WHERE date = '2024-03-28'"),
+        # the VIX at half its level: a fall of -0.69 in log, inside the symmetric 1.0 but past max_drop_vol_index
+        ("core_outlier_jumps_recent", "UPDATE core.market_daily SET vix = vix / 2 WHERE date = '2024-03-28'"),
         ("core_history_gaps", "UPDATE core.market_daily SET vix = NULL WHERE date = '2023-11-01'"),
         (
             "macro_point_in_time",

@@ -65,7 +65,8 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "core_outlier_jumps_recent",
         "core.market_daily",
         True,
-        "no such move in the last 20 sessions (if it is real, raise validation.max_jump_spx or max_jump_vol_index)",
+        "no such move in the last 20 sessions (if it is real, raise validation.max_jump_spx, max_jump_vol_index "
+        "or max_drop_vol_index)",
         query="core_outlier_jumps",
         recent_sessions=20,
     ),
@@ -125,6 +126,7 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE as_of = ?::DATE", [as_of])
     conn.execute("SET VARIABLE max_jump_spx = ?", [settings.max_jump_spx])
     conn.execute("SET VARIABLE max_jump_vol = ?", [settings.max_jump_vol_index])
+    conn.execute("SET VARIABLE max_drop_vol = ?", [settings.max_drop_vol_index])
     register_rules(conn)
 
 

@@ -1,5 +1,6 @@
--- Offenders: one-session log moves beyond the configured limits (variables max_jump_spx,
--- max_jump_vol: the volatility indices and the front two VX futures, across a roll too). Over all
+-- Offenders: one-session log moves beyond the configured limits (variables max_jump_spx; max_jump_vol
+-- either way and max_drop_vol down: the volatility indices and the front two VX futures, across a roll
+-- too). Over all
 -- history a WARN: real crashes land here too and a human reads the list; over the last 20 sessions
 -- blocking (core_outlier_jumps_recent, checks.py). VIX9D is left out: its 9-day window makes
 -- real moves of this size (2018-02-05: +215%).
@@ -21,4 +22,5 @@ FROM moves
 WHERE abs(spx_move) > getvariable('max_jump_spx')
    OR greatest(abs(vix_move), abs(vix3m_move), abs(vix6m_move), abs(vvix_move), abs(vx_m1_move), abs(vx_m2_move))
       > getvariable('max_jump_vol')
+   OR least(vix_move, vix3m_move, vix6m_move, vvix_move, vx_m1_move, vx_m2_move) < -getvariable('max_drop_vol')
 ORDER BY date;
