@@ -114,10 +114,10 @@ def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_h
     assert value == float(dgs10.loc[dgs10["observation_date"] == "2023-11-01", "DGS10"].item())
 
 
-@pytest.mark.parametrize(("day", "recent"), [("2024-03-28", True), ("2023-10-16", False)])
-def test_a_halved_spx_blocks_among_the_last_sessions_and_warns_in_history(conn, market_dir, day, recent):
+@pytest.mark.parametrize(("day", "recent"), [("2024-03-28", True), ("2024-03-25", False), ("2023-10-16", False)])
+def test_a_halved_spx_blocks_on_the_as_of_session_and_warns_in_history(conn, market_dir, day, recent):
     """A consistent bar at half the level passes every per-row rule. On the session a plan is made from
-    it would put the condor's strikes at half the index; in old history it is a line for a human."""
+    it would put the condor's strikes at half the index; before it, it is a line for a human."""
     path = market_dir / "yahoo" / "^GSPC.csv"
     spx = pd.read_csv(path)
     prices = ["Open", "High", "Low", "Close", "Adj Close"]

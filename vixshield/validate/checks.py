@@ -59,16 +59,16 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("core_history_gaps", "core.market_daily", False, "sessions missing inside each series' history"),
     SqlCheck("core_optional_fresh", "core.market_daily", False, "optional series at most 5 sessions behind"),
     SqlCheck("core_outlier_jumps", "core.market_daily", False, "one-session moves beyond the configured limits"),
-    # the same moves among the sessions a plan is about to be made from block it: a print that halves SPX
-    # or triples the VIX is far likelier a bad delivery than a market, and its strikes would be wrong
+    # the same move on the as-of session, which today's plan and tickets are made from, blocks: a print that
+    # halves SPX or the VIX is far likelier a bad delivery than a market, and its strikes would be wrong
     SqlCheck(
         "core_outlier_jumps_recent",
         "core.market_daily",
         True,
-        "no such move in the last 20 sessions (if it is real, raise validation.max_jump_spx, max_jump_vol_index "
+        "no such move on the as-of session (if it is real, raise validation.max_jump_spx, max_jump_vol_index "
         "or max_drop_vol_index)",
         query="core_outlier_jumps",
-        recent_sessions=20,
+        recent_sessions=1,
     ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
