@@ -28,13 +28,16 @@ def _record(
 
 def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
     asset = f"raw.{family}"
-    described = {
-        "expectations_blocking": "Great Expectations: schema, non-null and unique keys.",
-        "expectations_warn": "Great Expectations: value ranges and OHLC consistency (defects get quarantined).",
+    suites = {  # name -> (blocking, description)
+        "expectations_blocking": (True, "Great Expectations: schema, non-null and unique keys."),
+        "expectations_warn": (
+            False,
+            "Great Expectations: value ranges and OHLC consistency (defects get quarantined).",
+        ),
     }
     specs = [
-        dg.AssetCheckSpec(name, asset=["raw", family], blocking=name == "expectations_blocking", description=text)
-        for name, text in described.items()
+        dg.AssetCheckSpec(name, asset=["raw", family], blocking=blocking, description=text)
+        for name, (blocking, text) in suites.items()
     ]
 
     @dg.multi_asset_check(specs=specs, name=f"expectations_{family}")
@@ -50,7 +53,7 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
                 outcomes = validate_table(family, frame)
             results = []
             with warehouse.transaction(conn):  # one commit for the step's results
-                for blocking, name in ((True, "expectations_blocking"), (False, "expectations_warn")):
+                for name, (blocking, description) in suites.items():
                     group = [o for o in outcomes if o.blocking == blocking]
                     failed = {o.name: {"unexpected": o.unexpected_count, **o.details} for o in group if not o.passed}
                     results.append(
@@ -63,7 +66,7 @@ def make_expectation_checks(family: str) -> dg.AssetChecksDefinition:
                             blocking,
                             sum((o.unexpected_count or 1) for o in group if not o.passed),
                             {"rows_validated": len(frame), "failed": failed, "evaluated": [o.name for o in group]},
-                            described[name],
+                            description,
                         )
                     )
         yield from results

@@ -66,7 +66,7 @@ def _explain(ev) -> str:
     if sample:
         what = "first: " + ", ".join(f"{k}={v}" for k, v in sample[0].items())
     else:
-        what = "failed: " + ", ".join(failed) if failed else ""
+        what = ("failed: " + ", ".join(failed)) if failed else ""
     return "; ".join(part for part in ((ev.description or "").rstrip("."), what) if part)
 
 

@@ -86,6 +86,15 @@ def _swap_open_and_close(f) -> None:
     frame.to_csv(f, index=False)
 
 
+def assert_heals(cli_built, cli_home, market_dir) -> None:
+    """A run on the corrected files succeeds and leaves the warehouse equal to a clean build's."""
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
+        cli_built.home / "warehouse.duckdb", stamps=False
+    )
+
+
 # breakage -> (how, what the step's FAIL line must say: the file or series, and the cause). An empty,
 # header-only or misdated file takes the same path as undecodable bytes (tests/unit/test_files_source.py).
 BREAKAGES = {
@@ -109,11 +118,7 @@ def test_a_broken_required_file_fails_the_run_keeps_the_snapshot_and_its_fix_hea
         assert all(text in fail for text in says), fail  # the file and the cause, not a bare decode error
         assert published_bytes(cli_home) == snapshot, name
     vix.write_bytes(good)
-    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
-    assert out.returncode == 0, out.stderr
-    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
-        cli_built.home / "warehouse.duckdb", stamps=False
-    )
+    assert_heals(cli_built, cli_home, market_dir)
 
 
 def test_rows_a_bad_delivery_misdated_go_when_the_file_is_corrected(cli_built, cli_home, market_dir):
@@ -127,11 +132,7 @@ def test_rows_a_bad_delivery_misdated_go_when_the_file_is_corrected(cli_built, c
     vix.write_text("\n".join([rows[0], *[r for r in rows[1:] if r not in month_first], *swapped]) + "\n")
     vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))  # may publish or stop
     vix.write_text(good)
-    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
-    assert out.returncode == 0, out.stderr
-    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
-        cli_built.home / "warehouse.duckdb", stamps=False
-    )
+    assert_heals(cli_built, cli_home, market_dir)
 
 
 def test_a_halved_spx_on_the_latest_session_stops_the_run_says_where_and_its_fix_heals(cli_built, cli_home, market_dir):
@@ -155,11 +156,7 @@ def test_a_halved_spx_on_the_latest_session_stops_the_run_says_where_and_its_fix
     assert "max_jump_spx" in lines[i + 1]
     assert published_bytes(cli_home) == snapshot
     spx.write_bytes(good)
-    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
-    assert out.returncode == 0, out.stderr
-    assert table_digests(cli_home / "warehouse.duckdb", stamps=False) == table_digests(
-        cli_built.home / "warehouse.duckdb", stamps=False
-    )
+    assert_heals(cli_built, cli_home, market_dir)
 
 
 def test_an_older_download_of_a_file_keeps_the_newer_sessions_and_the_plan(cli_built, cli_home, market_dir):

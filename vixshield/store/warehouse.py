@@ -252,8 +252,7 @@ def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Seri
         dates = pd.DatetimeIndex(tail[date])
         first = calendars.next_session(tail["last_date"].iloc[0])
         held = dates[dates.isin(calendars.sessions(first, dates.max()))].sort_values()
-        expected = calendars.sessions(first, held[-1]) if len(held) else held
-        continues[tail.index] = len(held) > 0 and list(held) == list(expected)
+        continues[tail.index] = len(held) > 0 and list(held) == list(calendars.sessions(first, held[-1]))
     return inside | before | (after & ~continues)
 
 

@@ -27,7 +27,7 @@ class SqlCheck:
     blocking: bool
     description: str
     query: str = ""  # the sql/checks/ file it runs, when not its own name
-    recent_sessions: int = 0  # > 0: only offenders dated in the last this many sessions to the as-of
+    as_of_only: bool = False  # only the offenders dated on the as-of session
 
 
 @dataclass
@@ -68,7 +68,7 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "no such move on the as-of session (if it is real, raise validation.max_jump_spx, max_jump_vol_index "
         "or max_drop_vol_index)",
         query="core_outlier_jumps",
-        recent_sessions=1,
+        as_of_only=True,
     ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
@@ -133,10 +133,8 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
 def run_check(conn: duckdb.DuckDBPyConnection, check: SqlCheck, sample_rows: int = 10) -> CheckOutcome:
     """Run one SQL check (variables must be set: see `set_variables`)."""
     sql = warehouse.sql_text(f"checks/{check.query or check.name}.sql").strip().rstrip(";")
-    if check.recent_sessions:  # IN, not a join on the LIMIT subquery (see vx_months_complete_recent.sql)
-        recent = "SELECT date FROM core.sessions WHERE date <= getvariable('as_of') ORDER BY date DESC LIMIT ?"
-        offenders = conn.execute(f"SELECT * FROM ({sql}) WHERE date IN ({recent})", [check.recent_sessions]).df()
-    else:
-        offenders = conn.execute(sql).df()
+    if check.as_of_only:  # the as-of is a session (core_tables.resolve_as_of)
+        sql = f"SELECT * FROM ({sql}) WHERE date = getvariable('as_of')"
+    offenders = conn.execute(sql).df()
     sample = offenders.head(sample_rows).astype(str).to_dict("records")
     return CheckOutcome(check, len(offenders), sample)
