@@ -90,3 +90,71 @@ def test_fomc_csv_keeps_unknown_scheduled_flag_as_null():
 def test_garbage_is_a_clear_error():
     with pytest.raises(SourceError, match="expected columns"):
         parsers.parse_vx_per_contract("<html>rate limited</html>\n")
+
+
+YAHOO_HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+VX_HEADER = "Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,Open Interest\n"
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "key", "cell"),
+    [
+        (  # a spreadsheet's thousands separator, quoted as a CSV writer quotes it
+            lambda t: parsers.parse_yahoo_csv(t, "^GSPC"),
+            YAHOO_HEADER + "2024-03-27,5226.3,5246.1,5215.3,5248.49,5248.49,1\n"
+            '2024-03-28,5248.0,5264.8,5245.8,"5,254.35",5254.35,2\n',
+            "^GSPC|2024-03-28",
+            "Close='5,254.35'",
+        ),
+        (  # a letter O typed for a zero
+            lambda t: parsers.parse_cboe_index(t, "VIX"),
+            "DATE,OPEN,HIGH,LOW,CLOSE\n03/13/2020,1,2,1,2\n03/16/2020,57.83,83.56,57.83,82.69\n03/17/2020,8O.1,84.83,75.23,75.91\n",
+            "^VIX|2020-03-17",
+            "OPEN='8O.1'",
+        ),
+        (
+            lambda t: parsers.parse_cboe_index(t, "VVIX"),
+            "DATE,VVIX\n03/06/2006,71.73\n03/07/2006,n/a\n",
+            "^VVIX|2006-03-07",
+            "VVIX='n/a'",
+        ),
+        (  # a percent sign: FRED's units are percent already
+            lambda t: parsers.parse_fred_csv(t, "DGS3MO"),
+            "observation_date,DGS3MO\n2025-10-01,4.01\n2025-10-02,4.02%\n",
+            "DGS3MO|2025-10-02",
+            "DGS3MO='4.02%'",
+        ),
+        (  # a decimal comma
+            parsers.parse_vx_per_contract,
+            VX_HEADER + "2025-07-22,2025-08-20,17.5,17.9,17.2,17.6,17.65,0.1,90,10,3\n"
+            '2025-07-22,2025-09-17,18.5,18.9,18.2,18.6,"18,65",0.1,90,10,3\n',
+            "2025-07-22|2025-09-17",
+            "Settle='18,65'",
+        ),
+        (  # one cell of a wide table: only that symbol's session is set aside
+            lambda t: parsers.parse_wide_closes(t, "members", "breadth"),
+            "Date,AAPL,MSFT\n2026-01-20,246.7,#N/A\n2026-01-21,247.6,451.1\n",
+            "MSFT|2026-01-20",
+            "MSFT='#N/A'",
+        ),
+    ],
+)
+def test_a_value_that_is_not_a_number_is_a_reject_keyed_as_its_stored_row_not_a_silent_gap(parse, text, key, cell):
+    """Before, a garbled value became NaN: the row vanished without a word (and a vanished row is withdrawn
+    from the warehouse by a whole-history delivery). Now it is a reject naming the file, the column and the
+    text, keyed as the row it would have written (schemas' key columns, ISO dates), and it is not loaded."""
+    out = parse(text)
+    assert [(r["key"], r["rule"]) for r in out.rejects] == [(key, "unreadable_value")]
+    name, value = cell.split("=", 1)
+    assert f"{name} {value}" in out.rejects[0]["reason"] and "not a number" in out.rejects[0]["reason"]
+    assert out.rejects[0]["raw"] == cell.replace("'", "")
+    # every other value is loaded: two in each file but the wide table's three (AAPL's two, MSFT's one)
+    assert len(out.frame) == (3 if "MSFT" in key else text.count("\n") - 2)
+
+
+def test_publishers_missing_markers_are_gaps_not_rejects():
+    """FRED's '.', Yahoo's 'null' and blank cells are how the publishers write "no value"."""
+    assert not parsers.parse_fred_csv("observation_date,DGS10\n2024-07-04,.\n2024-07-05,\n", "DGS10").rejects
+    yahoo = parsers.parse_yahoo_csv(YAHOO_HEADER + "2024-03-28,null,null,null,null,null,null\n", "^GSPC")
+    assert yahoo.frame.empty and not yahoo.rejects
+    assert not parsers.parse_wide_closes("Date,XLB,XLC\n2005-02-25,11.53,\n", "sectors", "breadth").rejects

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from vixshield.ingest import load as ingest
+from vixshield.ingest.sources import parsers
 from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
 from vixshield.store import schemas, warehouse
 
@@ -130,3 +131,28 @@ def test_stray_rows_past_a_files_end_go_but_sessions_continuing_it_stay(conn):
     load(conn, pd.concat([bars(DAYS), bars(["2024-04-03"])], ignore_index=True))
     assert load(conn, bars(DAYS)).withdrawn == 1
     assert conn.execute("SELECT max(date)::VARCHAR FROM raw.daily_bars").fetchone()[0] == "2024-02-26"
+
+
+def test_a_garbled_value_in_the_middle_of_a_file_keeps_its_stored_row_and_heals(conn):
+    """A value that is not a number ('1,191.5') once vanished with its row at parse time; the stored
+    session, absent from the delivery, was then withdrawn: a hole in history and a SUCCESS exit. Now the
+    row is an input reject keyed as the stored row: it stays, and the corrected file clears the reject."""
+    lines = [f"{d:%m/%d/%Y},{c},{c},{c},{c}" for d, c in zip(DAYS, 15.0 + (DAYS.dayofyear % 7) / 10, strict=True)]
+    text = "DATE,OPEN,HIGH,LOW,CLOSE\n" + "\n".join(lines) + "\n"
+
+    def deliver(t: str):
+        part = parsers.parse_cboe_index(t, "VIX")
+        return load(conn, part.frame.assign(source="files:cboe"), part.rejects)
+
+    deliver(text)
+    before = stored(conn)
+    garbled = text.replace(lines[20], lines[20].rsplit(",", 1)[0] + ",15.3O")
+    assert deliver(garbled).withdrawn == 0
+    assert stored(conn) == before
+    day = f"{DAYS[20]:%Y-%m-%d}"
+    reject = conn.execute("SELECT row_key, rule, reason FROM meta.quarantine WHERE column_name = 'input'").fetchall()
+    assert [(k, r) for k, r, _ in reject] == [(f"^VIX|{day}", "unreadable_value")]
+    assert "Cboe VIX_History.csv: CLOSE '15.3O'" in reject[0][2]
+    deliver(text)
+    assert stored(conn) == before
+    assert conn.execute("SELECT count(*) FROM meta.quarantine WHERE column_name = 'input'").fetchone()[0] == 0

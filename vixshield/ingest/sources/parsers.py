@@ -10,7 +10,9 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from vixshield.catalog import MACRO_BY_ID, SYMBOLS_BY_CBOE
@@ -49,9 +51,33 @@ def require_readable_rows(part: Fetched, what: str, hint: str = "") -> None:
         raise SourceError(f"{what}: none of {len(part.rejects)} rows could be read (first: {first}){hint}")
 
 
-def _numbers(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    # FRED writes '.' for no value; Cboe and Yahoo write blanks or 'null'.
-    return frame[cols].apply(lambda s: pd.to_numeric(s.str.strip().replace({".": None, "null": None}), errors="coerce"))
+# how publishers write "no value": FRED '.', Cboe and Yahoo blanks or 'null'
+_MISSING = ("", ".", "null", "nan")
+
+
+def _numbers(frame: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The columns as numbers, missing markers as NaN; and which cells hold text that is not a number
+    ('7,575.39', '4.02%'): a garbled value is the publisher's error to report, never a silent gap."""
+    text = frame[cols].apply(lambda s: s.str.strip())
+    missing = text.apply(lambda s: s.str.lower().isin(_MISSING))
+    values = text.where(~missing).apply(lambda s: pd.to_numeric(s, errors="coerce"))
+    return values, values.isna() & ~missing
+
+
+def _garbled(frame: pd.DataFrame, bad: pd.DataFrame, key_of: Callable[[object, str], str], what: str) -> list[dict]:
+    """A reject for each cell `bad` marks, keyed as the stored row it would have written (`key_of(row
+    label, column)`), so that row keeps its stored value rather than being withdrawn."""
+    rows, cols = np.nonzero(bad.to_numpy())
+    out = []
+    for i, c in zip(bad.index[rows], bad.columns[cols], strict=True):
+        key, value = key_of(i, c), frame.at[i, c]
+        reason = f"{what}: {c} {value!r} for {key} is not a number; not loaded (a stored value, if any, stays)"
+        out.append({"key": key, "reason": reason, "raw": f"{c}={value}", "rule": "unreadable_value"})
+    return out
+
+
+def _iso(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m-%d")
 
 
 def _split_dates(
@@ -86,14 +112,18 @@ def parse_cboe_index(text: str, name: str) -> Fetched:
     _require(raw, ["DATE"], what)
     raw, dates, rejects = _split_dates(raw, "DATE", "%m/%d/%Y", lambda r: f"{symbol}|{r['DATE']}", what)
     if {"OPEN", "HIGH", "LOW", "CLOSE"} <= set(raw.columns):
-        values = _numbers(raw, ["OPEN", "HIGH", "LOW", "CLOSE"])
+        values, bad = _numbers(raw, ["OPEN", "HIGH", "LOW", "CLOSE"])
         values.columns = ["open", "high", "low", "close"]
     else:
         close_col = name if name in raw.columns else ("CLOSE" if "CLOSE" in raw.columns else None)
         if close_col is None:
             raise SourceError(f"{what}: no CLOSE or {name} column; got {list(raw.columns)}")
-        values = _numbers(raw, [close_col]).rename(columns={close_col: "close"})
-    frame = values.assign(symbol=symbol, date=dates.to_numpy(), source="cboe")
+        values, bad = _numbers(raw, [close_col])
+        values = values.rename(columns={close_col: "close"})
+    day = _iso(dates)
+    rejects += _garbled(raw, bad, lambda i, _: f"{symbol}|{day[i]}", what)
+    keep = ~bad.any(axis=1)
+    frame = values[keep].assign(symbol=symbol, date=dates[keep].to_numpy(), source="cboe")
     return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
 
 
@@ -104,10 +134,12 @@ def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
     _require(raw, ["Date", "Close"], what)
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
     cols = [c for c in ["Open", "High", "Low", "Close", "Adj Close", "Volume"] if c in raw.columns]
-    values = _numbers(raw, cols).rename(columns=lambda c: c.lower().replace(" ", "_"))
+    values, bad = _numbers(raw, cols)
     naive = dates.dt.tz_localize(None) if dates.dt.tz else dates
-    frame = values.assign(symbol=symbol, date=naive.to_numpy())
-    frame = frame[frame["close"].notna()].assign(source="yahoo")
+    day = _iso(naive)
+    rejects += _garbled(raw, bad, lambda i, _: f"{symbol}|{day[i]}", what)
+    frame = values.rename(columns=lambda c: c.lower().replace(" ", "_")).assign(symbol=symbol, date=naive.to_numpy())
+    frame = frame[frame["close"].notna() & ~bad.any(axis=1)].assign(source="yahoo")
     return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
 
 
@@ -124,7 +156,10 @@ def _wide_to_long(text: str, what: str, name: str, value: str) -> tuple[pd.DataF
     _require(raw, ["Date"], what)
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
     columns = [c for c in raw.columns if c != "Date"]
-    values = _numbers(raw, columns).assign(date=dates.to_numpy())
+    values, bad = _numbers(raw, columns)
+    day = _iso(dates)
+    rejects += _garbled(raw, bad, lambda i, c: f"{c}|{day[i]}", what)  # the cell only: it is a row of its own
+    values = values.assign(date=dates.to_numpy())
     long = values.melt(id_vars="date", var_name=name, value_name=value).dropna(subset=[value])
     return long, rejects
 
@@ -145,7 +180,10 @@ def parse_fred_csv(text: str, series_id: str) -> Fetched:
             f"put {series_id}'s own download there"
         )
     raw, dates, rejects = _split_dates(raw, date_col, "%Y-%m-%d", lambda r: f"{series_id}|{r[date_col]}", what)
-    values = _numbers(raw, [value_col])[value_col]
+    values, bad = _numbers(raw, [value_col])
+    day = _iso(dates)
+    rejects += _garbled(raw, bad, lambda i, _: f"{series_id}|{day[i]}", what)
+    values = values[value_col]  # a garbled value is NaN here, so dropped with the missing ones
     frame = pd.DataFrame({"series_id": series_id, "observation_date": dates.to_numpy(), "value": values.to_numpy()})
     frame = frame[frame["value"].notna()].assign(source="fred")
     return Fetched("macro_observations", schemas.conform(frame, "macro_observations"), rejects)
@@ -215,8 +253,13 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
             }
         )
     cols = [c for c in VX_COLUMNS if c in raw.columns and c not in ("Trade Date", "Futures")]
-    values = _numbers(raw[~bad], cols).rename(columns=VX_COLUMNS)
-    frame = values.assign(trade_date=trade_dates[~bad].to_numpy(), expiry=expiry[~bad].to_numpy(), source="cboe")
+    raw, trade_dates, expiry = raw[~bad], trade_dates[~bad], expiry[~bad]
+    values, garbled = _numbers(raw, cols)
+    day, month = _iso(trade_dates), _iso(expiry)
+    rejects += _garbled(raw, garbled, lambda i, _: f"{day[i]}|{month[i]}", what)
+    keep = ~garbled.any(axis=1)
+    frame = values[keep].rename(columns=VX_COLUMNS)
+    frame = frame.assign(trade_date=trade_dates[keep].to_numpy(), expiry=expiry[keep].to_numpy(), source="cboe")
     return Fetched("vx_futures", schemas.conform(frame, "vx_futures"), rejects)
 
 
