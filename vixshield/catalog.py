@@ -34,6 +34,9 @@ class DailySymbol:
     # the publisher's open is the index's first calculation, made from the previous closes of the stocks
     # that have not opened yet: an open equal to the previous close is that stale value, not a print
     stale_open: bool = False
+    # a VIX-term index's close over the VIX's on the same day: a unit slip (x10, /10) passes the plausible
+    # range but not this (the real ratios of VIX9D, VIX3M and VIX6M since each began: 0.63 to 1.63)
+    vix_ratio: tuple[float, float] | None = None
 
     def market_daily_columns(self) -> list[tuple[str, str]]:
         """(raw.daily_bars column, core.market_daily column) pairs, in the panel's column order."""
@@ -42,14 +45,15 @@ class DailySymbol:
         return [*ohlc, ("close", self.close_column or self.column), *volume]
 
 
+VIX_TERM_RATIO = (0.4, 2.5)
 DAILY_SYMBOLS: tuple[DailySymbol, ...] = (
     DailySymbol(
         "^GSPC", "spx", None, True, True, (1.0, 20000.0), close_column="spx_close", volume=True, stale_open=True
     ),
     DailySymbol("^VIX", "vix", "VIX", True, True, (5.0, 150.0)),
-    DailySymbol("^VIX9D", "vix9d", "VIX9D", True, False, (3.0, 200.0)),
-    DailySymbol("^VIX3M", "vix3m", "VIX3M", True, False, (5.0, 120.0)),
-    DailySymbol("^VIX6M", "vix6m", "VIX6M", True, False, (5.0, 100.0)),
+    DailySymbol("^VIX9D", "vix9d", "VIX9D", True, False, (3.0, 200.0), vix_ratio=VIX_TERM_RATIO),
+    DailySymbol("^VIX3M", "vix3m", "VIX3M", True, False, (5.0, 120.0), vix_ratio=VIX_TERM_RATIO),
+    DailySymbol("^VIX6M", "vix6m", "VIX6M", True, False, (5.0, 100.0), vix_ratio=VIX_TERM_RATIO),
     DailySymbol("^VVIX", "vvix", "VVIX", False, False, (40.0, 250.0)),
     DailySymbol("^SKEW", "skew", "SKEW", False, False, (90.0, 200.0)),
 )

@@ -340,3 +340,45 @@ def test_core_rows_are_invariant_to_the_as_of_cut(tmp_path, market_dir):
         assert part.execute(mq, [cut]).df().equals(full.execute(mq, [cut]).df())
         part.close()
     full.close()
+
+
+def test_a_vx_settle_in_cents_is_out_of_range_and_its_row_stays_out_of_core(conn, market_dir):
+    """A back month priced in cents (2,185 for 21.85): no M1/M2 check looks at it, yet the hedge
+    prices the VIX options of that expiry off it. The VIX's own plausible range bounds a VX future."""
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(path, dtype=str)
+    day = "2023-10-02"
+    back = vx.loc[vx["Trade Date"] == day, "Futures"].max()
+    row = (vx["Trade Date"] == day) & (vx["Futures"] == back)
+    settle = float(vx.loc[row, "Settle"].iloc[0])
+    vx.loc[row, "Settle"] = f"{settle * 100:.2f}"
+    vx.to_csv(path, index=False)
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    flagged = conn.execute("SELECT row_key, column_name, rule FROM meta.quarantine").fetchall()
+    assert flagged == [(f"{day}|{back}", "row", "price_out_of_range")]
+    kept = conn.execute("SELECT count(*), max(price) FROM core.vx_futures WHERE trade_date = ?", [day]).fetchone()
+    assert kept[0] == (vx["Trade Date"] == day).sum() - 1 and kept[1] < 150
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)
+
+
+@pytest.mark.parametrize("scale", [10.0, 0.1])
+def test_a_term_index_out_of_line_with_the_vix_is_quarantined_and_left_out_of_core(conn, market_dir, scale):
+    """VIX9D tenfold (or a tenth) on one session: 148.8 passes its plausible range [3, 200], yet beside a VIX
+    of 15 it is a unit slip; as the as-of session's short-dated vol it repriced the whole hedge (a probe of
+    the real bundle moved the published NAV by 11,562 with a SUCCESS exit). Real VIX9D/VIX, VIX3M/VIX and
+    VIX6M/VIX ratios never left [0.63, 1.63]; the rule's band is [0.4, 2.5]."""
+    day = "03/20/2024"
+    frame = pd.read_csv(market_dir / "cboe" / "VIX9D_History.csv", dtype=str)
+    row = frame.loc[frame["DATE"] == day].iloc[0]
+    edit_cboe(market_dir, "VIX9D", day, **{c: f"{float(row[c]) * scale:.4f}" for c in ("OPEN", "HIGH", "LOW", "CLOSE")})
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    flagged = conn.execute("SELECT row_key, column_name, rule, reason FROM meta.quarantine ORDER BY rule").fetchall()
+    # a tenth (1.4) is below the plausible range too
+    expected = {("^VIX9D|2024-03-20", "row", "out_of_line_with_vix")}
+    expected |= {("^VIX9D|2024-03-20", "row", "close_out_of_range")} if scale < 1 else set()
+    assert {f[:3] for f in flagged} == expected
+    assert any("the VIX" in f[3] for f in flagged)
+    assert conn.execute("SELECT vix9d FROM core.market_daily WHERE date = '2024-03-20'").fetchone()[0] is None
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)

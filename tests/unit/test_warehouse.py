@@ -112,6 +112,27 @@ def test_rows_dated_after_today_are_set_aside_and_a_corrected_file_heals(conn):
     assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
 
 
+def test_a_bar_dated_on_a_weekend_is_set_aside_not_stored(conn):
+    """No exchange prints on a Saturday or Sunday (none of the bundle's bars, VX settles or breadth rows
+    since 1928 is so dated): such a row is a misdated one (a day shifted by a time zone, a typo). Before,
+    it was stored silently and ignored by core. Exchange holidays on weekdays stay: Cboe's VIX has rows
+    on some (a Cboe session NYSE did not hold), which core leaves out by the NYSE calendar."""
+    window = FetchWindow(None, dt.date(2200, 1, 1))
+    delivered = bars({"2024-01-05": 13.2, "2024-01-06": 13.4, "2024-01-07": 13.5, "2024-01-15": 13.9})
+    result = ingest.load(conn, OneShot(Fetched("daily_bars", delivered)), "daily_bars", window, "r1")
+    assert (result.inserted, result.rejected) == (2, 2)  # 2024-01-15, Martin Luther King Jr. Day, is kept
+    rows = conn.execute("SELECT row_key, rule, reason FROM meta.quarantine ORDER BY row_key").fetchall()
+    assert [r[:2] for r in rows] == [("^VIX|2024-01-06", "weekend_dated"), ("^VIX|2024-01-07", "weekend_dated")]
+    assert "Saturday" in rows[0][2] and "Sunday" in rows[1][2]
+    vx = schemas.conform(
+        pd.DataFrame(
+            {"trade_date": pd.to_datetime(["2024-01-06"]), "expiry": pd.to_datetime(["2024-01-17"]), "settle": [14.0]}
+        ),
+        "vx_futures",
+    )
+    assert ingest.load(conn, OneShot(Fetched("vx_futures", vx)), "vx_futures", window, "r2").rejected == 1
+
+
 def test_load_cuts_at_the_window_end_and_fills_macro_availability(conn):
     macro = schemas.conform(
         pd.DataFrame(

@@ -52,15 +52,15 @@ def clean_build(tmp_path, frame: pd.DataFrame, name: str, family: str = "daily_b
 
 def test_misdated_rows_of_a_bad_delivery_go_when_the_file_is_corrected(conn, tmp_path):
     good = bars(pd.bdate_range("2024-01-02", "2024-12-31"))
-    # early March written day-first and read month-first: 2024-03-04 becomes 2024-04-03 and so on,
-    # every one a valid date (some weekends), the kind of damage a spreadsheet round trip does
+    # early March typed with last year's year: 2024-03-04 becomes 2023-03-04 and so on, every one a valid
+    # date before the file's first row (those on a weekend are rejected at load, the rest are stored)
     march = good["date"].between("2024-03-01", "2024-03-12")
-    misdated = pd.to_datetime([f"2024-{d.day:02d}-03" for d in good.loc[march, "date"]])
-    load(conn, pd.concat([good[~march], bars(misdated).assign(close=99.0)], ignore_index=True))
-    # those landing on a session clash with that session's own row (none loaded); the rest are stored
-    off_sessions = (~misdated.isin(good["date"])).sum()
-    assert conn.execute("SELECT count(*) FROM raw.daily_bars WHERE close = 99").fetchone()[0] == off_sessions > 0
-    assert load(conn, good).withdrawn == off_sessions
+    misdated = pd.DatetimeIndex(good.loc[march, "date"] - pd.DateOffset(years=1))
+    first = load(conn, pd.concat([good[~march], bars(misdated).assign(close=99.0)], ignore_index=True))
+    weekdays = (misdated.dayofweek < 5).sum()
+    assert conn.execute("SELECT count(*) FROM raw.daily_bars WHERE close = 99").fetchone()[0] == weekdays > 0
+    assert first.rejected == len(misdated) - weekdays > 0
+    assert load(conn, good).withdrawn == weekdays
     assert stored(conn) == clean_build(tmp_path, good, "clean")
 
 

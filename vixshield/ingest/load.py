@@ -14,6 +14,8 @@ from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
 from vixshield.store import schemas, warehouse
 
 NEW_YORK = ZoneInfo("America/New_York")
+# families of exchange prints (macro observations are dated by period: a month can begin on a Sunday)
+WEEKDAY_FAMILIES = ("daily_bars", "vx_futures", "breadth_vendor")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,9 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
     - identical duplicate rows collapse; rows that share a key but disagree are all set aside with
       the reason: which one is right cannot be known, so none replaces a stored value;
     - a row dated after today (New York) is impossible: a bad delivery or a misread date format.
-      It is set aside with the reason (events excepted: calendars are known ahead by design).
+      It is set aside with the reason (events excepted: calendars are known ahead by design);
+    - so is an exchange print dated on a weekend (a weekday holiday stays: Cboe has some sessions NYSE
+      did not hold, and core keeps NYSE sessions only).
     """
     family = fetched.family
     frame = fetched.frame
@@ -54,6 +58,12 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
         future = frame[_date_column(family)] > pd.Timestamp(now)
         rejects += _rejects(frame[future], keys, "future_dated", f"dated after today ({now}): not a real print")
         frame = frame[~future]
+    if family in WEEKDAY_FAMILIES:  # no exchange prints on a weekend: a misdated row (time zone, typo)
+        day = frame[_date_column(family)]
+        for weekday, name in ((5, "Saturday"), (6, "Sunday")):
+            on = day.dt.dayofweek == weekday
+            rejects += _rejects(frame[on], keys, "weekend_dated", f"dated on a {name}: no exchange trades then")
+        frame = frame[day.dt.dayofweek < 5]
     end = pd.Timestamp(window.end)
     if family == "macro_observations":
         frame = frame[frame["available_date"] <= end]

@@ -111,6 +111,8 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
                 "ohlc": s.ohlc,
                 "term_index": s.symbol in TERM_INDICES,
                 "stale_open": s.stale_open,
+                "vix_lo": s.vix_ratio[0] if s.vix_ratio else None,
+                "vix_hi": s.vix_ratio[1] if s.vix_ratio else None,
             }
             for s in DAILY_SYMBOLS
         ]

@@ -1,18 +1,22 @@
 -- Re-derive the rule-based quarantine from raw (ingest rejects, column_name 'input', are kept).
--- Expects temp tables `symbol_rules(symbol, lo, hi, ohlc, term_index, stale_open)` and
+-- Expects temp tables `symbol_rules(symbol, lo, hi, ohlc, term_index, stale_open, vix_lo, vix_hi)` and
 -- `macro_rules(series_id, lo, hi)` from the catalog.
 -- The derived rows are compared with the stored ones and only the difference is deleted and
 -- inserted: the result is the same as replacing them all, and a day's run touches a few rows
 -- instead of rewriting ~13,000 (and their key index).
 CREATE OR REPLACE TEMP TABLE quarantine_derived AS
 WITH bars AS (
-    SELECT b.*, r.lo, r.hi, r.ohlc, r.term_index, r.stale_open,
+    SELECT b.*, r.lo, r.hi, r.ohlc, r.term_index, r.stale_open, r.vix_lo, r.vix_hi,
            b.symbol || '|' || strftime(b.date, '%Y-%m-%d') AS row_key
     FROM raw.daily_bars b JOIN symbol_rules r USING (symbol)
 ),
 vix AS (
     SELECT date, (high - low) / close AS vix_range FROM raw.daily_bars
     WHERE symbol = '^VIX' AND high >= low AND close > 0
+),
+vix_close AS (
+    SELECT b.date, b.close AS vix FROM raw.daily_bars b JOIN symbol_rules r USING (symbol)
+    WHERE b.symbol = '^VIX' AND b.close BETWEEN r.lo AND r.hi
 )
 -- a close outside the plausible range makes the whole row unusable
 SELECT 'raw.daily_bars' AS table_name, row_key, 'row' AS column_name, 'close_out_of_range' AS rule,
@@ -66,6 +70,14 @@ FROM bars JOIN vix USING (date)
 WHERE term_index AND high >= low AND close BETWEEN low AND high
   AND (high - low) / close > 0.15 AND (high - low) / close > 2.5 * vix_range
 UNION ALL
+-- a VIX-term index far out of line with the same day's VIX (VIX9D 148.8 on a day the VIX closed 15.0):
+-- a unit slip its plausible range lets through, which would price the day's short-dated options
+SELECT 'raw.daily_bars', row_key, 'row', 'out_of_line_with_vix', CAST(close AS VARCHAR),
+       format('close {} is {}x the VIX''s {} that day, outside [{}, {}]', close, round(close / vix, 2), vix,
+              vix_lo, vix_hi)
+FROM bars JOIN vix_close USING (date)
+WHERE close / vix NOT BETWEEN vix_lo AND vix_hi
+UNION ALL
 SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(expiry, '%Y-%m-%d'), 'settle',
        'zero_settle', CAST(settle AS VARCHAR), 'settle missing or 0.0: core uses the close'
 FROM raw.vx_futures WHERE (settle IS NULL OR settle <= 0) AND close > 0
@@ -82,6 +94,14 @@ SELECT 'raw.vx_futures', strftime(trade_date, '%Y-%m-%d') || '|' || strftime(exp
        'traded_after_expiry', CAST(expiry AS VARCHAR),
        format('trade date {} after the contract''s expiry {}: mislabelled contract', trade_date, expiry)
 FROM raw.vx_futures WHERE trade_date > expiry
+UNION ALL
+-- a VX future prices the VIX one to nine months out, so its settle and close sit in the VIX's plausible
+-- range: outside it (a settle in cents, a misplaced decimal) the row is unusable (0 is the rules above)
+SELECT 'raw.vx_futures', strftime(v.trade_date, '%Y-%m-%d') || '|' || strftime(v.expiry, '%Y-%m-%d'), 'row',
+       'price_out_of_range', format('{}/{}', v.settle, v.close),
+       format('settle {} / close {} outside the plausible range [{}, {}] of the VIX', v.settle, v.close, r.lo, r.hi)
+FROM raw.vx_futures v, (SELECT lo, hi FROM symbol_rules WHERE symbol = '^VIX') r
+WHERE v.settle > r.hi OR v.close > r.hi OR (v.settle > 0 AND v.settle < r.lo) OR (v.close > 0 AND v.close < r.lo)
 UNION ALL
 SELECT 'raw.macro_observations', series_id || '|' || strftime(observation_date, '%Y-%m-%d'), 'row',
        'not_finite', CAST(value AS VARCHAR), 'value is NaN or infinite'
