@@ -2,6 +2,8 @@
 damaged, a run killed earlier. Each fails with a message naming what and what to do, and changes
 nothing a reader sees; correcting the input heals the next run."""
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 import pytest
@@ -181,3 +183,47 @@ def test_an_older_download_of_a_file_keeps_the_newer_sessions_and_the_plan(cli_b
     assert {k: v for k, v in now.items() if k != "raw.daily_bars"} == {
         k: v for k, v in clean.items() if k != "raw.daily_bars"
     }  # core, quarantine and the rest: as the full file built them
+
+
+def test_a_tenfold_term_index_stops_the_run_on_the_latest_session_and_is_refused_as_a_revision_of_history(
+    cli_built, cli_home, market_dir
+):
+    """VIX9D at ten times itself passes its plausible range. On the latest session the run stops, naming the
+    row and the rule (made without it, today's plan would differ from a run on the corrected file); as a
+    revision of a stored session it is refused and the stored value stays, so every published value equals a
+    clean build's. Correcting the file heals both."""
+    path = market_dir / "cboe" / "VIX9D_History.csv"
+    good = path.read_bytes()
+    frame = pd.read_csv(path, dtype=str)
+    prices = ["OPEN", "HIGH", "LOW", "CLOSE"]
+    tenfold = frame.copy()
+    tenfold.loc[tenfold.index[-1], prices] = [f"{float(v) * 10:.2f}" for v in frame.loc[frame.index[-1], prices]]
+    tenfold.to_csv(path, index=False)
+    last = dt.datetime.strptime(frame["DATE"].iloc[-1], "%m/%d/%Y").date()
+    with duckdb.connect(str(cli_home / "warehouse.duckdb")) as conn:  # the session arrives today: not stored yet
+        conn.execute("DELETE FROM raw.daily_bars WHERE symbol = '^VIX9D' AND date = ?", [last])
+    snapshot = published_bytes(cli_home)
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 1 and "FAILURE" in out.stderr
+    lines = out.stderr.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.startswith("  FAIL  core/market_daily:as_of_rows_usable"))
+    assert "^VIX9D|" in lines[i + 1] and "out_of_line_with_vix" in lines[i + 1]
+    assert published_bytes(cli_home) == snapshot
+    path.write_bytes(good)
+    assert_heals(cli_built, cli_home, market_dir)
+    # the same damage to a session already stored: refused as a revision, nothing published changes
+    day = frame["DATE"].iloc[-30]
+    tenfold = frame.copy()
+    row = tenfold["DATE"] == day
+    tenfold.loc[row, prices] = [f"{float(v) * 10:.2f}" for v in frame.loc[row, prices].iloc[0]]
+    tenfold.to_csv(path, index=False)
+    out = vixshield(cli_home, "run", "--source", "files", "--data-dir", str(market_dir))
+    assert out.returncode == 0, out.stderr
+    now, clean = (table_digests(h / "warehouse.duckdb", stamps=False) for h in (cli_home, cli_built.home))
+    assert {k for k in now if now[k] != clean[k]} == {"meta.quarantine"}  # the reject, with its reason
+    with duckdb.connect(str(cli_home / "warehouse.duckdb"), read_only=True) as conn:
+        rules = conn.execute("SELECT row_key, rule FROM meta.quarantine WHERE column_name = 'input'").fetchall()
+    iso = dt.datetime.strptime(day, "%m/%d/%Y").date().isoformat()
+    assert rules == [(f"^VIX9D|{iso}", "unusable_revision")]
+    path.write_bytes(good)
+    assert_heals(cli_built, cli_home, market_dir)

@@ -153,7 +153,8 @@ def test_a_bar_repeating_the_previous_session_is_a_stale_feed_and_blocks_the_run
     assert conn.execute(spx_close, [last]).fetchone()[0] is None
     assert conn.execute(spx_close, [previous]).fetchone()[0] == spx["Close"].iloc[-2]
     blocked = {n for n, o in outcomes.items() if not o.passed and o.check.blocking}
-    assert blocked == {"core_required_fresh", "core_recent_sessions_complete"}  # the as-of session lacks SPX
+    # the as-of session lacks SPX, and the row that should have given it is named
+    assert blocked == {"core_required_fresh", "core_recent_sessions_complete", "as_of_rows_usable"}
 
 
 def test_a_spx_open_equal_to_the_previous_close_is_quarantined_as_a_cell(conn, market_dir):
@@ -382,3 +383,125 @@ def test_a_term_index_out_of_line_with_the_vix_is_quarantined_and_left_out_of_co
     assert any("the VIX" in f[3] for f in flagged)
     assert conn.execute("SELECT vix9d FROM core.market_daily WHERE date = '2024-03-20'").fetchone()[0] is None
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
+
+
+def tables(conn) -> dict[str, list[tuple]]:
+    """raw and core, as a reader compares them (load times and run ids aside)."""
+    out = {}
+    for table in ("raw.daily_bars", "raw.macro_observations", "core.market_daily", "core.macro_observations"):
+        columns = "* EXCLUDE (fetched_at, run_id)" if table.startswith("raw.") else "*"
+        out[table] = conn.execute(f"SELECT {columns} FROM {table} ORDER BY ALL").fetchall()
+    return out
+
+
+def test_a_revision_a_rule_sets_aside_keeps_the_stored_good_row_and_the_corrected_file_heals(conn, market_dir):
+    """A stored good VIX3M close revised to ten times itself, a stored 10-year yield revised into basis
+    points: quarantined, each row would drop out of core and every value built on it would change. The
+    stored versions stay (raw and core equal the clean build's), the deliveries are input rejects with the
+    rule's reason, and the corrected files clear them. A revision of a row already set aside stands."""
+    load_all(conn, market_dir)
+    build(conn)
+    clean = tables(conn)
+    frame = pd.read_csv(market_dir / "cboe" / "VIX3M_History.csv", dtype=str)
+    close = float(frame.loc[frame["DATE"] == "10/04/2023", "CLOSE"].iloc[0])
+    edit_cboe(market_dir, "VIX3M", "10/04/2023", CLOSE=f"{close * 10:.2f}", HIGH=f"{close * 10:.2f}")
+    dgs10_file = market_dir / "fred" / "DGS10.csv"
+    dgs10 = pd.read_csv(dgs10_file, dtype=str)
+    dgs10.assign(DGS10=dgs10["DGS10"].where(dgs10["observation_date"] != "2023-11-01", "420")).to_csv(
+        dgs10_file, index=False
+    )
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    assert tables(conn) == clean
+    rejects = conn.execute(
+        "SELECT row_key, rule, reason FROM meta.quarantine WHERE column_name = 'input' ORDER BY row_key"
+    ).fetchall()
+    assert [r[:2] for r in rejects] == [
+        ("DGS10|2023-11-01", "unusable_revision"),
+        ("^VIX3M|2023-10-04", "unusable_revision"),
+    ]
+    assert "value_out_of_range" in rejects[0][2] and "the stored value stays" in rejects[0][2]
+    assert "close_out_of_range" in rejects[1][2] or "out_of_line_with_vix" in rejects[1][2]
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)
+    # the publisher corrects the files: nothing stays set aside
+    edit_cboe(market_dir, "VIX3M", "10/04/2023", CLOSE=frame.loc[frame["DATE"] == "10/04/2023", "CLOSE"].iloc[0])
+    edit_cboe(market_dir, "VIX3M", "10/04/2023", HIGH=frame.loc[frame["DATE"] == "10/04/2023", "HIGH"].iloc[0])
+    dgs10.to_csv(dgs10_file, index=False)
+    load_all(conn, market_dir)
+    build(conn)
+    assert tables(conn) == clean
+    assert conn.execute("SELECT count(*) FROM meta.quarantine WHERE column_name = 'input'").fetchone()[0] == 0
+    # a row the rules set aside already takes its revision (it was unusable before too); a revision of a
+    # good one into it does not
+    edit_cboe(market_dir, "VVIX", "10/05/2023", VVIX="15.71")
+    stored = "SELECT close FROM raw.daily_bars WHERE symbol = '^VVIX' AND date = '2023-10-05'"
+    good = conn.execute(stored).fetchone()[0]
+    load_all(conn, market_dir)
+    assert conn.execute(stored).fetchone()[0] == good
+    conn.execute("DELETE FROM raw.daily_bars WHERE symbol = '^VVIX' AND date = '2023-10-05'")
+    load_all(conn, market_dir)  # stored afresh, as a first delivery would: quarantined
+    build(conn)
+    edit_cboe(market_dir, "VVIX", "10/05/2023", VVIX="15.9")
+    load_all(conn, market_dir)
+    assert conn.execute(stored).fetchone()[0] == 15.9
+
+
+def test_an_unusable_row_of_the_newest_session_blocks_the_run_but_not_a_replay_of_history(conn, market_dir):
+    """VIX9D tenfold on the newest session: set aside, today's plan would be made without it and differ
+    from a run on the corrected file, so the run stops and names the row. The same flag on a session a
+    replay (--as-of) stands on does not block: it is history no corrected file will remove."""
+    frame = pd.read_csv(market_dir / "cboe" / "VIX9D_History.csv", dtype=str)
+    last = frame["DATE"].iloc[-1]
+    close = float(frame["CLOSE"].iloc[-1])
+    edit_cboe(market_dir, "VIX9D", last, CLOSE=f"{close * 10:.2f}", HIGH=f"{close * 10:.2f}")
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    blocked = {n: o for n, o in outcomes.items() if not o.passed and o.check.blocking}
+    assert set(blocked) == {"as_of_rows_usable"}
+    assert blocked["as_of_rows_usable"].sample[0]["rule"] == "out_of_line_with_vix"
+    replay = dt.datetime.strptime(last, "%m/%d/%Y").date()
+    core_tables.build_core(conn, replay, SETTINGS)
+    conn.execute("DELETE FROM raw.daily_bars WHERE symbol = '^GSPC' AND date > ?", [replay - dt.timedelta(days=1)])
+    check = next(c for c in checks.SQL_CHECKS if c.name == "as_of_rows_usable")
+    assert not checks.run_check(conn, check).passed  # still the newest SPX session: blocks
+    conn.execute(
+        "INSERT INTO raw.daily_bars SELECT * REPLACE (date + 7 AS date) FROM raw.daily_bars "
+        "WHERE symbol = '^GSPC' AND date = (SELECT max(date) FROM raw.daily_bars WHERE symbol = '^GSPC')"
+    )
+    assert checks.run_check(conn, check).passed  # a later session exists: a replay of history
+
+
+def test_an_unreadable_close_on_the_newest_session_stops_the_run_instead_of_republishing_the_day_before(
+    conn, market_dir
+):
+    """A delivery whose last SPX close is garbled: before, the offline as-of fell back a session and the run
+    republished yesterday's plan with a SUCCESS exit. Now the run stands on the delivered session and stops,
+    naming the row."""
+    path = market_dir / "yahoo" / "^GSPC.csv"
+    spx = pd.read_csv(path, dtype=str)
+    spx.loc[spx.index[-1], "Close"] = "5,254.35"
+    spx.to_csv(path, index=False)
+    load_all(conn, market_dir)
+    assert core_tables.resolve_as_of(conn, None, live=False) == dt.date.fromisoformat(spx["Date"].iloc[-1])
+    outcomes = build(conn)
+    blocked = {n for n, o in outcomes.items() if not o.passed and o.check.blocking}
+    assert {"core_required_fresh", "as_of_rows_usable"} <= blocked
+    assert outcomes["as_of_rows_usable"].sample[0]["rule"] == "unreadable_value"
+
+
+def test_a_vx_reject_naming_no_readable_contract_does_not_block_the_newest_session(conn):
+    """Cboe's own file labels the March 2026 contract '20268-03-18' on 186 sessions: those rows name no
+    contract a plan could price off (the months the hedge uses are checked by vx_months_complete_recent),
+    while a readable contract's row that was not loaded does block."""
+    conn.execute(
+        "INSERT INTO raw.daily_bars (symbol, date, close, source, fetched_at, run_id) "
+        "VALUES ('^GSPC', '2026-01-13', 6900, 'x', now(), 'r')"
+    )
+    conn.execute(
+        "INSERT INTO meta.quarantine VALUES "
+        "('raw.vx_futures', '2026-01-13|20268-03-18', 'input', 'unreadable', '', 'unreadable contract expiry'), "
+        "('raw.vx_futures', '2026-01-13|2026-02-18', 'input', 'unreadable_value', '', 'Settle is not a number')"
+    )
+    checks.set_variables(conn, dt.date(2026, 1, 13), SETTINGS)
+    out = checks.run_check(conn, next(c for c in checks.SQL_CHECKS if c.name == "as_of_rows_usable"))
+    assert [s["row_key"] for s in out.sample] == ["2026-01-13|2026-02-18"]

@@ -12,6 +12,7 @@ import pandas as pd
 from vixshield.ingest.sources.availability import with_availability
 from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
 from vixshield.store import schemas, warehouse
+from vixshield.validate import quarantine
 
 NEW_YORK = ZoneInfo("America/New_York")
 # families of exchange prints (macro observations are dated by period: a month can begin on a Sunday)
@@ -110,9 +111,11 @@ def load(
             keys = [r["key"] for r in fetched.rejects]
             withdrawn = warehouse.withdraw_absent(conn, family, frame, keys, max_revised_share)
         counts = warehouse.upsert(conn, family, frame, run_id, now, max_revised_share)
+        kept = quarantine.unusable_revisions(conn, family)  # never a good stored row for an unusable one
+        counts["revised"] -= len(kept)
         # a whole-history fetch says everything the input rejects today: yesterday's rejects of a
         # since-corrected file go; an incremental (live) fetch only adds to what is stored
-        rejected = warehouse.record_rejects(conn, family, fetched.rejects, replace=whole)
+        rejected = warehouse.record_rejects(conn, family, fetched.rejects + kept, replace=whole)
     dates = frame[_date_column(family)]
     return LoadResult(
         family=family,

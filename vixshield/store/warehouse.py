@@ -117,7 +117,8 @@ def upsert(
     """Insert new keys and overwrite changed values of raw.<family>; never deletes.
 
     Rows whose values equal what is stored are left untouched (their fetched_at and run_id too),
-    so a rerun on the same inputs changes nothing. Returns counts of inserted/revised/unchanged.
+    so a rerun on the same inputs changes nothing. Returns counts of inserted/revised/unchanged; the
+    stored versions of the revised rows stay in temp table _replaced (see `restore`).
     Runs inside the caller's transaction. Raises MassRevisionError, writing nothing, when the values
     of more than `max_revised_share` of one series' stored rows would change: publishers revise a
     few rows; a file with swapped or renamed columns, or another series' data, changes them all.
@@ -139,6 +140,11 @@ def upsert(
         ).fetchone()
         if revised >= MIN_MASS_REVISION:
             _refuse_mass_revisions(conn, family, max_revised_share)
+        # the stored versions of the rows about to change, for the caller to put back one the rules reject
+        conn.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _replaced AS
+                SELECT t.* FROM {table} t JOIN _changed s ON {_key_match(keys, "t", "s")} WHERE s._exists"""
+        )
         conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
             f"SELECT {', '.join(cols)}, ?, ? FROM _changed",
@@ -146,6 +152,19 @@ def upsert(
         )
         conn.execute("DROP TABLE _changed")
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
+
+
+def restore(conn: duckdb.DuckDBPyConnection, family: str, row_keys: list[str], versions: str) -> None:
+    """Replace these rows of raw.<family> by their copies in temp table `versions` (whole rows, as raw
+    stores them: `upsert` keeps the stored versions of the rows it revises in _replaced)."""
+    if not row_keys:
+        return
+    key_of = row_key_sql(family, "t")
+    with registered(conn, "_restore", pd.DataFrame({"row_key": pd.Series(row_keys, dtype="string")})):
+        conn.execute(f"DELETE FROM raw.{family} t WHERE {key_of} IN (SELECT row_key FROM _restore)")
+        conn.execute(
+            f"INSERT INTO raw.{family} SELECT * FROM {versions} t WHERE {key_of} IN (SELECT row_key FROM _restore)"
+        )
 
 
 def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_share: float) -> None:
@@ -157,6 +176,14 @@ def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_sha
             WHERE {differs} GROUP BY s.{series}"""
     ).fetchall()
     _refuse_if_mass(conn, family, rows, max_share, "change the values of")
+
+
+def row_key_sql(family: str, alias: str) -> str:
+    """SQL for a raw row's key as meta.quarantine writes it: key columns joined by '|', dates ISO."""
+    keys = schemas.FAMILIES[family][0]
+    return " || '|' || ".join(
+        f"strftime({alias}.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"{alias}.{k}" for k in keys
+    )
 
 
 def _series_column(family: str) -> str:
@@ -213,9 +240,7 @@ def withdraw_absent(
     keys = schemas.FAMILIES[family][0]
     series = _series_column(family)
     date = next(k for k in keys if k in schemas.DATE_COLUMNS and k != series)
-    key_text = " || '|' || ".join(
-        f"strftime(t.{k}, '%Y-%m-%d')" if k in schemas.DATE_COLUMNS else f"t.{k}" for k in keys
-    )
+    key_text = row_key_sql(family, "t")
     rejected = pd.DataFrame({"row_key": pd.Series(rejected_keys, dtype="string")})
     with registered(conn, "_delivered", frame), registered(conn, "_rejected", rejected):
         absent = conn.execute(

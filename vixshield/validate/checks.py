@@ -70,6 +70,15 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         query="core_outlier_jumps",
         as_of_only=True,
     ),
+    # a row of the as-of session set aside (by a rule, or unread with nothing stored in its place) would make
+    # today's plan differ from a run on the corrected file: the run stops and names it instead
+    SqlCheck(
+        "as_of_rows_usable",
+        "core.market_daily",
+        True,
+        "every row the delivery brought for the as-of session is usable (see meta.quarantine; correct the file "
+        "and rerun)",
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"

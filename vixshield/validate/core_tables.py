@@ -16,15 +16,13 @@ from vixshield.validate.checks import set_variables
 
 def resolve_as_of(conn: duckdb.DuckDBPyConnection, requested: dt.date | None, live: bool) -> dt.date:
     """The session the run stands on. Live: the requested date or the last completed session.
-    Offline: the requested date, or else the last session on which both SPX and VIX exist."""
+    Offline: the requested date, or else the last session on which both SPX and VIX exist (or were
+    delivered but not loaded: sql/transforms/offline_as_of.sql)."""
     if requested is not None:
         return calendars.session_on_or_before(requested).date()
     if live:
         return calendars.last_completed_session().date()
-    last = conn.execute(
-        """SELECT min(last) FROM (SELECT max(date) AS last FROM raw.daily_bars
-           WHERE symbol IN ('^GSPC', '^VIX') AND close IS NOT NULL GROUP BY symbol HAVING count(*) > 0)"""
-    ).fetchone()[0]
+    last = conn.execute(warehouse.sql_text("transforms/offline_as_of.sql")).fetchall()[0][0]
     if last is None:
         raise ValueError("no SPX or VIX data in raw.daily_bars: nothing to build the panel from")
     return calendars.session_on_or_before(last).date()

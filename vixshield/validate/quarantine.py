@@ -12,5 +12,56 @@ def rebuild_quarantine(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Re-derive the rule-based quarantine from raw, in one transaction; returns rows per rule."""
     register_rules(conn)
     with warehouse.transaction(conn):
+        conn.execute(warehouse.sql_text("transforms/quarantine_rules.sql"))
         conn.execute(warehouse.sql_text("transforms/quarantine.sql"))
     return dict(conn.execute("SELECT rule, count(*) FROM meta.quarantine GROUP BY rule ORDER BY rule").fetchall())
+
+
+def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dict]:
+    """Revisions the load just made (`warehouse.upsert`) that a row rule sets aside while the stored
+    version passed every rule: a good close replaced by a tenfold one, a yield by basis points. Quarantined,
+    the row would drop out of core and every value built on it would change; the stored version goes back
+    instead, and the delivered one becomes an input reject with the rule's reason (a corrected file clears
+    it). A revision of a row the rules set aside already stands. Runs in the load's transaction."""
+    if not conn.execute("SELECT count(*) FROM _replaced").fetchall()[0][0]:
+        return []
+    now = _row_flags(conn, family)
+    if not now:
+        return []
+    # judge the stored versions in the state they were stored in (a rule may compare a row with its
+    # neighbours): every revised row back, its flags, then the delivered versions again but the worse ones
+    replaced = f"SELECT {warehouse.row_key_sql(family, 'r')} FROM _replaced r"
+    revised = [k for (k,) in conn.execute(replaced).fetchall()]
+    key_of = warehouse.row_key_sql(family, "t")
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _as_delivered AS SELECT * FROM raw.{family} t WHERE {key_of} IN ({replaced})"
+    )
+    warehouse.restore(conn, family, revised, "_replaced")
+    before = _row_flags(conn, family)
+    worse = {k: v for k, v in now.items() if k not in before}
+    warehouse.restore(conn, family, [k for k in revised if k not in worse], "_as_delivered")
+    conn.execute("DROP TABLE _as_delivered")
+    return [
+        {
+            "key": key,
+            "rule": "unusable_revision",
+            "reason": f"a revision the rule {rule} sets aside ({reason}); the stored value stays",
+            "raw": value or "",
+        }
+        for key, (rule, reason, value) in worse.items()
+    ]
+
+
+def _row_flags(conn: duckdb.DuckDBPyConnection, family: str) -> dict[str, tuple[str, str, str | None]]:
+    """key -> (rule, reason, value) of the rows in temp table _replaced that a row rule sets aside in raw now."""
+    register_rules(conn)
+    conn.execute(warehouse.sql_text("transforms/quarantine_rules.sql"))
+    rows = conn.execute(
+        f"""SELECT d.row_key, first(d.rule ORDER BY d.rule), first(d.reason ORDER BY d.rule),
+                   first(d.value ORDER BY d.rule)
+            FROM quarantine_derived d
+            WHERE d.table_name = 'raw.{family}' AND d.column_name = 'row'
+              AND d.row_key IN (SELECT {warehouse.row_key_sql(family, "r")} FROM _replaced r)
+            GROUP BY d.row_key ORDER BY d.row_key"""
+    ).fetchall()
+    return {key: (rule, reason, value) for key, rule, reason, value in rows}
