@@ -505,3 +505,34 @@ def test_a_vx_reject_naming_no_readable_contract_does_not_block_the_newest_sessi
     checks.set_variables(conn, dt.date(2026, 1, 13), SETTINGS)
     out = checks.run_check(conn, next(c for c in checks.SQL_CHECKS if c.name == "as_of_rows_usable"))
     assert [s["row_key"] for s in out.sample] == ["2026-01-13|2026-02-18"]
+
+
+def test_a_revision_breaking_a_cell_rule_keeps_the_stored_row_too(conn, market_dir):
+    """A stored SPX bar revised with its high and low swapped, a stored VX settle revised to 0: each rule
+    sets aside only a cell (the range, the settle), yet core and the features built on it would change.
+    The stored versions stay, as for a row rule."""
+    load_all(conn, market_dir)
+    build(conn)
+    clean = tables(conn)
+    clean_vx = conn.execute("SELECT * EXCLUDE (fetched_at, run_id) FROM raw.vx_futures ORDER BY ALL").fetchall()
+    spx_file = market_dir / "yahoo" / "^GSPC.csv"
+    spx = pd.read_csv(spx_file, dtype=str)
+    row = spx["Date"] == "2023-10-04"
+    spx.loc[row, ["High", "Low"]] = spx.loc[row, ["Low", "High"]].to_numpy()
+    spx.to_csv(spx_file, index=False)
+    vx_file = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(vx_file, dtype=str)
+    vx.loc[(vx["Trade Date"] == "2023-10-04") & (vx["Futures"] == "2023-10-18"), "Settle"] = "0.0"
+    vx.to_csv(vx_file, index=False)
+    load_all(conn, market_dir)
+    build(conn)
+    assert tables(conn) == clean
+    assert conn.execute("SELECT * EXCLUDE (fetched_at, run_id) FROM raw.vx_futures ORDER BY ALL").fetchall() == clean_vx
+    rejects = conn.execute(
+        "SELECT row_key, rule, reason FROM meta.quarantine WHERE column_name = 'input' ORDER BY row_key"
+    ).fetchall()
+    assert [(k, r) for k, r, _ in rejects] == [
+        ("2023-10-04|2023-10-18", "unusable_revision"),
+        ("^GSPC|2023-10-04", "unusable_revision"),
+    ]
+    assert "zero_settle" in rejects[0][2] and "high_below_low" in rejects[1][2]

@@ -18,14 +18,15 @@ def rebuild_quarantine(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dict]:
-    """Revisions the load just made (`warehouse.upsert`) that a row rule sets aside while the stored
-    version passed every rule: a good close replaced by a tenfold one, a yield by basis points. Quarantined,
-    the row would drop out of core and every value built on it would change; the stored version goes back
-    instead, and the delivered one becomes an input reject with the rule's reason (a corrected file clears
-    it). A revision of a row the rules set aside already stands. Runs in the load's transaction."""
+    """Revisions the load just made (`warehouse.upsert`) that break a rule the stored version kept: a good
+    close replaced by a tenfold one, a yield by basis points, a high below the low, a settle of 0. Taken,
+    the row (or its range, its settle) would drop out of core and every value built on it would change;
+    the stored version goes back instead, and the delivered one becomes an input reject with the rule's
+    reason (a corrected file clears it). A revision that breaks no rule the stored row kept stands. Runs
+    in the load's transaction; returns the rejects."""
     if not conn.execute("SELECT count(*) FROM _replaced").fetchall()[0][0]:
         return []
-    now = _row_flags(conn, family)
+    now = _flags(conn, family)
     if not now:
         return []
     # judge the stored versions in the state they were stored in (a rule may compare a row with its
@@ -37,8 +38,9 @@ def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dic
         f"CREATE OR REPLACE TEMP TABLE _as_delivered AS SELECT * FROM raw.{family} t WHERE {key_of} IN ({replaced})"
     )
     warehouse.restore(conn, family, revised, "_replaced")
-    before = _row_flags(conn, family)
-    worse = {k: v for k, v in now.items() if k not in before}
+    before = _flags(conn, family)
+    worse = {k: [f for f in flags if f[0] not in {b[0] for b in before.get(k, [])}] for k, flags in now.items()}
+    worse = {k: flags[0] for k, flags in worse.items() if flags}
     warehouse.restore(conn, family, [k for k in revised if k not in worse], "_as_delivered")
     conn.execute("DROP TABLE _as_delivered")
     return [
@@ -52,16 +54,17 @@ def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dic
     ]
 
 
-def _row_flags(conn: duckdb.DuckDBPyConnection, family: str) -> dict[str, tuple[str, str, str | None]]:
-    """key -> (rule, reason, value) of the rows in temp table _replaced that a row rule sets aside in raw now."""
+def _flags(conn: duckdb.DuckDBPyConnection, family: str) -> dict[str, list[tuple[str, str, str | None]]]:
+    """key -> [(rule, reason, value)] of the rows in temp table _replaced that the rules flag in raw now."""
     register_rules(conn)
     conn.execute(warehouse.sql_text("transforms/quarantine_rules.sql"))
     rows = conn.execute(
-        f"""SELECT d.row_key, first(d.rule ORDER BY d.rule), first(d.reason ORDER BY d.rule),
-                   first(d.value ORDER BY d.rule)
-            FROM quarantine_derived d
-            WHERE d.table_name = 'raw.{family}' AND d.column_name = 'row'
+        f"""SELECT d.row_key, d.rule, d.reason, d.value FROM quarantine_derived d
+            WHERE d.table_name = 'raw.{family}'
               AND d.row_key IN (SELECT {warehouse.row_key_sql(family, "r")} FROM _replaced r)
-            GROUP BY d.row_key ORDER BY d.row_key"""
+            ORDER BY d.row_key, d.column_name <> 'row', d.rule"""
     ).fetchall()
-    return {key: (rule, reason, value) for key, rule, reason, value in rows}
+    out: dict[str, list[tuple[str, str, str | None]]] = {}
+    for key, rule, reason, value in rows:
+        out.setdefault(key, []).append((rule, reason, value))
+    return out
