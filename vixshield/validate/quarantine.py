@@ -26,6 +26,7 @@ def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dic
     in the load's transaction; returns the rejects."""
     if not conn.execute("SELECT count(*) FROM _replaced").fetchall()[0][0]:
         return []
+    register_rules(conn)
     now = _flags(conn, family)
     if not now:
         return []
@@ -39,8 +40,12 @@ def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dic
     )
     warehouse.restore(conn, family, revised, "_replaced")
     before = _flags(conn, family)
-    worse = {k: [f for f in flags if f[0] not in {b[0] for b in before.get(k, [])}] for k, flags in now.items()}
-    worse = {k: flags[0] for k, flags in worse.items() if flags}
+    worse = {}  # key -> the first (rule, reason, value) the stored version did not break
+    for key, flags in now.items():
+        kept = {rule for rule, _, _ in before.get(key, [])}
+        broken = [flag for flag in flags if flag[0] not in kept]
+        if broken:
+            worse[key] = broken[0]
     warehouse.restore(conn, family, [k for k in revised if k not in worse], "_as_delivered")
     conn.execute("DROP TABLE _as_delivered")
     return [
@@ -55,8 +60,8 @@ def unusable_revisions(conn: duckdb.DuckDBPyConnection, family: str) -> list[dic
 
 
 def _flags(conn: duckdb.DuckDBPyConnection, family: str) -> dict[str, list[tuple[str, str, str | None]]]:
-    """key -> [(rule, reason, value)] of the rows in temp table _replaced that the rules flag in raw now."""
-    register_rules(conn)
+    """key -> [(rule, reason, value)] of the rows in temp table _replaced that the rules flag in raw now
+    (temp tables symbol_rules and macro_rules registered)."""
     conn.execute(warehouse.sql_text("transforms/quarantine_rules.sql"))
     rows = conn.execute(
         f"""SELECT d.row_key, d.rule, d.reason, d.value FROM quarantine_derived d
