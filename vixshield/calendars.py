@@ -46,6 +46,7 @@ def _session_index() -> pd.DatetimeIndex:
 
 NS_PER_DAY = 86_400_000_000_000
 _EPOCH = dt.date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def date_of_ns(day_ns: int) -> dt.date:
@@ -54,9 +55,14 @@ def date_of_ns(day_ns: int) -> dt.date:
     return _EPOCH + dt.timedelta(days=day_ns // NS_PER_DAY)
 
 
+def ordinal_of_ns(day_ns: int) -> int:
+    """date_of_ns(day_ns).toordinal(), without building the date."""
+    return day_ns // NS_PER_DAY + _EPOCH_ORDINAL
+
+
 @lru_cache(maxsize=1)
 def _ordinals() -> list[int]:
-    return (_session_index().asi8 // NS_PER_DAY + _EPOCH.toordinal()).tolist()
+    return (_session_index().asi8 // NS_PER_DAY + _EPOCH_ORDINAL).tolist()
 
 
 def session_ordinals() -> list[int]:

@@ -151,3 +151,37 @@ def test_the_collector_is_back_as_it_was_after_a_run(enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_the_column_wise_records_are_pandas_own_records():
+    """values.records against pandas' to_dict("records"), value and type, on every dtype the features
+    frame holds: floats with NaN, bools, nullable ints and booleans with NA, strings with a gap."""
+    from vixshield.values import records
+
+    frame = pd.DataFrame(
+        {
+            "vix": [18.5, math.nan, 21.0],
+            "flag": [True, False, True],
+            "sessions_to_cpi": pd.array([3, None, 0], dtype="Int64"),
+            "above": pd.array([True, None, False], dtype="boolean"),
+            "source": pd.array(["nyse", None, "proxy"], dtype="str"),
+            "version": ["v1", "v1", None],
+            "when": pd.to_datetime(["2024-01-02", None, "2024-01-04"]),
+        },
+        index=pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]),
+    )
+
+    def same(x: object, y: object) -> bool:
+        return type(x) is type(y) and (x == y or (x != x and y != y))  # NaN, NaT: unequal to themselves
+
+    expected = frame.to_dict("records")
+    got = records(frame)
+    assert [list(r) for r in got] == [list(r) for r in expected]
+    assert all(same(g[k], e[k]) for g, e in zip(got, expected, strict=True) for k in e)
+    assert records(frame.iloc[:0]) == []
+
+
+@pytest.mark.parametrize("day", ["1990-01-02", "2006-02-24", "2024-02-29", "2099-12-31"])
+def test_the_ordinal_from_nanoseconds_is_the_dates(day):
+    stamp = pd.Timestamp(day)
+    assert calendars.ordinal_of_ns(stamp.value) == stamp.toordinal() == stamp.date().toordinal()

@@ -24,6 +24,7 @@ import gc
 import itertools
 import math
 import multiprocessing
+import operator
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -201,11 +202,14 @@ def run_strategy(
     window = inputs.window(strategy, start, end)
     with cycle_collector_paused():
         out = run_book(window, inputs.regimes, inputs.vx, inputs.opens, settings, rows=False, cache=inputs.cache)
-    # column by column: pandas' list-of-dicts constructor converts every row's values one by one
+    # column by column: pandas' list-of-dicts constructor converts every row's values one by one; the
+    # rows are transposed in one pass (itemgetter, zip) rather than one list comprehension per column
     equity = pd.DataFrame()
     if out.daily:
-        dates = pd.DatetimeIndex(pd.to_datetime(pd.Series([d["date"] for d in out.daily])), name="date")
-        equity = pd.DataFrame({k: [d[k] for d in out.daily] for k in out.daily[0] if k != "date"}, index=dates)
+        keys = list(out.daily[0])
+        columns = dict(zip(keys, zip(*map(operator.itemgetter(*keys), out.daily), strict=True), strict=True))
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(columns.pop("date"))), name="date")
+        equity = pd.DataFrame(columns, index=dates)
     fills = pd.DataFrame(out.fills, columns=FILL_COLUMNS).astype(
         {"date": "datetime64[ns]", "expiry": "datetime64[ns]", "contracts": float, "price": float, "cash": float}
         | {"costs": float}

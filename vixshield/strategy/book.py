@@ -32,7 +32,7 @@ from vixshield.strategy import hedge, options
 from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.option_writer import WriterSettings, Written, writer_session
-from vixshield.values import num
+from vixshield.values import num, records
 
 TRADING_DAYS = 252
 FILLS = ("next_close", "same_close")
@@ -87,7 +87,7 @@ class SessionCache:
             # most of the frame: all of it (a row selection first copies every column, strings included)
             rows = features if 2 * len(ns) > len(features) else features.loc[sessions]
             keys = rows.index.asi8.tolist()
-            self.records.update(zip(keys, zip(rows.index, rows.to_dict("records"), strict=True), strict=True))
+            self.records.update(zip(keys, zip(rows.index, records(rows), strict=True), strict=True))
         return [self.records[n] for n in ns]
 
     def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:

@@ -646,10 +646,11 @@ class CondorProgram(ABC):
         }
         if not enter:
             return Entry(book, plan)
+        expiry = _timestamp(cand["expiry"])
         c = Condor(
-            f"IC-{day:%Y%m%d}-{book.seq + 1}",
+            f"IC-{calendars.date_of_ns(day.value):%Y%m%d}-{book.seq + 1}",  # a Timestamp formats slowly
             day,
-            pd.Timestamp(cand["expiry"]),
+            expiry,
             cand["long_put"],
             cand["short_put"],
             cand["short_call"],
@@ -657,7 +658,7 @@ class CondorProgram(ABC):
             contracts,
             cand["credit"],
             cand["max_loss"],
-            am_settled=self.am_settled or listings.am_settled(day, pd.Timestamp(cand["expiry"])),
+            am_settled=self.am_settled or listings.am_settled(day, expiry),
         )
         week, seq = day.isocalendar()[:2], book.seq + 1
         if defer:
@@ -917,6 +918,11 @@ def _instrument(expiry_ns: int, long_put: float, short_put: float, short_call: f
 def _roll_date(expiry: dt.date, roll_dte: int) -> dt.date:
     """The session on or before `roll_dte` calendar days ahead of the expiry: the plan's roll date."""
     return dt.date.fromordinal(calendars.shift_ordinal(expiry.toordinal() - roll_dte, -1, "right"))
+
+
+@lru_cache(maxsize=65_536)  # each entry asks for its plan's expiry; building a Timestamp is slow
+def _timestamp(day: dt.date) -> pd.Timestamp:
+    return pd.Timestamp(day)
 
 
 @lru_cache(maxsize=65_536)  # every session asks (the cadence gate); the Timestamp method is slow
