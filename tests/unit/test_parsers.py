@@ -158,3 +158,52 @@ def test_publishers_missing_markers_are_gaps_not_rejects():
     yahoo = parsers.parse_yahoo_csv(YAHOO_HEADER + "2024-03-28,null,null,null,null,null,null\n", "^GSPC")
     assert yahoo.frame.empty and not yahoo.rejects
     assert not parsers.parse_wide_closes("Date,XLB,XLC\n2005-02-25,11.53,\n", "sectors", "breadth").rejects
+
+
+def _recase(text: str, case) -> str:
+    header, _, body = text.partition("\n")
+    return case(header) + "\n" + body
+
+
+VX_ROWS = VX_HEADER + "2025-07-22,2025-08-20,17.5,17.9,17.2,17.6,17.65,0.1,90000,10,300000\n"
+FORMATS = [
+    (lambda t: parsers.parse_cboe_index(t, "VIX"), CBOE_VIX),
+    (lambda t: parsers.parse_cboe_index(t, "VVIX"), "DATE,VVIX\n03/06/2006,71.73\n"),
+    (
+        lambda t: parsers.parse_yahoo_csv(t, "^GSPC"),
+        YAHOO_HEADER + "2024-03-28,5248.03,5264.85,5245.82,5254.35,5254.35,9\n",
+    ),
+    (lambda t: parsers.parse_fred_csv(t, "DGS10"), "observation_date,DGS10\n2024-07-03,4.36\n2024-07-05,\n"),
+    (parsers.parse_vx_per_contract, VX_ROWS),
+    (parsers.parse_fomc_csv, "date,scheduled\n2020-03-03,False\n2020-04-29,True\n"),
+    (parsers.parse_breadth_vendor, "Date,NYAD,NYMO\n2008-10-01,100.0,-45.2\n"),
+]
+
+
+@pytest.mark.parametrize(("parse", "text"), FORMATS)
+@pytest.mark.parametrize("case", [str.lower, str.upper, str.title], ids=["lower", "upper", "title"])
+def test_a_header_in_another_case_reads_as_the_publishers_own(parse, text, case):
+    """Publishers have changed the case of their headers (`date,open,...` for Cboe's `DATE,OPEN,...`):
+    the same file with any casing of its header gives the same rows and rejects."""
+    expected, got = parse(text), parse(_recase(text, case))
+    pd.testing.assert_frame_equal(got.frame, expected.frame)
+    assert [r["reason"] for r in got.rejects] == [r["reason"] for r in expected.rejects]
+
+
+def test_a_vx_contract_label_is_read_whatever_the_case_of_its_header():
+    text = parsers.label_vx_expiry(
+        _recase(VX_HEADER, str.lower) + "2024-01-02,F (Jan 2024),13.1,13.4,13.0,13.2,13.25,0.1,5,0,9\n",
+        pd.Timestamp("2024-01-17").date(),
+    )
+    out = parsers.parse_vx_per_contract(text)
+    assert out.frame["expiry"].tolist() == [pd.Timestamp("2024-01-17")] and not out.rejects
+
+
+def test_a_header_matching_a_column_only_by_case_twice_is_not_guessed():
+    with pytest.raises(SourceError, match=r"missing \['DATE'\]; got \['date', 'Date', 'CLOSE'\]$"):
+        parsers.parse_cboe_index("date,Date,CLOSE\n01/02/1990,01/02/1990,17.24\n", "VIX")
+
+
+def test_another_catalogued_series_is_refused_whatever_the_case_of_its_header():
+    with pytest.raises(SourceError, match="its values are FRED's dgs10, not DGS3MO"):
+        parsers.parse_fred_csv("observation_date,dgs10\n2024-01-02,3.95\n", "DGS3MO")

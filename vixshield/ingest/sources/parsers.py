@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -24,12 +24,16 @@ from vixshield.store import schemas
 _LINE, _FIELDS = "__line", "__fields"
 
 
-def _read_csv(text: str, what: str) -> pd.DataFrame:
+def _read_csv(text: str, what: str, known: Iterable[str] = ()) -> pd.DataFrame:
+    """The file as text cells. A header that spells one of the format's `known` columns in another case
+    (`date,open,...` for Cboe's `DATE,OPEN,...`) is read as that column: publishers have changed the
+    case of their headers, never the meaning."""
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"{what}: not a readable CSV ({exc})") from exc
     frame.columns = [c.strip() for c in frame.columns]
+    frame.columns = _known_case(list(frame.columns), known)
     # pandas pads a short row with blanks; count the fields of each record to tell them apart
     records = [(n, len(r)) for n, r in enumerate(csv.reader(io.StringIO(text)), start=1) if r and any(r)][1:]
     if len(records) == len(frame):
@@ -38,10 +42,29 @@ def _read_csv(text: str, what: str) -> pd.DataFrame:
     return frame
 
 
+def _known_case(columns: list[str], known: Iterable[str]) -> list[str]:
+    """`columns` with each one that matches exactly one known name but for case renamed to it (none
+    renamed where the exact name is there too, or two columns would become one)."""
+    folded = [c.casefold() for c in columns]
+    out = list(columns)
+    for name in known:
+        if name in columns:
+            continue
+        at = [i for i, c in enumerate(folded) if c == name.casefold()]
+        if len(at) == 1:
+            out[at[0]] = name
+    return out
+
+
+def _header(frame: pd.DataFrame) -> list[str]:
+    """The file's own columns (without the hidden ones _read_csv adds)."""
+    return [c for c in frame.columns if c not in (_LINE, _FIELDS)]
+
+
 def _require(frame: pd.DataFrame, cols: list[str], what: str) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise SourceError(f"{what}: expected columns {cols}, missing {missing}; got {list(frame.columns)}")
+        raise SourceError(f"{what}: expected columns {cols}, missing {missing}; got {_header(frame)}")
 
 
 def require_readable_rows(part: Fetched, what: str, hint: str = "") -> None:
@@ -108,7 +131,7 @@ def parse_cboe_index(text: str, name: str) -> Fetched:
     """Cboe index history: `DATE` as MM/DD/YYYY then OPEN,HIGH,LOW,CLOSE, or `DATE,<NAME>` (close only)."""
     what = f"Cboe {name}_History.csv"
     symbol = SYMBOLS_BY_CBOE[name].symbol if name in SYMBOLS_BY_CBOE else f"^{name}"
-    raw = _read_csv(text, what)
+    raw = _read_csv(text, what, ("DATE", "OPEN", "HIGH", "LOW", "CLOSE", name))
     _require(raw, ["DATE"], what)
     raw, dates, rejects = _split_dates(raw, "DATE", "%m/%d/%Y", lambda r: f"{symbol}|{r['DATE']}", what)
     if {"OPEN", "HIGH", "LOW", "CLOSE"} <= set(raw.columns):
@@ -117,7 +140,7 @@ def parse_cboe_index(text: str, name: str) -> Fetched:
     else:
         close_col = name if name in raw.columns else ("CLOSE" if "CLOSE" in raw.columns else None)
         if close_col is None:
-            raise SourceError(f"{what}: no CLOSE or {name} column; got {list(raw.columns)}")
+            raise SourceError(f"{what}: no CLOSE or {name} column; got {_header(raw)}")
         values, bad = _numbers(raw, [close_col])
         values = values.rename(columns={close_col: "close"})
     day = _iso(dates)
@@ -127,13 +150,16 @@ def parse_cboe_index(text: str, name: str) -> Fetched:
     return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
 
 
+YAHOO_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
+
+
 def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
     """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume."""
     what = f"Yahoo {symbol}.csv"
-    raw = _read_csv(text, what)
+    raw = _read_csv(text, what, YAHOO_COLUMNS)
     _require(raw, ["Date", "Close"], what)
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
-    cols = [c for c in ["Open", "High", "Low", "Close", "Adj Close", "Volume"] if c in raw.columns]
+    cols = [c for c in YAHOO_COLUMNS[1:] if c in raw.columns]
     values, bad = _numbers(raw, cols)
     naive = dates.dt.tz_localize(None) if dates.dt.tz else dates
     day = _iso(naive)
@@ -150,9 +176,11 @@ def parse_wide_closes(text: str, what: str, source: str) -> Fetched:
     return Fetched("daily_bars", schemas.conform(long, "daily_bars"), rejects)
 
 
-def _wide_to_long(text: str, what: str, name: str, value: str) -> tuple[pd.DataFrame, list[dict]]:
+def _wide_to_long(
+    text: str, what: str, name: str, value: str, known: Iterable[str] = ()
+) -> tuple[pd.DataFrame, list[dict]]:
     """A `Date,<A>,<B>,...` table as long rows (date, `name`, `value`), blanks dropped, and its rejects."""
-    raw = _read_csv(text, what)
+    raw = _read_csv(text, what, ("Date", *known))
     _require(raw, ["Date"], what)
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"*|{r['Date']}", what)
     columns = [c for c in raw.columns if c != "Date"]
@@ -167,14 +195,15 @@ def _wide_to_long(text: str, what: str, name: str, value: str) -> tuple[pd.DataF
 def parse_fred_csv(text: str, series_id: str) -> Fetched:
     """FRED fredgraph.csv: `observation_date,<ID>` (older files: `DATE,<ID>`); '.' or blank = missing."""
     what = f"FRED {series_id}.csv"
-    raw = _read_csv(text, what)
+    raw = _read_csv(text, what, ("observation_date", series_id))
     date_col = next((c for c in ("observation_date", "DATE", "date") if c in raw.columns), None)
     if date_col is None:
-        raise SourceError(f"{what}: no observation_date/DATE column; got {list(raw.columns)}")
+        raise SourceError(f"{what}: no observation_date/DATE column; got {_header(raw)}")
     value_col = series_id if series_id in raw.columns else next((c for c in raw.columns if c != date_col), None)
     if value_col is None:
         raise SourceError(f"{what}: no value column for {series_id}")
-    if value_col != series_id and value_col in MACRO_BY_ID:  # FRED names the column after its series
+    # FRED names the column after its series
+    if value_col != series_id and value_col.upper() in MACRO_BY_ID:
         raise SourceError(
             f"{what}: its values are FRED's {value_col}, not {series_id} (a file saved under the wrong name?); "
             f"put {series_id}'s own download there"
@@ -208,7 +237,7 @@ def label_vx_expiry(text: str, expiry: dt.date) -> str:
     file's name (VX_2024-01-17.csv). Rewrite matching labels to that ISO date so the parser reads them;
     a label for another month is left alone and becomes a reject."""
     rows = list(csv.reader(io.StringIO(text)))
-    header = [c.strip() for c in rows[0]] if rows else []
+    header = _known_case([c.strip() for c in rows[0]], VX_COLUMNS) if rows else []
     if "Futures" not in header:
         return text  # let the parser report what is wrong
     col = header.index("Futures")
@@ -236,7 +265,7 @@ VX_COLUMNS = {
 def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> Fetched:
     """Cboe CFE VX futures, one row per contract per trade date (`Futures` holds the expiry;
     Cboe's own files write it as `VX F (Jan 2024)` in older downloads, so a date is looked for)."""
-    raw = _read_csv(text, what)
+    raw = _read_csv(text, what, VX_COLUMNS)
     _require(raw, ["Trade Date", "Futures", "Close", "Settle"], what)
     raw, trade_dates, rejects = _split_dates(
         raw, "Trade Date", None, lambda r: f"{r['Trade Date']}|{r['Futures']}", what
@@ -265,7 +294,7 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
 
 def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
     """`date,scheduled` (scheduled True/False, empty where unknown)."""
-    raw = _read_csv(text, what)
+    raw = _read_csv(text, what, ("date", "scheduled"))
     _require(raw, ["date"], what)
     raw, dates, rejects = _split_dates(raw, "date", "%Y-%m-%d", lambda r: f"{r['date']}|fomc", what)
     sched = raw["scheduled"].str.strip().str.lower().map({"true": True, "false": False}) if "scheduled" in raw else None
@@ -275,5 +304,5 @@ def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
 
 def parse_breadth_vendor(text: str, what: str = "vendor breadth CSV") -> Fetched:
     """`Date,NYAD,NYMO`: a vendor's NYSE advance-decline line and McClellan oscillator."""
-    long, rejects = _wide_to_long(text, what, "series", "value")
+    long, rejects = _wide_to_long(text, what, "series", "value", ("NYAD", "NYMO"))
     return Fetched("breadth_vendor", schemas.conform(long.assign(source="files"), "breadth_vendor"), rejects)
