@@ -185,3 +185,19 @@ def test_the_column_wise_records_are_pandas_own_records():
 def test_the_ordinal_from_nanoseconds_is_the_dates(day):
     stamp = pd.Timestamp(day)
     assert calendars.ordinal_of_ns(stamp.value) == stamp.toordinal() == stamp.date().toordinal()
+
+
+def test_a_trigger_memo_key_belongs_to_its_own_settings_object():
+    """The memo key of a trigger is built once per settings object and found by its id: a new object
+    that happens to get a dead one's id must not take that one's key, and each object's memoized result
+    is the trigger called directly."""
+    from vixshield.strategy.hedge_layers import momentum
+
+    day = pd.Timestamp("2008-10-10")
+    row = {"spx_macd": -50.0, "spx_macd_signal": -40.0, "vix_macd": 5.0, "vix_macd_signal": 3.0, "ivts": 0.97}
+    low, high = hedge.HedgeSettings(l1_ivts_on=0.90), hedge.HedgeSettings(l1_ivts_on=0.99)
+    hedge._TRIGGER_KEYS[(momentum, id(high))] = (low, (momentum, 0.90))  # as if `low` had lived at high's address
+    mkt = hedge.HedgeMarket(day, row, {}, low)
+    for s in (low, high, low, high):
+        assert mkt.trigger(momentum, s) == momentum(mkt, s)
+    assert mkt.trigger(momentum, low)[0] and not mkt.trigger(momentum, high)[0]

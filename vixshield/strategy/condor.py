@@ -660,7 +660,7 @@ class CondorProgram(ABC):
             cand["max_loss"],
             am_settled=self.am_settled or listings.am_settled(day, expiry),
         )
-        week, seq = day.isocalendar()[:2], book.seq + 1
+        week, seq = _iso_week(day.value), book.seq + 1
         if defer:
             order = CondorOrder(day, "open", ",".join(reasons), c)
             return Entry(replace(book, last_entry_week=week, seq=seq, orders=(*book.orders, order)), plan)
@@ -688,7 +688,7 @@ class CondorProgram(ABC):
         deltas = [m.delta(leg, expiry) for leg in legs]
         return {
             "expiry": expiry.date(),
-            "dte": (expiry - m.day).days,
+            "dte": (expiry.value - m.day.value) // calendars.NS_PER_DAY,  # (expiry - day).days
             "long_put": long_put,
             "short_put": short_put,
             "short_call": short_call,

@@ -254,6 +254,23 @@ def _since(dated: Sequence[tuple[pd.Timestamp, Any]], start: int) -> Sequence[tu
     return dated[i:]
 
 
+# (trigger, id(settings)) -> (the settings, the trigger's memo key): built once per settings object, not
+# on each of the ~28,000 trigger lookups of a run; the settings are kept so a reused id cannot match
+_TRIGGER_KEYS: dict[tuple[Trigger, int], tuple[HedgeSettings, tuple | None]] = {}
+
+
+def _trigger_key(trigger: Trigger, s: HedgeSettings) -> tuple | None:
+    """(trigger, the values of the settings it reads), or None for a trigger that declares none."""
+    hit = _TRIGGER_KEYS.get((trigger, id(s)))
+    if hit is None or hit[0] is not s:
+        if len(_TRIGGER_KEYS) > 4096:  # a long-lived process that makes settings by the thousand
+            _TRIGGER_KEYS.clear()
+        names = getattr(trigger, "reads", None)
+        key = None if names is None else (trigger, *[getattr(s, n) for n in names])
+        hit = _TRIGGER_KEYS[(trigger, id(s))] = (s, key)
+    return hit[1]
+
+
 class HedgeMarket:
     """One session's pricing inputs, with futures, quotes and candidates memoized: pure functions of
     the session's row and VX prices, so runs over the same data may share one (see book.SessionCache)."""
@@ -272,10 +289,9 @@ class HedgeMarket:
     def trigger(self, trigger: Trigger, s: HedgeSettings) -> tuple[bool, str]:
         """`trigger(self, s)`, memoized per the settings it declares it reads (hedge_layers.reads): a
         trigger is a pure function of the session and those settings."""
-        names = getattr(trigger, "reads", None)
-        if names is None:
+        key = _trigger_key(trigger, s)
+        if key is None:
             return trigger(self, s)
-        key = (trigger, *[getattr(s, n) for n in names])
         hit = self._triggers.get(key)
         if hit is None:
             hit = self._triggers[key] = trigger(self, s)

@@ -74,7 +74,10 @@ def spx_expiry_near(
     """The listed SPX expiration (monthly or SPXW) nearest `target_dte` calendar days after `day`,
     within [min_dte, max_dte]; ties go to the earlier; None when nothing listed lies in the window."""
     # calendar days as ordinals: Timestamp arithmetic costs more than the search
-    today = day.toordinal() if isinstance(day, dt.date) else pd.Timestamp(day).toordinal()
+    if isinstance(day, pd.Timestamp):
+        today = calendars.ordinal_of_ns(day.value)
+    else:
+        today = day.toordinal() if isinstance(day, dt.date) else pd.Timestamp(day).toordinal()
     return _near(today, target_dte, min_dte, max_dte)
 
 
