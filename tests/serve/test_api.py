@@ -155,3 +155,22 @@ def test_serves_the_old_snapshot_while_a_run_publishes_a_new_one(tmp_path, built
     switch = dates.index(str(prev))
     assert str(last) in dates[:switch]  # the old snapshot was served while the new one was written
     assert health["as_of"] == str(prev) and health["run_id"] == "run-2"
+
+
+def test_a_copied_or_restored_home_tells_when_its_snapshot_was_published_not_when_it_was_copied(home):
+    """/health's published_at and age come from the manifest that describes the snapshot (the same run),
+    not from the file's time, which a copy or a restore resets to now; a manifest of another run (a
+    publish caught between its renames) leaves the file's time."""
+    import os
+
+    path = publish.manifest_path(home)
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "published_at": "2026-01-05T22:10:00+00:00"}))
+    os.utime(publish.snapshot_path(home))  # the copy's file time: now
+    with running(home) as url:
+        health = get_json(url + "/health")[1]
+        assert health["published_at"] == "2026-01-05T22:10:00+00:00" and health["age_seconds"] > 86400
+        assert "2026-01-05" in get(url + "/")[2].decode()  # the today page says the same
+    path.write_text(json.dumps({**manifest, "run_id": "another-run", "published_at": "2026-01-05T22:10:00+00:00"}))
+    with running(home) as url:
+        assert get_json(url + "/health")[1]["age_seconds"] < 600

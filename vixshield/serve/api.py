@@ -94,11 +94,33 @@ class Snapshot:
         with self._lock:
             if self._open is None or self._open.key != key:
                 conn = publish.open_snapshot(self.home, isolated=True)  # attaches the file the name points to now
-                published = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
+                published = _published_at(self.home, conn, st)
                 database = conn.execute("SELECT current_database()").fetchone()[0]
                 self._open = _Open(key, conn, published, _served_tables(conn), database)
                 # the previous connection is dropped, not closed: requests still reading it keep it alive
             return self._open
+
+
+def _published_at(home: Path, conn: duckdb.DuckDBPyConnection, st: os.stat_result) -> dt.datetime:
+    """When the open snapshot was published: the time its manifest records, when that manifest is this
+    snapshot's (its run id is the snapshot's own last run), else the file's modification time (a publish
+    caught between its renames, or no manifest). The file's time alone says "just published" for a home
+    copied or restored from a backup, however old its data."""
+    try:
+        manifest = publish.read_manifest(home) or {}
+    except publish.PublishError:
+        manifest = {}
+    try:
+        own = conn.execute("SELECT run_id FROM meta.runs ORDER BY started_at DESC LIMIT 1").fetchall()
+    except duckdb.Error:  # a snapshot without the run log
+        own = []
+    recorded = manifest.get("published_at")
+    if own and recorded and manifest.get("run_id") == own[0][0]:
+        try:
+            return dt.datetime.fromisoformat(recorded).astimezone(dt.UTC)
+        except (TypeError, ValueError):
+            pass
+    return dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
 
 
 def _served_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
