@@ -207,3 +207,42 @@ def test_a_header_matching_a_column_only_by_case_twice_is_not_guessed():
 def test_another_catalogued_series_is_refused_whatever_the_case_of_its_header():
     with pytest.raises(SourceError, match="its values are FRED's dgs10, not DGS3MO"):
         parsers.parse_fred_csv("observation_date,dgs10\n2024-01-02,3.95\n", "DGS3MO")
+
+
+def _yfinance_csv(tickers: list[str], rows: list[str], group_by_ticker: bool = False) -> str:
+    """What yfinance's `download(...).to_csv()` writes (pandas' three header rows of a two-level index)."""
+    fields = ["Close", "High", "Low", "Open", "Volume"]
+    price = "Price," + ",".join(f for _ in tickers for f in fields)
+    ticker = "Ticker," + ",".join(t for t in tickers for _ in fields)
+    header = [ticker, price] if group_by_ticker else [price, ticker]
+    return "\n".join([*header, "Date" + "," * (len(fields) * len(tickers)), *rows]) + "\n"
+
+
+YF_ROW = "2024-01-02,4742.830078125,4754.330078125,4722.669921875,4745.2001953125,3743050000"
+
+
+@pytest.mark.parametrize("group_by_ticker", [False, True])
+def test_yfinance_own_csv_reads_as_yahoos_download(group_by_ticker):
+    """The same bar written by yfinance's to_csv and by Yahoo's download gives the same row."""
+    got = parsers.parse_yahoo_csv(_yfinance_csv(["^GSPC"], [YF_ROW], group_by_ticker), "^GSPC")
+    yahoo = (  # yfinance's Close is adjusted (auto_adjust): it is the Adj Close too
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2024-01-02,4745.2001953125,4754.330078125,4722.669921875,4742.830078125,4742.830078125,3743050000\n"
+    )
+    pd.testing.assert_frame_equal(got.frame, parsers.parse_yahoo_csv(yahoo, "^GSPC").frame)
+    # a file of several tickers: this symbol's columns only
+    two = _yfinance_csv(
+        ["SPY", "^GSPC"], ["2024-01-02,472.65,473.67,470.49,472.16,123623700," + YF_ROW.split(",", 1)[1]]
+    )
+    pd.testing.assert_frame_equal(parsers.parse_yahoo_csv(two, "^GSPC").frame, got.frame)
+
+
+def test_yfinance_csv_of_another_ticker_is_refused_by_name():
+    with pytest.raises(SourceError, match=r"\^GSPC\.csv: yfinance's columns for SPY, not \^GSPC"):
+        parsers.parse_yahoo_csv(_yfinance_csv(["SPY"], ["2024-01-02,472.65,473.67,470.49,472.16,123623700"]), "^GSPC")
+
+
+def test_a_cut_short_yfinance_row_is_an_incomplete_row_on_its_own_line():
+    out = parsers.parse_yahoo_csv(_yfinance_csv(["^GSPC"], [YF_ROW, "2024-01-03,4704.81,4729.29"]), "^GSPC")
+    assert len(out.frame) == 1
+    assert [r["rule"] for r in out.rejects] == ["incomplete_row"] and "line 5:" in out.rejects[0]["reason"]

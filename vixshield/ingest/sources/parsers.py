@@ -153,10 +153,39 @@ def parse_cboe_index(text: str, name: str) -> Fetched:
 YAHOO_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
 
 
+def _from_yfinance_layout(text: str, symbol: str, what: str) -> str:
+    """yfinance's own `download(...).to_csv()` writes its two-level columns as three header rows
+    (`Price,Close,High,...`, `Ticker,^GSPC,^GSPC,...`, `Date,,,...`; the first two swapped with
+    group_by="ticker"). That file in Yahoo's one-row layout with `symbol`'s columns, each row on its
+    original line; one that holds only other tickers' columns (SPY's download saved as ^GSPC.csv) is
+    refused by name. Any other text is returned as it is."""
+    rows = list(csv.reader(io.StringIO(text)))
+    labels = [r[0].strip() if r else "" for r in rows[:3]]
+    if len(rows) < 3 or sorted(labels[:2]) != ["Price", "Ticker"] or labels[2] != "Date":
+        return text
+    fields, tickers = rows[labels.index("Price")], rows[labels.index("Ticker")]  # group_by="ticker" swaps them
+    keep = [i for i in range(1, min(len(fields), len(tickers))) if tickers[i].strip() == symbol]
+    if not keep:
+        found = ", ".join(sorted({t.strip() for t in tickers[1:] if t.strip()})) or "no ticker"
+        raise SourceError(f"{what}: yfinance's columns for {found}, not {symbol}; put {symbol}'s own download there")
+    names = [fields[i].strip() for i in keep]
+    # without `Adj Close` yfinance adjusted `Close` itself (auto_adjust, its default): that is the adjusted close
+    adjusted = [keep[names.index("Close")]] if "Close" in names and "Adj Close" not in names else []
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(["Date", *names, *["Adj Close"] * len(adjusted)])
+    buf.write("\n\n")  # blank lines where the two other header rows were: rejects name the file's own lines
+    for row in rows[3:]:  # a row cut short stays short: it becomes an incomplete_row reject
+        values = [row[i] for i in keep if i < len(row)]
+        out.writerow(row[:1] + values + ([row[i] for i in adjusted] if len(values) == len(keep) else []))
+    return buf.getvalue()
+
+
 def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
-    """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume."""
+    """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume, as Yahoo's download writes them or
+    as yfinance's `to_csv` does (three header rows, see `_from_yfinance_layout`)."""
     what = f"Yahoo {symbol}.csv"
-    raw = _read_csv(text, what, YAHOO_COLUMNS)
+    raw = _read_csv(_from_yfinance_layout(text, symbol, what), what, YAHOO_COLUMNS)
     _require(raw, ["Date", "Close"], what)
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
     cols = [c for c in YAHOO_COLUMNS[1:] if c in raw.columns]
