@@ -246,3 +246,17 @@ def test_a_cut_short_yfinance_row_is_an_incomplete_row_on_its_own_line():
     out = parsers.parse_yahoo_csv(_yfinance_csv(["^GSPC"], [YF_ROW, "2024-01-03,4704.81,4729.29"]), "^GSPC")
     assert len(out.frame) == 1
     assert [r["rule"] for r in out.rejects] == ["incomplete_row"] and "line 5:" in out.rejects[0]["reason"]
+
+
+@pytest.mark.parametrize("header", [",0", "date,0", ",DGS10", "date,DGS10"])
+def test_a_fredapi_series_saved_with_to_csv_reads_as_fredgraph(header):
+    """fredapi's get_series(...) is a pandas Series: its to_csv() names the columns after the index and
+    the Series (none, or 0), not FRED's observation_date,<ID>."""
+    text = "\n".join([header, "2024-07-03,4.36", "2024-07-05,", "2024-07-08,4.28"]) + "\n"
+    expected = parsers.parse_fred_csv(text.replace(header, "observation_date,DGS10", 1), "DGS10")
+    pd.testing.assert_frame_equal(parsers.parse_fred_csv(text, "DGS10").frame, expected.frame)
+
+
+def test_a_fred_file_of_dates_alone_is_a_clear_error():
+    with pytest.raises(SourceError, match="no value column for DGS10"):
+        parsers.parse_fred_csv("observation_date\n2024-07-03\n2024-07-05\n", "DGS10")
