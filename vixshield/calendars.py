@@ -55,6 +55,12 @@ def date_of_ns(day_ns: int) -> dt.date:
     return _EPOCH + dt.timedelta(days=day_ns // NS_PER_DAY)
 
 
+def days_between(day: pd.Timestamp, later: pd.Timestamp) -> int:
+    """(later - day).days, from the integer nanoseconds: the Timedelta that subtraction builds costs
+    microseconds, and the book asks per quote and per plan."""
+    return (later.value - day.value) // NS_PER_DAY
+
+
 def ordinal_of_ns(day_ns: int) -> int:
     """date_of_ns(day_ns).toordinal(), without building the date."""
     return day_ns // NS_PER_DAY + _EPOCH_ORDINAL

@@ -201,3 +201,17 @@ def test_a_trigger_memo_key_belongs_to_its_own_settings_object():
     for s in (low, high, low, high):
         assert mkt.trigger(momentum, s) == momentum(mkt, s)
     assert mkt.trigger(momentum, low)[0] and not mkt.trigger(momentum, high)[0]
+
+
+@pytest.mark.parametrize(
+    ("day", "later"),
+    [
+        ("2024-01-02", "2024-02-14"),
+        ("2024-02-14", "2024-01-02"),
+        ("2024-01-02 15:00", "2024-01-03 09:00"),
+        ("2024-03-09", "2024-03-11"),
+    ],
+)
+def test_days_between_is_the_timedelta_days(day, later):
+    a, b = pd.Timestamp(day), pd.Timestamp(later)
+    assert calendars.days_between(a, b) == (b - a).days

@@ -688,7 +688,7 @@ class CondorProgram(ABC):
         deltas = [m.delta(leg, expiry) for leg in legs]
         return {
             "expiry": expiry.date(),
-            "dte": (expiry.value - m.day.value) // calendars.NS_PER_DAY,  # (expiry - day).days
+            "dte": calendars.days_between(m.day, expiry),
             "long_put": long_put,
             "short_put": short_put,
             "short_call": short_call,

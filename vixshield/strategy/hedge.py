@@ -240,11 +240,6 @@ def _window_start(day: int, n: int) -> int:
     return ns[max(bisect.bisect_right(ns, day) - n, 0)]
 
 
-def _days(day: pd.Timestamp, expiry: pd.Timestamp) -> int:
-    """(expiry - day).days from the integer nanoseconds: a Timedelta costs microseconds, asked per quote."""
-    return (expiry.value - day.value) // calendars.NS_PER_DAY
-
-
 def _since(dated: Sequence[tuple[pd.Timestamp, Any]], start: int) -> Sequence[tuple[pd.Timestamp, Any]]:
     """The entries dated on or after `start` (ns) of a date-ordered sequence: a tail, found from the front
     (the window moves one session a day, so at most a few entries drop)."""
@@ -316,7 +311,7 @@ class HedgeMarket:
         fwd, src = self.future(expiry)
         if not fwd > 0:
             return math.nan, math.nan, math.nan, src
-        t = _days(self.day, expiry) / 365.0
+        t = calendars.days_between(self.day, expiry) / 365.0
         return (
             black76_price(fwd, strike, t, self.r, self.vol),
             black76_delta(fwd, strike, t, self.r, self.vol),
@@ -336,7 +331,7 @@ class HedgeMarket:
         fwd, _ = self.future(expiry)
         if not fwd > 0:
             return expiry, math.nan
-        t = _days(self.day, expiry) / 365.0
+        t = calendars.days_between(self.day, expiry) / 365.0
         return expiry, strike_for_delta(fwd, t, self.r, self.vol, delta, "call", self.s.strike_step)
 
 
@@ -479,7 +474,7 @@ class _Session:
         """What a fill of the call pays beyond its model `price`: its modelled half-spread (or the fixed
         slippage when the model is off) and the commission."""
         s, mkt = self.s, self.mkt
-        delta, dte = mkt.quote(expiry, strike)[1], _days(mkt.day, expiry)
+        delta, dte = mkt.quote(expiry, strike)[1], calendars.days_between(mkt.day, expiry)
         half = fill_half_spread(price, delta, dte, mkt.vix, s.spread, s.slippage)
         return Costs(half, s.commission_per_contract, multiplier=s.multiplier)
 

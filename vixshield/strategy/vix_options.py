@@ -108,7 +108,7 @@ def vix_future_price(
     if v is not None and v == v and v > 0:
         return float(v), "settle"
     day = day if isinstance(day, pd.Timestamp) else pd.Timestamp(day)
-    days = (expiry.value - day.value) // calendars.NS_PER_DAY  # (expiry - day).days, without a Timedelta
+    days = calendars.days_between(day, expiry)
     fwd = 100.0 * forward_vol(float(days), VIX_FUTURE_DAYS, points(row))
     return (fwd, "term_structure") if fwd == fwd else (math.nan, "none")
 
