@@ -3,6 +3,7 @@
 import itertools
 import math
 import time
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,7 @@ def test_sixteen_delta_strikes_straddle_the_forward_with_put_skew():
 def test_brentq_fallback_gives_the_same_strike(monkeypatch):
     s, r, q, a, t = 4500.0, 0.04, 0.018, 0.30, 20 / 365
     expected = strike_for_delta(s, t, r, q, a, -0.10, "put")
-    monkeypatch.setattr(opt, "_FP_MAX_ITER", 1)
+    monkeypatch.setattr(opt, "_smile_log_strike", lambda *args: None)  # as if no piece of the smile held it
     got = strike_for_delta(s, t, r, q, a, -0.10, "put")
     assert got[0] == pytest.approx(expected[0], rel=1e-10)
     # and an independent brentq on the same equation
@@ -328,3 +329,39 @@ def test_slice_prices_every_leg_as_the_generic_smile_and_black_scholes():
             price, delta = sl.price_delta(k, kind)
             assert price == pytest.approx(bs_price(s, k, t, r, q, vol, kind), rel=1e-10, abs=1e-10)
             assert delta == pytest.approx(bs_delta(s, k, t, r, q, vol, kind), rel=1e-10, abs=1e-12)
+
+
+def _fixed_point_log_strike(s0, t, r, q, a, target, kind, smile):
+    """The reference, the engine's algorithm before: x_{n+1} = -d1 s(x_n) + s(x_n)^2/2 from the money, s on
+    the clipped smile, to 1e-15; where that does not converge in 50 steps (a steep smile), brentq on the
+    delta."""
+    p = target * math.exp(q * t) + (0.0 if kind == "call" else 1.0)
+    d1, s_atm = NormalDist().inv_cdf(p), a * math.sqrt(t)
+    s, x = s_atm, 0.0
+    for _ in range(50):
+        x_new = -d1 * s + 0.5 * s * s
+        m = 1.0 - (smile["b_put"] if x_new < 0.0 else smile["b_call"]) * x_new / s_atm
+        s = min(max(m, smile["lo"]), smile["hi"]) * s_atm
+        if abs(x_new - x) <= 1e-15 * (1.0 + abs(x_new)):
+            return x_new
+        x = x_new
+    return opt._brent_log_strike(s0, forward(s0, t, r, q), t, r, q, a, target, kind, smile)
+
+
+@pytest.mark.parametrize("kind", ["put", "call"])
+def test_the_closed_form_strike_is_the_fixed_point_on_every_piece_of_the_smile(kind):
+    """Against the fixed-point iteration (and its brentq fallback) the engine used before, on smiles where
+    each piece holds the answer: unclipped, clipped at the floor (steep call skew) and at the cap (steep
+    put skew, far OTM), at short and long tenors and low and high vols. The strikes agree to 1e-11 and
+    round to the same grid point; the delta at the strike's own smile vol is the target."""
+    s0, r, q = 5000.0, 0.045, 0.018
+    smiles = [(0.25, 0.10, 0.5, 2.5), (0.0, 0.0, 0.5, 2.5), (0.6, 0.45, 0.5, 2.5), (0.9, 0.9, 0.7, 1.3)]
+    for (b_put, b_call, lo, hi), delta, a, dte in itertools.product(smiles, (0.02, 0.05, 0.16, 0.3, 0.6), VOLS, DTES):
+        t, target = dte / 365, (delta if kind == "call" else -delta)
+        smile = {"b_put": b_put, "b_call": b_call, "lo": lo, "hi": hi}
+        x = _fixed_point_log_strike(s0, t, r, q, a, target, kind, smile)
+        f = forward(s0, t, r, q)
+        k, sig = strike_for_delta(s0, t, r, q, a, target, kind, **smile)
+        assert k == pytest.approx(f * math.exp(x), rel=1e-11), (kind, b_put, b_call, lo, hi, delta, a, dte)
+        assert round_to_grid(k) == round_to_grid(f * math.exp(x))
+        assert bs_delta(s0, k, t, r, q, sig, kind) == pytest.approx(target, abs=1e-10)
