@@ -74,11 +74,7 @@ def spx_expiry_near(
     """The listed SPX expiration (monthly or SPXW) nearest `target_dte` calendar days after `day`,
     within [min_dte, max_dte]; ties go to the earlier; None when nothing listed lies in the window."""
     # calendar days as ordinals: Timestamp arithmetic costs more than the search
-    if isinstance(day, pd.Timestamp):
-        today = calendars.ordinal_of_ns(day.value)
-    else:
-        today = day.toordinal() if isinstance(day, dt.date) else pd.Timestamp(day).toordinal()
-    return _near(today, target_dte, min_dte, max_dte)
+    return _near(calendars.ordinal(day), target_dte, min_dte, max_dte)
 
 
 def _near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:

@@ -171,8 +171,8 @@ def _smile_log_strike(d1: float, s_atm: float, b_put: float, b_call: float, s_lo
     """The log-strike x = ln(K/F) with x = -d1 s + s^2/2, s = sigma(K) sqrt(T) on the smile (s_atm - b x,
     b = b_put below the forward and b_call above, clipped to [s_lo, s_hi]). On each piece of the smile s
     is constant (a clip: x is explicit) or linear in x, where (b/2) s^2 + (1 - b d1) s - s_atm = 0; the
-    piece whose own bounds its root meets holds the answer. Once ~40 fixed-point steps to 1e-13. None
-    when no piece does (float edge cases): the caller brackets instead."""
+    piece whose own bounds its root meets holds the answer (where a fixed-point iteration took ~40 steps to
+    1e-13). None when no piece does (float edge cases): the caller brackets instead."""
     for s in (s_lo, s_hi):  # the clipped pieces
         x = -d1 * s + 0.5 * s * s
         raw = s_atm - (b_put if x < 0.0 else b_call) * x

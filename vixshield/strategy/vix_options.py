@@ -131,9 +131,7 @@ def _expiration_days() -> frozenset[int]:
 
 def is_vix_expiration(day: pd.Timestamp) -> bool:
     """True on a monthly VIX expiration date (a Wednesday, or the session before it on holidays)."""
-    # asked every session: an ordinal from the integer nanoseconds (Timestamp.toordinal costs ~1 us)
-    ordinal = calendars.ordinal_of_ns(day.value) if isinstance(day, pd.Timestamp) else pd.Timestamp(day).toordinal()
-    return ordinal in _expiration_days()
+    return calendars.ordinal(day) in _expiration_days()  # asked every session: no Timestamp hashing
 
 
 @lru_cache(maxsize=65536)  # called per layer per session; a bisect over Timestamps is not free
