@@ -28,7 +28,7 @@ def test_cboe_close_only_file():
     assert out.frame["open"].isna().all() and out.frame["symbol"].eq("^VVIX").all()
 
 
-@pytest.mark.parametrize("header", ["observation_date", "DATE"])
+@pytest.mark.parametrize("header", ["observation_date", "DATE", "date", "Date"])
 def test_fred_csv_headers_and_missing_values(header):
     text = f"{header},DGS10\n2024-07-03,4.36\n2024-07-04,.\n2024-07-05,\n2024-07-08,4.28\n"
     out = parsers.parse_fred_csv(text, "DGS10")

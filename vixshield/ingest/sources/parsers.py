@@ -225,8 +225,8 @@ def parse_fred_csv(text: str, series_id: str) -> Fetched:
     """FRED fredgraph.csv: `observation_date,<ID>` (older files: `DATE,<ID>`; fredapi's Series saved with
     to_csv: `,0` or `date,<ID>`); '.' or blank = missing."""
     what = f"FRED {series_id}.csv"
-    raw = _read_csv(text, what, ("observation_date", series_id))
-    date_col = next((c for c in ("observation_date", "DATE", "date") if c in raw.columns), None)
+    raw = _read_csv(text, what, ("observation_date", "DATE", series_id))  # `date` (fredapi) reads as DATE
+    date_col = next((c for c in ("observation_date", "DATE") if c in raw.columns), None)
     if date_col is None and len(raw.columns) and raw.columns[0].startswith("Unnamed: 0"):
         date_col = raw.columns[0]  # fredapi's get_series(...).to_csv(): the dates' column has no name
     if date_col is None:
