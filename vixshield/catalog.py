@@ -111,6 +111,26 @@ MACRO_SERIES: tuple[MacroSeries, ...] = (
     MacroSeries("BAA", Availability.MONTH_END_PLUS_1, "Moody's Baa corporate yield, monthly", (1.0, 25.0)),
 )
 MACRO_BY_ID = {m.series_id: m for m in MACRO_SERIES}
+
+# The daily short rates and Treasury yields, each judged by the others of the same day: a value a unit slip
+# shrank (4.85% delivered as 0.0485) or grew passes its plausible range but not the curve. Two rates agree
+# when within CURVE_CLOSE points or CURVE_RATIO times of each other, and disagree when more than CURVE_GAP
+# points apart and more than CURVE_RATIO times. A rate that agrees with none of the day's others and
+# disagrees with one that agrees with a third is set aside. Of the 108,454 same-day pairs since 1980 none
+# disagreed: the widest gap beyond the ratio was 3.83 points (DGS10 4.01, DGS3MO 0.18 on 2010-04-05, when
+# DGS3MO sat 0.02 from DFF); DGS3MO/DFF fell to 0.01 on 2008-09-17, a gap of 2.77; DFF's reserve-settlement
+# spike of 16.17 on 1986-12-30 was 2.5 times DGS2.
+CURVE_RATES: tuple[str, ...] = ("DFF", "DTB3", "DGS3MO", "DGS2", "DGS10")
+CURVE_GAP = 4.0  # percentage points
+CURVE_RATIO = 10.0
+CURVE_CLOSE = 0.5  # percentage points: near zero, ratios say nothing
+
+# The quarantine rules whose every flag is a value in the wrong unit. A series with UNIT_SLIP_ROWS values
+# set aside by them is stored in the wrong unit, not one bad print: a run on it stops (check
+# macro_rates_in_line), and its corrected file, which revises it whole, is taken as the heal it is rather
+# than refused as a mass revision (warehouse.upsert).
+UNIT_SLIP_RULES = ("value_out_of_range", "out_of_line_with_curve", "out_of_line_with_vix", "price_out_of_range")
+UNIT_SLIP_ROWS = 5
 LIVE_MACRO_IDS: tuple[str, ...] = tuple(m.series_id for m in MACRO_SERIES if m.series_id not in ("AAA", "BAA"))
 
 EVENT_KINDS = ("fomc", "cpi", "ppi")

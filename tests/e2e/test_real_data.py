@@ -49,7 +49,13 @@ def test_every_manifest_series_loads_without_a_blocking_failure(full):
     assert fred <= series and series <= set(MACRO_BY_ID)
     # the catalog's plausible ranges (and VIX-term ratios) hold every value each series has published, and
     # every value in the publishers' files is a number or one of their "no value" markers
-    never = ("value_out_of_range", "price_out_of_range", "out_of_line_with_vix", "unreadable_value")
+    never = (
+        "value_out_of_range",
+        "price_out_of_range",
+        "out_of_line_with_vix",
+        "out_of_line_with_curve",
+        "unreadable_value",
+    )
     assert (
         conn.execute("SELECT DISTINCT rule FROM meta.quarantine WHERE list_contains(?, rule)", [never]).fetchall() == []
     )

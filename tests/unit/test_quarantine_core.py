@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,10 +19,10 @@ AS_OF = dt.date(2024, 3, 28)
 SETTINGS = ValidationSettings()
 
 
-def load_all(conn, root: Path, end: dt.date = dt.date(2200, 1, 1)) -> None:
+def load_all(conn, root: Path, end: dt.date = dt.date(2200, 1, 1), share: float = 1.0) -> None:
     source = FilesSource(root)
     for family in FAMILIES:
-        ingest.load(conn, source, family, FetchWindow(None, end), "test")
+        ingest.load(conn, source, family, FetchWindow(None, end), "test", share)
 
 
 def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
@@ -383,6 +384,117 @@ def test_a_term_index_out_of_line_with_the_vix_is_quarantined_and_left_out_of_co
     assert any("the VIX" in f[3] for f in flagged)
     assert conn.execute("SELECT vix9d FROM core.market_daily WHERE date = '2024-03-20'").fetchone()[0] is None
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
+
+
+def write_rates(root: Path, scale: dict[str, float], on: tuple[str, ...] = ()) -> None:
+    """FRED files of the fed funds rate, the 3-month and the 2-year yields beside the market's DGS10 (its
+    business days, 2023-06 on), at their late-2023 levels, each times `scale` (1 where not given), on the
+    days `on` or, when none is given, on every day."""
+    days = pd.read_csv(root / "fred" / "DGS10.csv", dtype=str)["observation_date"]
+    t = np.linspace(0.0, 1.0, len(days))
+    levels = {"DFF": 5.08 + 0.25 * t, "DGS3MO": 5.45 - 0.10 * t, "DGS2": 4.90 - 0.30 * t}
+    hit = days.isin(on) if on else pd.Series(True, index=days.index)
+    for series, level in levels.items():
+        values = np.round(level, 2) * np.where(hit, scale.get(series, 1.0), 1.0)
+        pd.DataFrame({"observation_date": days, series: values}).to_csv(root / "fred" / f"{series}.csv", index=False)
+
+
+@pytest.mark.parametrize(
+    ("slipped", "scale", "rule", "blocks"),
+    [
+        ("DGS3MO", 0.01, "out_of_line_with_curve", True),
+        ("DFF", 0.01, "out_of_line_with_curve", True),
+        ("DGS2", 100.0, "value_out_of_range", False),
+    ],
+)
+def test_a_rate_file_in_the_wrong_unit_is_set_aside_and_the_corrected_file_heals(
+    conn, market_dir, slipped, scale, rule, blocks
+):
+    """A FRED rate saved as a decimal (0.0545 for 5.45%) sits inside its plausible range [-2, 30], so nothing
+    else sees it; priced with it, every option of the plan and of history moves. Beside the fed funds rate
+    and the other yields of the same day it is a hundredth of each, points away: set aside row by row, the
+    series that slipped and only it (the others agree among themselves), and the run stops. One in basis
+    points is outside its range: set aside, and core goes on without it. On a new warehouse either is the
+    whole stored history, so its corrected file revises every row: that is the heal, taken at the run's
+    own limit on revisions (validation.max_revised_share), not refused as a bad delivery."""
+    share = SETTINGS.max_revised_share
+    write_rates(market_dir, {slipped: scale})
+    load_all(conn, market_dir, share=share)
+    outcomes = build(conn)
+    flagged = conn.execute("SELECT row_key, rule, reason FROM meta.quarantine ORDER BY row_key").fetchall()
+    n_rows = conn.execute("SELECT count(*) FROM raw.macro_observations WHERE series_id = ?", [slipped]).fetchone()[0]
+    assert {(k.split("|")[0], r) for k, r, _ in flagged} == {(slipped, rule)}
+    assert len(flagged) == n_rows > 100
+    if rule == "out_of_line_with_curve":
+        assert all("a unit slip" in reason and "DGS2 " in reason for _, _, reason in flagged)
+    core = "SELECT count(*) FROM core.macro_observations WHERE series_id = ?"
+    assert conn.execute(core, [slipped]).fetchone()[0] == 0
+    check = outcomes["macro_rates_in_line"]
+    assert check.passed is not blocks and check.check.blocking
+    if blocks:
+        assert {r["series_id"] for r in check.sample} == {slipped}
+    write_rates(market_dir, {})
+    load_all(conn, market_dir, share=share)
+    outcomes = build(conn)
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+    known = "SELECT count(*) FROM raw.macro_observations WHERE series_id = ? AND available_date <= ?"
+    assert conn.execute(core, [slipped]).fetchone()[0] == conn.execute(known, [slipped, AS_OF]).fetchone()[0]
+    assert all(o.passed for o in outcomes.values() if o.check.blocking)
+    # a good history is still guarded: the same slip delivered over it is refused whole
+    write_rates(market_dir, {slipped: scale})
+    with pytest.raises(warehouse.MassRevisionError, match=slipped):
+        load_all(conn, market_dir, share=share)
+
+
+@pytest.mark.parametrize(("day", "blocks"), [("2023-07-03", False), ("2024-03-25", True)])
+def test_a_lone_rate_slip_is_set_aside_and_stops_the_run_only_while_current(conn, market_dir, day, blocks):
+    """One 3-month yield in decimals: set aside either way. Months old, it is one bad print the plan no
+    longer uses and the run goes on (as with the publishers' own past defects); current, today's plan would
+    price without it, and the run stops until the file is corrected."""
+    write_rates(market_dir, {"DGS3MO": 0.01}, on=(day,))
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    flagged = conn.execute("SELECT row_key, rule FROM meta.quarantine").fetchall()
+    assert flagged == [(f"DGS3MO|{day}", "out_of_line_with_curve")]
+    assert outcomes["macro_rates_in_line"].passed is not blocks
+
+
+@pytest.mark.parametrize(
+    ("day", "slip_seen"),
+    [
+        # FRED's values of those days: the flight to bills after Lehman (the 3-month yield a hundredth of fed
+        # funds, 2.77 points under it), a year-end reserve-settlement spike of fed funds (9.75 points over
+        # the 2-year yield, 2.5 times it), and zero-rate years (the 3-month yield a tenth of the 2-year's).
+        # The 10-year yield slipped to a hundredth: seen beside the 1986 curve; beside a 3-month yield of a
+        # few hundredths it is as close to a real rate as that is, and the curve cannot tell
+        ({"DFF": 2.80, "DGS3MO": 0.03, "DGS2": 1.64, "DGS10": 3.41}, False),
+        ({"DFF": 16.17, "DGS2": 6.42, "DGS10": 7.23}, True),
+        ({"DFF": 0.09, "DGS3MO": 0.02, "DGS2": 0.25, "DGS10": 3.04}, False),
+    ],
+)
+def test_real_curves_far_apart_are_not_taken_for_a_unit_slip(conn, day, slip_seen):
+    rows = [
+        (s, dt.date(2008, 9, 17), v, dt.date(2008, 9, 18), "test", dt.datetime(2008, 9, 18), "r")
+        for s, v in day.items()
+    ]
+    conn.executemany("INSERT INTO raw.macro_observations VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    quarantine.rebuild_quarantine(conn)
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+    conn.execute("UPDATE raw.macro_observations SET value = value / 100 WHERE series_id = 'DGS10'")
+    quarantine.rebuild_quarantine(conn)
+    flagged = conn.execute("SELECT row_key, rule FROM meta.quarantine").fetchall()
+    assert flagged == ([("DGS10|2008-09-17", "out_of_line_with_curve")] if slip_seen else [])
+
+
+def test_two_rates_alone_that_disagree_name_neither(conn):
+    """With no third rate to side with, which of the two slipped cannot be told: nothing is set aside."""
+    rows = [
+        (s, dt.date(2024, 1, 2), v, dt.date(2024, 1, 3), "test", dt.datetime(2024, 1, 3), "r")
+        for s, v in (("DFF", 5.33), ("DGS10", 0.0395))
+    ]
+    conn.executemany("INSERT INTO raw.macro_observations VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    quarantine.rebuild_quarantine(conn)
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
 
 
 def tables(conn) -> dict[str, list[tuple]]:

@@ -42,8 +42,9 @@ def paragraph(frames: Mapping[str, pd.DataFrame]) -> str:
     fit = "every year before it" if run["split"] == "anchored" else f"the {int(run['fit_years'])} years before it"
     text = [
         f"Out of sample, {pd.Timestamp(run['oos_first']):%Y-%m-%d} to {pd.Timestamp(run['oos_last']):%Y-%m-%d} "
-        f"(each year trades the parameters with the best {run['objective']} on {fit}, chosen among "
-        f"{int(run['grid_points'])} grid points; all costs paid; run {str(run['run_id'])[:8]}), SPX alone compounded "
+        f"(each year trades the parameters with the best {run['objective']} on {fit}, each variant choosing among "
+        f"its own grid, {int(run['grid_points'])} grid points in all; all costs paid; run {str(run['run_id'])[:8]}), "
+        "SPX alone compounded "
         f"{spx['cagr']:.1%} a year with a Sharpe of {spx['sharpe']:.2f} and a worst drawdown of "
         f"{spx['max_drawdown']:.0%}.",
         "Against it, on the same sessions: " + "; ".join(_variant(r, conf) for r in verdict.to_dict("records")) + ".",

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from vixshield import calendars
+from vixshield.catalog import UNIT_SLIP_ROWS, UNIT_SLIP_RULES
 from vixshield.store import contract, migrations, schemas
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"  # shipped in the wheel as package data
@@ -198,10 +199,11 @@ def _refuse_if_mass(
     """Raise MassRevisionError when, for some series, `counts` (series, rows touched) reaches the
     minimum and exceeds `max_share` of the rows stored for it."""
     series = _series_column(family)
+    wrong_unit = _stored_in_wrong_unit(conn, family)
     mass = []
     for name, touched in counts:
         stored = conn.execute(f"SELECT count(*) FROM raw.{family} WHERE {series} = ?", [name]).fetchall()[0][0]
-        if touched >= MIN_MASS_REVISION and touched > max_share * stored:
+        if touched >= MIN_MASS_REVISION and touched > max_share * stored and str(name) not in wrong_unit:
             mass.append((touched, name, stored))
     if mass:
         what = ", ".join(f"{s}: {n:,} of {m:,} stored rows" for n, s, m in sorted(mass, reverse=True))
@@ -212,6 +214,21 @@ def _refuse_if_mass(
             "the publisher really changed that much, raise validation.max_revised_share in the settings file "
             "and rerun."
         )
+
+
+def _stored_in_wrong_unit(conn: duckdb.DuckDBPyConnection, family: str) -> set[str]:
+    """The series of raw.<family> whose stored values the last run's quarantine found in the wrong unit
+    (catalog.UNIT_SLIP_ROWS set aside by a unit rule): a corrected file revises them whole, and that is the
+    heal, not a bad delivery. Named as meta.quarantine's row keys name them."""
+    keys = schemas.FAMILIES[family][0]
+    part = keys.index(_series_column(family)) + 1
+    rows = conn.execute(
+        f"""SELECT split_part(row_key, '|', {part}) FROM meta.quarantine
+            WHERE table_name = ? AND column_name = 'row' AND list_contains(?, rule)
+            GROUP BY 1 HAVING count(*) >= ?""",
+        [f"raw.{family}", list(UNIT_SLIP_RULES), UNIT_SLIP_ROWS],
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 SESSION_FAMILIES = {"daily_bars", "vx_futures", "breadth_vendor"}  # one row per NYSE session per series

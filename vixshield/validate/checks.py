@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from vixshield.catalog import DAILY_SYMBOLS, MACRO_SERIES
+from vixshield.catalog import (
+    CURVE_CLOSE,
+    CURVE_GAP,
+    CURVE_RATES,
+    CURVE_RATIO,
+    DAILY_SYMBOLS,
+    MACRO_SERIES,
+    MAX_AGE_DAYS,
+    UNIT_SLIP_ROWS,
+    Availability,
+)
 from vixshield.config import ValidationSettings
 from vixshield.store import warehouse
 
@@ -85,6 +95,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     ),
     SqlCheck("macro_point_in_time", "core.macro_observations", True, "no macro value known after the as-of"),
     SqlCheck("macro_plausible_ranges", "core.macro_observations", True, "values inside each series' plausible range"),
+    SqlCheck(
+        "macro_rates_in_line",
+        "core.macro_observations",
+        True,
+        "no daily rate out of line with the rest of the curve today, nor on many days (a unit slip: see "
+        "meta.quarantine; correct the file and rerun)",
+    ),
     SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
@@ -110,7 +127,8 @@ for _c in SQL_CHECKS:
 
 def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only) and each macro
-    series' plausible range to SQL (temp tables symbol_rules and macro_rules)."""
+    series' plausible range and the daily rates judged against each other on the curve to SQL (temp tables symbol_rules,
+    macro_rules and curve_rules)."""
     rules = pd.DataFrame(
         [
             {
@@ -131,6 +149,11 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     macro = pd.DataFrame([{"series_id": m.series_id, "lo": m.plausible[0], "hi": m.plausible[1]} for m in MACRO_SERIES])
     with warehouse.registered(conn, "_macro_rules", macro):
         conn.execute("CREATE OR REPLACE TEMP TABLE macro_rules AS SELECT * FROM _macro_rules")
+    curve = pd.DataFrame(
+        [{"series_id": s, "gap": CURVE_GAP, "ratio": CURVE_RATIO, "close": CURVE_CLOSE} for s in CURVE_RATES]
+    )
+    with warehouse.registered(conn, "_curve_rules", curve):
+        conn.execute("CREATE OR REPLACE TEMP TABLE curve_rules AS SELECT * FROM _curve_rules")
 
 
 def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> None:
@@ -138,6 +161,8 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE max_jump_spx = ?", [settings.max_jump_spx])
     conn.execute("SET VARIABLE max_jump_vol = ?", [settings.max_jump_vol_index])
     conn.execute("SET VARIABLE max_drop_vol = ?", [settings.max_drop_vol_index])
+    conn.execute("SET VARIABLE rate_max_age = ?", [MAX_AGE_DAYS[Availability.NEXT_SESSION]])
+    conn.execute("SET VARIABLE rate_slip_rows = ?", [UNIT_SLIP_ROWS])
     register_rules(conn)
 
 

@@ -15,6 +15,28 @@ vix AS (
 vix_close AS (
     SELECT b.date, b.close AS vix FROM raw.daily_bars b JOIN symbol_rules r USING (symbol)
     WHERE b.symbol = '^VIX' AND b.close BETWEEN r.lo AND r.hi
+),
+-- the daily rates in their plausible ranges, each beside every other of the same day (catalog.CURVE_RATES)
+rates AS (
+    SELECT m.series_id, m.observation_date, m.value, c.gap, c.ratio, c.close
+    FROM raw.macro_observations m JOIN macro_rules r USING (series_id) JOIN curve_rules c USING (series_id)
+    WHERE isfinite(m.value) AND m.value BETWEEN r.lo AND r.hi
+),
+curve_pairs AS (
+    SELECT a.series_id, a.observation_date, a.value, b.series_id AS other_id, b.value AS other, a.gap, a.ratio,
+           abs(a.value - b.value) > a.gap
+           AND (b.value = 0 OR a.value / b.value NOT BETWEEN 1 / a.ratio AND a.ratio) AS disagree,
+           abs(a.value - b.value) <= a.close
+           OR (b.value <> 0 AND a.value / b.value BETWEEN 1 / a.ratio AND a.ratio) AS agree
+    FROM rates a JOIN rates b ON b.observation_date = a.observation_date AND b.series_id <> a.series_id
+),
+-- a rate's witnesses: each other rate of the day, corroborated when it agrees with a third
+curve_witnesses AS (
+    SELECT p.series_id, p.other_id, p.observation_date, bool_or(q.agree) AS corroborated
+    FROM curve_pairs p
+    JOIN curve_pairs q ON q.series_id = p.other_id AND q.observation_date = p.observation_date
+                      AND q.other_id <> p.series_id
+    GROUP BY ALL
 )
 -- a close outside the plausible range makes the whole row unusable
 SELECT 'raw.daily_bars' AS table_name, row_key, 'row' AS column_name, 'close_out_of_range' AS rule,
@@ -110,4 +132,16 @@ SELECT 'raw.macro_observations', m.series_id || '|' || strftime(m.observation_da
        'value_out_of_range', CAST(m.value AS VARCHAR),
        format('value {} outside the plausible range [{}, {}] for {}', m.value, r.lo, r.hi, m.series_id)
 FROM raw.macro_observations m JOIN macro_rules r USING (series_id)
-WHERE isfinite(m.value) AND (m.value < r.lo OR m.value > r.hi);
+WHERE isfinite(m.value) AND (m.value < r.lo OR m.value > r.hi)
+UNION ALL
+-- a rate that agrees with no other rate of the day and disagrees with one that agrees with a third: a unit
+-- slip its plausible range lets through (two rates alone, or a whole curve slipped alike, name none)
+SELECT 'raw.macro_observations', p.series_id || '|' || strftime(p.observation_date, '%Y-%m-%d'), 'row',
+       'out_of_line_with_curve', CAST(p.value AS VARCHAR),
+       format('value {} out of line with {} the same day (over {} points from each, and under 1/{} or over {} '
+              'times it) and close to no other rate: a unit slip', p.value,
+              string_agg(format('{} {}', p.other_id, p.other), ', ' ORDER BY p.other_id) FILTER (WHERE p.disagree),
+              any_value(p.gap), any_value(p.ratio), any_value(p.ratio))
+FROM curve_pairs p LEFT JOIN curve_witnesses w USING (series_id, other_id, observation_date)
+GROUP BY p.series_id, p.observation_date, p.value
+HAVING NOT bool_or(p.agree) AND bool_or(p.disagree AND coalesce(w.corroborated, false));
