@@ -124,6 +124,11 @@ CURVE_RATES: tuple[str, ...] = ("DFF", "DTB3", "DGS3MO", "DGS2", "DGS10")
 CURVE_GAP = 4.0  # percentage points
 CURVE_RATIO = 10.0
 CURVE_CLOSE = 0.5  # percentage points: near zero, ratios say nothing
+# A spread FRED computes as the difference of two rates (to its two decimals: T10Y2Y never left DGS10 - DGS2
+# by more than 0.02 since 1980): one that misses it by over CURVE_SPREAD_TOL points, while a hundred times it
+# meets it within that, was saved as a decimal. (A spread near 0 slipped alike is as near 0: harmless.)
+CURVE_SPREADS: dict[str, tuple[str, str]] = {"T10Y2Y": ("DGS10", "DGS2")}
+CURVE_SPREAD_TOL = 0.05
 
 # The quarantine rules whose every flag is a value in the wrong unit. A series with UNIT_SLIP_ROWS values
 # set aside by them is stored in the wrong unit, not one bad print: a run on it stops (check

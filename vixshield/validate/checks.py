@@ -18,6 +18,8 @@ from vixshield.catalog import (
     CURVE_GAP,
     CURVE_RATES,
     CURVE_RATIO,
+    CURVE_SPREAD_TOL,
+    CURVE_SPREADS,
     DAILY_SYMBOLS,
     MACRO_SERIES,
     MAX_AGE_DAYS,
@@ -127,8 +129,8 @@ for _c in SQL_CHECKS:
 
 def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only) and each macro
-    series' plausible range and the daily rates judged against each other on the curve to SQL (temp tables symbol_rules,
-    macro_rules and curve_rules)."""
+    series' plausible range, and the daily rates and spreads judged against each other on the curve, to SQL
+    (temp tables symbol_rules, macro_rules, curve_rules and curve_spreads)."""
     rules = pd.DataFrame(
         [
             {
@@ -154,6 +156,14 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     )
     with warehouse.registered(conn, "_curve_rules", curve):
         conn.execute("CREATE OR REPLACE TEMP TABLE curve_rules AS SELECT * FROM _curve_rules")
+    spreads = pd.DataFrame(
+        [
+            {"series_id": s, "long_id": long, "short_id": short, "tol": CURVE_SPREAD_TOL}
+            for s, (long, short) in CURVE_SPREADS.items()
+        ]
+    )
+    with warehouse.registered(conn, "_curve_spreads", spreads):
+        conn.execute("CREATE OR REPLACE TEMP TABLE curve_spreads AS SELECT * FROM _curve_spreads")
 
 
 def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> None:

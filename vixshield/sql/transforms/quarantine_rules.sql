@@ -144,4 +144,15 @@ SELECT 'raw.macro_observations', p.series_id || '|' || strftime(p.observation_da
               any_value(p.gap), any_value(p.ratio), any_value(p.ratio))
 FROM curve_pairs p LEFT JOIN curve_witnesses w USING (series_id, other_id, observation_date)
 GROUP BY p.series_id, p.observation_date, p.value
-HAVING NOT bool_or(p.agree) AND bool_or(p.disagree AND coalesce(w.corroborated, false));
+HAVING NOT bool_or(p.agree) AND bool_or(p.disagree AND coalesce(w.corroborated, false))
+UNION ALL
+-- a spread a hundredth of the difference of its two rates that day (catalog.CURVE_SPREADS): saved as a decimal
+SELECT 'raw.macro_observations', t.series_id || '|' || strftime(t.observation_date, '%Y-%m-%d'), 'row',
+       'out_of_line_with_curve', CAST(t.value AS VARCHAR),
+       format('value {} is a hundredth of {} {} - {} {} = {} the same day, the difference it is: a unit slip',
+              t.value, c.long_id, l.value, c.short_id, s.value, round(l.value - s.value, 4))
+FROM raw.macro_observations t JOIN curve_spreads c USING (series_id)
+JOIN rates l ON l.series_id = c.long_id AND l.observation_date = t.observation_date
+JOIN rates s ON s.series_id = c.short_id AND s.observation_date = t.observation_date
+WHERE isfinite(t.value) AND abs(t.value - (l.value - s.value)) > c.tol
+  AND abs(100 * t.value - (l.value - s.value)) <= c.tol;
