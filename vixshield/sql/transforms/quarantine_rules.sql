@@ -17,10 +17,13 @@ vix_close AS (
     WHERE b.symbol = '^VIX' AND b.close BETWEEN r.lo AND r.hi
 ),
 -- the daily rates in their plausible ranges, each beside every other of the same day (catalog.CURVE_RATES)
+-- (the range filter joins first, on its own: DuckDB 1.3.0 drops every row when it follows a second join)
 rates AS (
-    SELECT m.series_id, m.observation_date, m.value, c.gap, c.ratio, c.close
-    FROM raw.macro_observations m JOIN macro_rules r USING (series_id) JOIN curve_rules c USING (series_id)
-    WHERE isfinite(m.value) AND m.value BETWEEN r.lo AND r.hi
+    SELECT x.*, c.gap, c.ratio, c.close
+    FROM (SELECT m.series_id, m.observation_date, m.value
+          FROM raw.macro_observations m JOIN macro_rules r USING (series_id)
+          WHERE isfinite(m.value) AND m.value BETWEEN r.lo AND r.hi) x
+    JOIN curve_rules c USING (series_id)
 ),
 curve_pairs AS (
     SELECT a.series_id, a.observation_date, a.value, b.series_id AS other_id, b.value AS other, a.gap, a.ratio,
