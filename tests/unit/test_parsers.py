@@ -260,3 +260,48 @@ def test_a_fredapi_series_saved_with_to_csv_reads_as_fredgraph(header):
 def test_a_fred_file_of_dates_alone_is_a_clear_error():
     with pytest.raises(SourceError, match="no value column for DGS10"):
         parsers.parse_fred_csv("observation_date\n2024-07-03\n2024-07-05\n", "DGS10")
+
+
+FREDGRAPH_CPI = "observation_date,CPIAUCSL\n2024-01-01,309.685\n2024-02-01,311.054\n2024-03-01,312.230\n"
+
+
+def test_a_fredapi_frame_of_all_releases_reads_as_each_observations_latest_vintage():
+    """fredapi's get_series_all_releases() is a frame, a row per vintage (realtime_start, date, value) and
+    a row-number index that to_csv() writes unnamed: the row numbers were read as CPI, and the vintages of
+    one month disagreed, so none was loaded. FRED's current values are each month's latest vintage, as
+    fredgraph.csv gives them (here revised once, in a different order)."""
+    text = (
+        ",realtime_start,date,value\n"
+        "0,2024-02-13,2024-01-01,308.417\n"
+        "1,2024-03-12,2024-02-01,310.326\n"
+        "2,2025-02-12,2024-01-01,309.685\n"
+        "3,2025-02-12,2024-02-01,311.054\n"
+        "4,2024-04-10,2024-03-01,312.332\n"
+        "5,2025-02-12,2024-03-01,312.230\n"
+    )
+    expected = parsers.parse_fred_csv(FREDGRAPH_CPI, "CPIAUCSL").frame
+    got = parsers.parse_fred_csv(text, "CPIAUCSL")
+    assert got.rejects == []
+    pd.testing.assert_frame_equal(got.frame.reset_index(drop=True), expected)
+
+
+def test_an_alfred_download_of_vintages_reads_as_each_observations_latest_vintage():
+    """ALFRED's download: a column per vintage, <ID>_YYYYMMDD, blank ('.') before an observation was
+    published. Its first vintage column was read as the series, so the history stopped at that vintage."""
+    text = (
+        "observation_date,CPIAUCSL_20240312,CPIAUCSL_20240410,CPIAUCSL_20250212\n"
+        "2024-01-01,308.417,308.417,309.685\n"
+        "2024-02-01,310.326,310.326,311.054\n"
+        "2024-03-01,.,312.332,312.230\n"
+        "2024-04-01,.,.,\n"
+    )
+    got = parsers.parse_fred_csv(text, "CPIAUCSL")
+    pd.testing.assert_frame_equal(got.frame, parsers.parse_fred_csv(FREDGRAPH_CPI, "CPIAUCSL").frame)
+    # a row cut short is still an incomplete row, not a value
+    cut = parsers.parse_fred_csv(text.replace("2024-03-01,.,312.332,312.230", "2024-03-01,.,312.3"), "CPIAUCSL")
+    assert [r["rule"] for r in cut.rejects] == ["incomplete_row"] and len(cut.frame) == 2
+
+
+def test_a_fred_file_with_several_unnamed_value_columns_is_a_clear_error():
+    with pytest.raises(SourceError, match=r"several columns could hold DGS10's values \(\['close', 'yield'\]\)"):
+        parsers.parse_fred_csv(",date,close,yield\n0,2024-07-03,4.36,4.36\n", "DGS10")

@@ -231,9 +231,7 @@ def parse_fred_csv(text: str, series_id: str) -> Fetched:
         date_col = raw.columns[0]  # fredapi's get_series(...).to_csv(): the dates' column has no name
     if date_col is None:
         raise SourceError(f"{what}: no observation_date/DATE column; got {_header(raw)}")
-    value_col = series_id if series_id in raw.columns else next((c for c in _header(raw) if c != date_col), None)
-    if value_col is None:
-        raise SourceError(f"{what}: no value column for {series_id}")
+    raw, value_col = _fred_values(raw, series_id, date_col, what)
     # FRED names the column after its series
     if value_col != series_id and value_col.upper() in MACRO_BY_ID:
         raise SourceError(
@@ -248,6 +246,42 @@ def parse_fred_csv(text: str, series_id: str) -> Fetched:
     frame = pd.DataFrame({"series_id": series_id, "observation_date": dates.to_numpy(), "value": values.to_numpy()})
     frame = frame[frame["value"].notna()].assign(source="fred")
     return Fetched("macro_observations", schemas.conform(frame, "macro_observations"), rejects)
+
+
+_VINTAGE = re.compile(r"_(\d{8})$")  # ALFRED's column of one vintage: <ID>_YYYYMMDD
+
+
+def _fred_values(raw: pd.DataFrame, series_id: str, date_col: str, what: str) -> tuple[pd.DataFrame, str]:
+    """The file with one row per observation, and the column of its values. A file of vintages (ALFRED's
+    download, a column per vintage; fredapi's get_series_all_releases(), a row per vintage under
+    realtime_start) gives each observation's latest: the warehouse keeps one value per observation, FRED's
+    current one, as fredgraph.csv gives it. A saved frame's unnamed index (row numbers) is never the value."""
+    cols = [c for c in _header(raw) if c != date_col]
+    if series_id in cols:
+        return raw, series_id
+    vintages = sorted(
+        (c for c in cols if c.upper().startswith(f"{series_id}_") and _VINTAGE.search(c)), key=lambda c: c[-8:]
+    )
+    if vintages:
+        text = raw[vintages].apply(lambda v: v.str.strip())
+        known = text.where(~text.apply(lambda v: v.str.lower().isin(_MISSING)))
+        latest = known.ffill(axis=1).iloc[:, -1].fillna("")
+        out = raw.drop(columns=vintages).assign(**{series_id: latest})
+        if _FIELDS in out:  # one column stands for the vintages: a row cut short still counts as one
+            out[_FIELDS] = out[_FIELDS] - len(vintages) + 1
+        return out, series_id
+    if "value" in cols:  # fredapi's frames name it so
+        if "realtime_start" in cols:
+            raw = raw.sort_values([date_col, "realtime_start"], kind="stable").drop_duplicates(date_col, keep="last")
+        return raw, "value"
+    named = [c for c in cols if not c.startswith("Unnamed: ")]
+    if len(named) > 1:
+        raise SourceError(
+            f"{what}: several columns could hold {series_id}'s values ({named}); name its column {series_id}"
+        )
+    if not named:
+        raise SourceError(f"{what}: no value column for {series_id}")
+    return raw, named[0]
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
