@@ -9,7 +9,7 @@ import pytest
 
 from vixshield.config import ValidationSettings
 from vixshield.ingest import load as ingest
-from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
+from vixshield.ingest.sources.base import Fetched, FetchWindow, Source, SourceError
 from vixshield.store import schemas, warehouse
 from vixshield.validate import core_tables, quarantine
 
@@ -85,6 +85,24 @@ def test_duplicates_collapse_and_conflicts_are_quarantined_with_a_reason(conn):
     rows = conn.execute("SELECT row_key, column_name, rule, reason FROM meta.quarantine").fetchall()
     assert [r[:3] for r in rows] == [("^VIX|2024-01-03", "input", "conflicting_duplicate")]
     assert "disagree" in rows[0][3]
+
+
+def test_a_series_whose_every_row_clashes_fails_the_load_rather_than_vanishing(conn):
+    """A file of two series under one name (or of several vintages of one): every key comes twice with
+    different values. Set aside row by row, the whole series dropped out and the run succeeded without it;
+    the load fails instead, naming the series, and stores nothing. Another series beside it is not named."""
+    days = pd.bdate_range("2024-01-02", periods=12).strftime("%Y-%m-%d")
+    vix = bars({d: 13.0 + i / 10 for i, d in enumerate(days)})
+    vix3m = bars({d: 15.0 + i / 10 for i, d in enumerate(days)})
+    skew = bars({d: 140.0 for d in days}, "^SKEW")
+    window = FetchWindow(None, dt.date(2024, 12, 31))
+    with pytest.raises(SourceError, match=r"every row of \^VIX has another with the same symbol, date"):
+        ingest.load(conn, OneShot(Fetched("daily_bars", pd.concat([vix, vix3m, skew]))), "daily_bars", window, "r1")
+    assert conn.execute("SELECT count(*) FROM raw.daily_bars").fetchone()[0] == 0
+    # a few clashing rows are set aside one by one, as before
+    few = pd.concat([vix, bars({days[0]: 99.0}), skew])
+    result = ingest.load(conn, OneShot(Fetched("daily_bars", few)), "daily_bars", window, "r2")
+    assert (result.inserted, result.rejected) == (2 * len(days) - 1, 1)
 
 
 def test_a_conflicting_duplicate_never_replaces_or_hides_a_stored_value(conn):

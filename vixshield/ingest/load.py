@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from vixshield.ingest.sources.availability import with_availability
-from vixshield.ingest.sources.base import Fetched, FetchWindow, Source
+from vixshield.ingest.sources.base import Fetched, FetchWindow, Source, SourceError
 from vixshield.store import schemas, warehouse
 from vixshield.validate import quarantine
 
@@ -73,8 +73,29 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
     frame = frame.drop_duplicates()
     clash = frame.duplicated(subset=keys, keep=False)
     reason = "rows with this key disagree in the source; none is loaded (a stored value, if any, stays)"
+    _refuse_all_clashing(frame, clash, family)
     rejects += _rejects(frame[clash], keys, "conflicting_duplicate", reason)
     return Fetched(family, schemas.conform(frame[~clash], family), rejects)
+
+
+ALL_CLASHING_MIN = 10  # rows: a series this long whose every row clashes is no set of stray duplicates
+
+
+def _refuse_all_clashing(frame: pd.DataFrame, clash: pd.Series, family: str) -> None:
+    """A delivered series whose every key comes twice with different values is not a few stray duplicates
+    but a file of two series, or of several versions of one: setting all of it aside would drop the whole
+    series and let the run succeed without it, so it fails instead, naming the series."""
+    series = warehouse.series_column(family)
+    rows = frame.groupby(series, sort=True)[series].size()
+    clashing = frame[clash].groupby(series, sort=True)[series].size().reindex(rows.index, fill_value=0)
+    whole = [str(s) for s, n in rows.items() if n >= ALL_CLASHING_MIN and clashing[s] == n]
+    if whole:
+        keys = ", ".join(schemas.FAMILIES[family][0])
+        raise SourceError(
+            f"raw.{family}: every row of {', '.join(whole)} has another with the same {keys} and a different "
+            "value: the file holds two series, or several versions of one. Nothing was loaded; deliver one "
+            "value per key (the publisher's own download) and run again."
+        )
 
 
 def today() -> dt.date:

@@ -170,7 +170,7 @@ def restore(conn: duckdb.DuckDBPyConnection, family: str, row_keys: list[str], v
 
 def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_share: float) -> None:
     keys, values = schemas.FAMILIES[family]
-    series = _series_column(family)
+    series = series_column(family)
     differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)  # a new source label alone is no revision
     rows = conn.execute(
         f"""SELECT s.{series}, count(*) FROM _changed s JOIN raw.{family} t ON {_key_match(keys, "t", "s")}
@@ -187,7 +187,7 @@ def row_key_sql(family: str, alias: str) -> str:
     )
 
 
-def _series_column(family: str) -> str:
+def series_column(family: str) -> str:
     """The key column that names one series of a family (symbol, series_id, expiry, kind...)."""
     keys = schemas.FAMILIES[family][0]
     return next((k for k in keys if k not in schemas.DATE_COLUMNS), keys[-1])
@@ -198,7 +198,7 @@ def _refuse_if_mass(
 ) -> None:
     """Raise MassRevisionError when, for some series, `counts` (series, rows touched) reaches the
     minimum and exceeds `max_share` of the rows stored for it."""
-    series = _series_column(family)
+    series = series_column(family)
     wrong_unit = _stored_in_wrong_unit(conn, family)
     mass = []
     for name, touched in counts:
@@ -221,7 +221,7 @@ def _stored_in_wrong_unit(conn: duckdb.DuckDBPyConnection, family: str) -> set[s
     (catalog.UNIT_SLIP_ROWS set aside by a unit rule): a corrected file revises them whole, and that is the
     heal, not a bad delivery. Named as meta.quarantine's row keys name them."""
     keys = schemas.FAMILIES[family][0]
-    part = keys.index(_series_column(family)) + 1
+    part = keys.index(series_column(family)) + 1
     rows = conn.execute(
         f"""SELECT split_part(row_key, '|', {part}) FROM meta.quarantine
             WHERE table_name = ? AND column_name = 'row' AND list_contains(?, rule)
@@ -255,7 +255,7 @@ def withdraw_absent(
     to withdraw a large share of a series.
     """
     keys = schemas.FAMILIES[family][0]
-    series = _series_column(family)
+    series = series_column(family)
     date = next(k for k in keys if k in schemas.DATE_COLUMNS and k != series)
     key_text = row_key_sql(family, "t")
     rejected = pd.DataFrame({"row_key": pd.Series(rejected_keys, dtype="string")})
