@@ -305,3 +305,25 @@ def test_an_alfred_download_of_vintages_reads_as_each_observations_latest_vintag
 def test_a_fred_file_with_several_unnamed_value_columns_is_a_clear_error():
     with pytest.raises(SourceError, match=r"several columns could hold DGS10's values \(\['close', 'yield'\]\)"):
         parsers.parse_fred_csv(",date,close,yield\n0,2024-07-03,4.36,4.36\n", "DGS10")
+
+
+def test_a_yfinance_history_saved_with_to_csv_reads_as_yahoo():
+    """yfinance's Ticker.history() stamps each daily bar at midnight New York time with its UTC offset,
+    which moves with daylight saving: pandas refused the mixed offsets and the whole file failed with
+    'Mixed timezones detected'. Its Close is adjusted already (no Adj Close column); Dividends and Stock
+    Splits are not bars. The same rows as Yahoo's own download, a cut-short row still an incomplete one."""
+    history = (
+        "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+        "2024-03-08 00:00:00-05:00,5132.38,5189.26,5117.5,5123.69,4335360000,0.0,0.0\n"
+        "2024-03-11 00:00:00-04:00,5111.96,5124.66,5091.14,5117.94,3734390000,0.0,0.0\n"
+    )
+    yahoo = (
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2024-03-08,5132.38,5189.26,5117.5,5123.69,5123.69,4335360000\n"
+        "2024-03-11,5111.96,5124.66,5091.14,5117.94,5117.94,3734390000\n"
+    )
+    got = parsers.parse_yahoo_csv(history, "^GSPC")
+    assert got.rejects == []
+    pd.testing.assert_frame_equal(got.frame, parsers.parse_yahoo_csv(yahoo, "^GSPC").frame)
+    cut = parsers.parse_yahoo_csv(history + "2024-03-12 00:00:00-04:00,5117.5\n", "^GSPC")
+    assert [r["rule"] for r in cut.rejects] == ["incomplete_row"] and len(cut.frame) == 2

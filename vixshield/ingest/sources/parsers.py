@@ -181,12 +181,24 @@ def _from_yfinance_layout(text: str, symbol: str, what: str) -> str:
     return buf.getvalue()
 
 
+# a bar stamped at a time of day with its UTC offset (yfinance's Ticker.history(): `2024-07-03 00:00:00-04:00`,
+# the offset moving with daylight saving): the exchange's own calendar date is its first ten characters
+_STAMPED = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:?\d{2}|Z)?$")
+
+
 def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
-    """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume, as Yahoo's download writes them or
-    as yfinance's `to_csv` does (three header rows, see `_from_yfinance_layout`)."""
+    """Yahoo daily bars: Date,Open,High,Low,Close,Adj Close,Volume, as Yahoo's download writes them, as
+    yfinance's `download(...).to_csv()` does (three header rows, see `_from_yfinance_layout`) or its
+    `Ticker.history().to_csv()` (dates stamped with their UTC offset; Dividends and Stock Splits columns and
+    no Adj Close, its Close being adjusted already)."""
     what = f"Yahoo {symbol}.csv"
-    raw = _read_csv(_from_yfinance_layout(text, symbol, what), what, YAHOO_COLUMNS)
+    raw = _read_csv(_from_yfinance_layout(text, symbol, what), what, (*YAHOO_COLUMNS, "Stock Splits"))
     _require(raw, ["Date", "Close"], what)
+    raw["Date"] = raw["Date"].str.strip().str.replace(_STAMPED, r"\1", regex=True)
+    if "Adj Close" not in raw.columns and "Stock Splits" in raw.columns:
+        raw.insert(raw.columns.get_loc("Close") + 1, "Adj Close", raw["Close"])
+        if _FIELDS in raw:  # a column the file does not have: a row cut short still counts as one
+            raw[_FIELDS] = raw[_FIELDS] + 1
     raw, dates, rejects = _split_dates(raw, "Date", None, lambda r: f"{symbol}|{r['Date']}", what)
     cols = [c for c in YAHOO_COLUMNS[1:] if c in raw.columns]
     values, bad = _numbers(raw, cols)
