@@ -111,6 +111,7 @@ MACRO_SERIES: tuple[MacroSeries, ...] = (
     MacroSeries("BAA", Availability.MONTH_END_PLUS_1, "Moody's Baa corporate yield, monthly", (1.0, 25.0)),
 )
 MACRO_BY_ID = {m.series_id: m for m in MACRO_SERIES}
+LIVE_MACRO_IDS: tuple[str, ...] = tuple(m.series_id for m in MACRO_SERIES if m.series_id not in ("AAA", "BAA"))
 
 # The daily short rates and Treasury yields, each judged by the others of the same day: a value a unit slip
 # shrank (4.85% delivered as 0.0485) or grew passes its plausible range but not the curve. Two rates agree
@@ -136,6 +137,5 @@ CURVE_SPREAD_TOL = 0.05
 # than refused as a mass revision (warehouse.upsert).
 UNIT_SLIP_RULES = ("value_out_of_range", "out_of_line_with_curve", "out_of_line_with_vix", "price_out_of_range")
 UNIT_SLIP_ROWS = 5
-LIVE_MACRO_IDS: tuple[str, ...] = tuple(m.series_id for m in MACRO_SERIES if m.series_id not in ("AAA", "BAA"))
 
 EVENT_KINDS = ("fomc", "cpi", "ppi")

@@ -364,6 +364,32 @@ def test_a_vx_settle_in_cents_is_out_of_range_and_its_row_stays_out_of_core(conn
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
 
 
+def test_a_vx_contract_stored_in_cents_takes_its_corrected_file_whole(conn, market_dir):
+    """A whole contract priced in cents on a new warehouse: every row set aside. Its corrected file revises
+    all of them, which the limit on revisions (validation.max_revised_share) took for a bad delivery and
+    refused, so the contract never healed; a series stored in the wrong unit now takes it."""
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    good = pd.read_csv(path, dtype=str)
+    contract = good["Futures"].value_counts().idxmax()
+    cents = good.copy()
+    mine = cents["Futures"] == contract
+    for col in ("Open", "High", "Low", "Close", "Settle"):
+        cents.loc[mine, col] = (pd.to_numeric(cents.loc[mine, col]) * 100).round(2).astype(str)
+    cents.to_csv(path, index=False)
+    share = SETTINGS.max_revised_share
+    load_all(conn, market_dir, share=share)
+    build(conn)
+    rules = conn.execute("SELECT DISTINCT rule, split_part(row_key, '|', 2) FROM meta.quarantine").fetchall()
+    assert rules == [("price_out_of_range", contract)]
+    assert mine.sum() >= 20  # enough rows for a mass revision
+    good.to_csv(path, index=False)
+    load_all(conn, market_dir, share=share)
+    build(conn)
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+    stored = "SELECT count(*) FROM core.vx_futures WHERE expiry = ?"
+    assert conn.execute(stored, [contract]).fetchone()[0] == mine.sum()
+
+
 @pytest.mark.parametrize("scale", [10.0, 0.1])
 def test_a_term_index_out_of_line_with_the_vix_is_quarantined_and_left_out_of_core(conn, market_dir, scale):
     """VIX9D tenfold (or a tenth) on one session: 148.8 passes its plausible range [3, 200], yet beside a VIX

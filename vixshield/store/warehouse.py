@@ -203,8 +203,9 @@ def _refuse_if_mass(
     mass = []
     for name, touched in counts:
         stored = conn.execute(f"SELECT count(*) FROM raw.{family} WHERE {series} = ?", [name]).fetchall()[0][0]
-        if touched >= MIN_MASS_REVISION and touched > max_share * stored and str(name) not in wrong_unit:
-            mass.append((touched, name, stored))
+        named = name.strftime("%Y-%m-%d") if hasattr(name, "strftime") else str(name)  # a VX contract: its expiry
+        if touched >= MIN_MASS_REVISION and touched > max_share * stored and named not in wrong_unit:
+            mass.append((touched, named, stored))
     if mass:
         what = ", ".join(f"{s}: {n:,} of {m:,} stored rows" for n, s, m in sorted(mass, reverse=True))
         raise MassRevisionError(
