@@ -87,6 +87,21 @@ def test_fomc_csv_keeps_unknown_scheduled_flag_as_null():
     assert pd.isna(out.frame["scheduled"].iloc[1]) and out.frame["scheduled"].iloc[2]
 
 
+@pytest.mark.parametrize(("yes", "no"), [("1", "0"), ("yes", "no"), ("TRUE", "FALSE"), ("Y", "N")])
+def test_fomc_scheduled_flags_in_a_spreadsheets_spelling_read_as_true_and_false(yes, no):
+    """A calendar kept in a spreadsheet writes its flags 1/0 or yes/no: they read as True/False, not as
+    unknown (an unknown flag gates the plan as an unscheduled meeting might: the real bundle's plans changed
+    with a SUCCESS exit). A flag in no such spelling is a reject naming the cell, never an unknown."""
+    text = f"date,scheduled\n2020-03-03,{no}\n2020-03-18,\n2020-04-29,{yes}\n"
+    expected = parsers.parse_fomc_csv("date,scheduled\n2020-03-03,False\n2020-03-18,\n2020-04-29,True\n")
+    got = parsers.parse_fomc_csv(text)
+    assert got.rejects == []
+    pd.testing.assert_frame_equal(got.frame, expected.frame)
+    odd = parsers.parse_fomc_csv(text.replace(f"2020-04-29,{yes}", "2020-04-29,maybe"))
+    assert len(odd.frame) == 2 and [r["key"] for r in odd.rejects] == ["2020-04-29|fomc"]
+    assert "'maybe'" in odd.rejects[0]["reason"] and "not a yes/no flag" in odd.rejects[0]["reason"]
+
+
 def test_garbage_is_a_clear_error():
     with pytest.raises(SourceError, match="expected columns"):
         parsers.parse_vx_per_contract("<html>rate limited</html>\n")

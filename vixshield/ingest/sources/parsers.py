@@ -370,12 +370,30 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
     return Fetched("vx_futures", schemas.conform(frame, "vx_futures"), rejects)
 
 
+# how a yes/no column is spelt (a spreadsheet's 1/0, TRUE/FALSE, yes/no); blank is unknown
+_FLAGS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "false": False, "f": False, "no": False}
+_FLAGS |= {"n": False, "0": False}
+
+
 def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
-    """`date,scheduled` (scheduled True/False, empty where unknown)."""
+    """`date,scheduled` (scheduled True/False, 1/0 or yes/no; empty where unknown). A flag in no such
+    spelling is a reject, never an unknown: an unscheduled meeting gates the plan differently."""
     raw = _read_csv(text, what, ("date", "scheduled"))
     _require(raw, ["date"], what)
     raw, dates, rejects = _split_dates(raw, "date", "%Y-%m-%d", lambda r: f"{r['date']}|fomc", what)
-    sched = raw["scheduled"].str.strip().str.lower().map({"true": True, "false": False}) if "scheduled" in raw else None
+    sched = None
+    if "scheduled" in raw:
+        flag = raw["scheduled"].str.strip().str.lower()
+        sched = flag.map(_FLAGS)
+        bad = sched.isna() & (flag != "")
+        for i in bad[bad].index:
+            key, value = f"{_iso(dates)[i]}|fomc", raw.at[i, "scheduled"]
+            reason = (
+                f"{what}: scheduled {value!r} for {key} is not a yes/no flag (True/False, 1/0, yes/no; blank "
+                "when unknown); not loaded"
+            )
+            rejects.append({"key": key, "reason": reason, "raw": f"scheduled={value}", "rule": "unreadable_value"})
+        dates, sched = dates[~bad], sched[~bad]
     frame = pd.DataFrame({"date": dates.to_numpy(), "kind": "fomc", "scheduled": sched, "source": "files"})
     return Fetched("events", schemas.conform(frame, "events"), rejects)
 
