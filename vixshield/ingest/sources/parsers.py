@@ -87,14 +87,20 @@ def _numbers(frame: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, pd.Dat
     return values, values.isna() & ~missing
 
 
-def _garbled(frame: pd.DataFrame, bad: pd.DataFrame, key_of: Callable[[object, str], str], what: str) -> list[dict]:
+def _garbled(
+    frame: pd.DataFrame,
+    bad: pd.DataFrame,
+    key_of: Callable[[object, str], str],
+    what: str,
+    expected: str = "a number",
+) -> list[dict]:
     """A reject for each cell `bad` marks, keyed as the stored row it would have written (`key_of(row
     label, column)`), so that row keeps its stored value rather than being withdrawn."""
     rows, cols = np.nonzero(bad.to_numpy())
     out = []
     for i, c in zip(bad.index[rows], bad.columns[cols], strict=True):
         key, value = key_of(i, c), frame.at[i, c]
-        reason = f"{what}: {c} {value!r} for {key} is not a number; not loaded (a stored value, if any, stays)"
+        reason = f"{what}: {c} {value!r} for {key} is not {expected}; not loaded (a stored value, if any, stays)"
         out.append({"key": key, "reason": reason, "raw": f"{c}={value}", "rule": "unreadable_value"})
     return out
 
@@ -371,8 +377,10 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
 
 
 # how a yes/no column is spelt (a spreadsheet's 1/0, TRUE/FALSE, yes/no); blank is unknown
-_FLAGS = {"true": True, "t": True, "yes": True, "y": True, "1": True, "false": False, "f": False, "no": False}
-_FLAGS |= {"n": False, "0": False}
+_FLAGS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0"), False),
+}
 
 
 def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
@@ -386,13 +394,9 @@ def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
         flag = raw["scheduled"].str.strip().str.lower()
         sched = flag.map(_FLAGS)
         bad = sched.isna() & (flag != "")
-        for i in bad[bad].index:
-            key, value = f"{_iso(dates)[i]}|fomc", raw.at[i, "scheduled"]
-            reason = (
-                f"{what}: scheduled {value!r} for {key} is not a yes/no flag (True/False, 1/0, yes/no; blank "
-                "when unknown); not loaded"
-            )
-            rejects.append({"key": key, "reason": reason, "raw": f"scheduled={value}", "rule": "unreadable_value"})
+        day = _iso(dates)
+        expected = "a yes/no flag (True/False, 1/0, yes/no; blank when unknown)"
+        rejects += _garbled(raw, bad.to_frame("scheduled"), lambda i, _: f"{day[i]}|fomc", what, expected)
         dates, sched = dates[~bad], sched[~bad]
     frame = pd.DataFrame({"date": dates.to_numpy(), "kind": "fomc", "scheduled": sched, "source": "files"})
     return Fetched("events", schemas.conform(frame, "events"), rejects)
