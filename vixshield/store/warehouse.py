@@ -199,13 +199,15 @@ def _refuse_if_mass(
     """Raise MassRevisionError when, for some series, `counts` (series, rows touched) reaches the
     minimum and exceeds `max_share` of the rows stored for it."""
     series = series_column(family)
-    wrong_unit = _stored_in_wrong_unit(conn, family)
     mass = []
     for name, touched in counts:
         stored = conn.execute(f"SELECT count(*) FROM raw.{family} WHERE {series} = ?", [name]).fetchall()[0][0]
-        named = name.strftime("%Y-%m-%d") if hasattr(name, "strftime") else str(name)  # a VX contract: its expiry
-        if touched >= MIN_MASS_REVISION and touched > max_share * stored and named not in wrong_unit:
+        if touched >= MIN_MASS_REVISION and touched > max_share * stored:
+            named = name.strftime("%Y-%m-%d") if hasattr(name, "strftime") else str(name)  # a VX contract: its expiry
             mass.append((touched, named, stored))
+    if mass:  # a series stored in the wrong unit takes its corrected file whole
+        wrong_unit = _stored_in_wrong_unit(conn, family)
+        mass = [m for m in mass if m[1] not in wrong_unit]
     if mass:
         what = ", ".join(f"{s}: {n:,} of {m:,} stored rows" for n, s, m in sorted(mass, reverse=True))
         raise MassRevisionError(
