@@ -416,11 +416,12 @@ def write_rates(root: Path, scale: dict[str, float], on: tuple[str, ...] = ()) -
     """FRED files of the fed funds rate, the 3-month and the 2-year yields and the 10y-2y spread beside the
     market's DGS10 (its business days, 2023-06 on), at their late-2023 levels, each times `scale` (1 where
     not given), on the days `on` or, when none is given, on every day."""
-    days = pd.read_csv(root / "fred" / "DGS10.csv", dtype=str)["observation_date"]
+    market = pd.read_csv(root / "fred" / "DGS10.csv", dtype=str)
+    days = market["observation_date"]
     t = np.linspace(0.0, 1.0, len(days))
     levels = {"DFF": 5.08 + 0.25 * t, "DGS3MO": 5.45 - 0.10 * t, "DGS2": 4.90 - 0.30 * t}
     # FRED's 10y-2y spread: the difference of the two, to two decimals (blank where DGS10 is)
-    dgs10 = pd.to_numeric(pd.read_csv(root / "fred" / "DGS10.csv", dtype=str)["DGS10"], errors="coerce")
+    dgs10 = pd.to_numeric(market["DGS10"], errors="coerce")
     levels["T10Y2Y"] = (dgs10 - np.round(levels["DGS2"], 2)).to_numpy()
     hit = days.isin(on) if on else pd.Series(True, index=days.index)
     for series, level in levels.items():
