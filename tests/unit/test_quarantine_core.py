@@ -77,6 +77,47 @@ def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, mar
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
 
 
+def duplicate_row(path: Path, line: int, column: int, value: str) -> str:
+    """Append to a CSV a copy of its `line`-th data row with one field changed; the original row's text."""
+    lines = path.read_text().splitlines()
+    fields = lines[line].split(",")
+    fields[column] = value
+    path.write_text("\n".join([*lines, ",".join(fields)]) + "\n")
+    return lines[line]
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "column", "key"),
+    [
+        ("cboe/VIX_History.csv", 20, 4, "^VIX|2023-09-29"),  # a VIX close, mid-history
+        ("cboe_futures/VX_per_contract.csv", 30, 6, "2023-09-15|2023-11-15"),  # a VX settle
+        ("fred/CPIAUCSL.csv", 5, 1, "CPIAUCSL|2022-05-01"),  # a CPI month
+    ],
+)
+def test_a_key_delivered_twice_with_different_values_blocks_a_new_warehouse_until_corrected(
+    conn, market_dir, file, line, column, key
+):
+    """Which of two disagreeing rows is right cannot be known, so neither loads. On a new warehouse the
+    series then lacks that session and every path-dependent number after it moves (the book's history,
+    today's plan): before, the run succeeded and published them. Now the run stops naming the key, a
+    warehouse that already holds the key keeps its value and passes, and the corrected file heals."""
+    path = market_dir / file
+    clean = path.read_text()
+    duplicate_row(path, line, column, "99.5")
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    blocked = {n: o for n, o in outcomes.items() if not o.passed and o.check.blocking}
+    assert set(blocked) == {"history_keys_agree"}
+    assert [s["row_key"] for s in blocked["history_keys_agree"].sample] == [key]
+    assert "disagree" in blocked["history_keys_agree"].sample[0]["reason"]
+    path.write_text(clean)  # the corrected delivery heals
+    load_all(conn, market_dir)
+    assert all(o.passed for o in build(conn).values() if o.check.blocking)
+    duplicate_row(path, line, column, "99.5")  # a warehouse holding the key keeps its value: nothing moves
+    load_all(conn, market_dir)
+    assert all(o.passed for o in build(conn).values() if o.check.blocking)
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""
