@@ -109,7 +109,7 @@ def test_a_key_delivered_twice_with_different_values_blocks_a_new_warehouse_unti
     blocked = {n: o for n, o in outcomes.items() if not o.passed and o.check.blocking}
     assert set(blocked) == {"history_keys_agree"}
     assert [s["row_key"] for s in blocked["history_keys_agree"].sample] == [key]
-    assert "disagree" in blocked["history_keys_agree"].sample[0]["reason"]
+    assert blocked["history_keys_agree"].sample[0]["reason"].startswith(f"{file}: rows with this key disagree")
     path.write_text(clean)  # the corrected delivery heals
     load_all(conn, market_dir)
     assert all(o.passed for o in build(conn).values() if o.check.blocking)

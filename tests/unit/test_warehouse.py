@@ -87,6 +87,21 @@ def test_duplicates_collapse_and_conflicts_are_quarantined_with_a_reason(conn):
     assert "disagree" in rows[0][3]
 
 
+def test_a_conflict_names_the_files_its_rows_came_from(conn):
+    """Two files of one family that overlap and disagree on a key (a re-download beside the old one):
+    the reason names both, so the user knows which delivery to correct; a key one file gives twice
+    names that file once."""
+    old = Fetched("daily_bars", bars({"2024-01-02": 13.2, "2024-01-03": 14.04}), files=(("old.csv", 2),))
+    new = Fetched("daily_bars", bars({"2024-01-03": 15.0, "2024-01-04": 12.0, "2024-01-05": 12.5}))
+    new = Fetched("daily_bars", pd.concat([new.frame, bars({"2024-01-05": 12.6})]), files=(("new.csv", 4),))
+    both = Fetched.concat("daily_bars", [old, new])
+    assert both.file_of(pd.Index([0, 1, 2, 5])) == ["old.csv", "old.csv", "new.csv", "new.csv"]
+    ingest.load(conn, OneShot(both), "daily_bars", FetchWindow(None, dt.date(2024, 12, 31)), "r1")
+    reasons = dict(conn.execute("SELECT row_key, reason FROM meta.quarantine").fetchall())
+    assert reasons["^VIX|2024-01-03"].startswith("new.csv, old.csv: rows with this key disagree")
+    assert reasons["^VIX|2024-01-05"].startswith("new.csv: rows with this key disagree")
+
+
 def test_a_series_whose_every_row_clashes_fails_the_load_rather_than_vanishing(conn):
     """A file of two series under one name (or of several vintages of one): every key comes twice with
     different values. Set aside row by row, the whole series dropped out and the run succeeded without it;

@@ -72,9 +72,8 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
         frame = frame[frame[_date_column(family)] <= end]
     frame = frame.drop_duplicates()
     clash = frame.duplicated(subset=keys, keep=False)
-    reason = "rows with this key disagree in the source; none is loaded (a stored value, if any, stays)"
     _refuse_all_clashing(frame, clash, family)
-    rejects += _rejects(frame[clash], keys, "conflicting_duplicate", reason)
+    rejects += _rejects(frame[clash], keys, "conflicting_duplicate", _clash_reasons(fetched, frame[clash], keys))
     return Fetched(family, schemas.conform(frame[~clash], family), rejects)
 
 
@@ -98,17 +97,28 @@ def _refuse_all_clashing(frame: pd.DataFrame, clash: pd.Series, family: str) -> 
         )
 
 
+def _clash_reasons(fetched: Fetched, rows: pd.DataFrame, keys: list[str]) -> list[str]:
+    """Each clashing row's reason, naming the files its key's rows came from (when the source has files)."""
+    files = pd.Series(fetched.file_of(rows.index), index=rows.index)
+    named = files.groupby([rows[k] for k in keys], sort=False).transform(lambda f: ", ".join(sorted(set(f) - {""})))
+    tail = "rows with this key disagree in the source; none is loaded (a stored value, if any, stays)"
+    return [f"{where}: {tail}" if where else tail for where in named]
+
+
 def today() -> dt.date:
     return dt.datetime.now(NEW_YORK).date()
 
 
-def _rejects(rows: pd.DataFrame, keys: list[str], rule: str, reason: str) -> list[dict]:
+def _rejects(rows: pd.DataFrame, keys: list[str], rule: str, reason: str | list[str]) -> list[dict]:
+    """One reject per row; `reason` is one for all of them, or one per row."""
+
     def text(v: object) -> str:
         return v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v)
 
+    reasons = [reason] * len(rows) if isinstance(reason, str) else reason
     return [
-        {"key": "|".join(text(v) for v in row[keys]), "rule": rule, "reason": reason, "raw": ",".join(map(text, row))}
-        for _, row in rows.iterrows()
+        {"key": "|".join(text(v) for v in row[keys]), "rule": rule, "reason": why, "raw": ",".join(map(text, row))}
+        for (_, row), why in zip(rows.iterrows(), reasons, strict=True)
     ]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from vixshield.store import contract, schemas
@@ -32,6 +33,8 @@ class Fetched:
     family: str
     frame: pd.DataFrame
     rejects: list[dict] = field(default_factory=list)  # {"key": str, "reason": str, "raw": str}
+    # where the frame's rows came from, in order: (file, rows) runs; empty when the source has no files
+    files: tuple[tuple[str, int], ...] = ()
 
     @classmethod
     def empty(cls, family: str) -> Fetched:
@@ -42,7 +45,16 @@ class Fetched:
         """The parts' rows in order, and all their rejects, as one Fetched of `family`."""
         frames = [p.frame for p in parts if len(p.frame)]
         frame = pd.concat(frames, ignore_index=True) if frames else schemas.empty(family)
-        return cls(family, schemas.conform(frame, family), [r for p in parts for r in p.rejects])
+        files = tuple(run for p in parts for run in (p.files or (("", len(p.frame)),)) if run[1])
+        rejects = [r for p in parts for r in p.rejects]
+        return cls(family, schemas.conform(frame, family), rejects, files if any(f for f, _ in files) else ())
+
+    def file_of(self, rows: pd.Index) -> list[str]:
+        """The file each of the frame's rows (by its label, the row's position when fetched) came from."""
+        if not self.files:
+            return ["" for _ in rows]
+        ends = np.cumsum([n for _, n in self.files])
+        return [self.files[i][0] for i in np.searchsorted(ends, np.asarray(rows), side="right")]
 
     def extend(self, other: Fetched) -> Fetched:
         return Fetched.concat(self.family, [self, other])

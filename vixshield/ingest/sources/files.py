@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -69,7 +70,8 @@ class FilesSource(Source):
             if path is None:  # not a file: nothing to key a cache entry on
                 parts.append(parse(""))
                 continue
-            parts.append(self._parse_file(path, parse, family, parsed))
+            part = self._parse_file(path, parse, family, parsed)
+            parts.append(replace(part, files=((path.relative_to(self.root).as_posix(), len(part.frame)),)))
         parsed.prune()  # entries of files that changed or went away
         out = Fetched.concat(family, parts)
         out.frame["source"] = "files:" + out.frame["source"].astype(str)
