@@ -77,45 +77,81 @@ def test_known_defects_are_quarantined_with_reasons_and_nulled_in_core(conn, mar
     assert all(o.passed for o in outcomes.values() if o.check.blocking)
 
 
-def duplicate_row(path: Path, line: int, column: int, value: str) -> str:
-    """Append to a CSV a copy of its `line`-th data row with one field changed; the original row's text."""
+def duplicate_row(path: Path, line: int, column: int, value: str) -> None:
+    """Append to a CSV a copy of its `line`-th data row with one field changed (a key given twice)."""
     lines = path.read_text().splitlines()
     fields = lines[line].split(",")
     fields[column] = value
     path.write_text("\n".join([*lines, ",".join(fields)]) + "\n")
-    return lines[line]
+
+
+def garble_row(path: Path, line: int, column: int, value: str) -> None:
+    """Replace one field of a CSV's `line`-th data row (a value that is not a number)."""
+    lines = path.read_text().splitlines()
+    fields = lines[line].split(",")
+    fields[column] = value
+    lines[line] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n")
 
 
 @pytest.mark.parametrize(
-    ("file", "line", "column", "key"),
+    ("edit", "file", "line", "column", "value", "key", "rule"),
     [
-        ("cboe/VIX_History.csv", 20, 4, "^VIX|2023-09-29"),  # a VIX close, mid-history
-        ("cboe_futures/VX_per_contract.csv", 30, 6, "2023-09-15|2023-11-15"),  # a VX settle
-        ("fred/CPIAUCSL.csv", 5, 1, "CPIAUCSL|2022-05-01"),  # a CPI month
+        (duplicate_row, "cboe/VIX_History.csv", 20, 4, "99.5", "^VIX|2023-09-29", "conflicting_duplicate"),
+        (
+            duplicate_row,
+            "cboe_futures/VX_per_contract.csv",
+            30,
+            6,
+            "99.5",
+            "2023-09-15|2023-11-15",
+            "conflicting_duplicate",
+        ),
+        (duplicate_row, "fred/CPIAUCSL.csv", 5, 1, "99.5", "CPIAUCSL|2022-05-01", "conflicting_duplicate"),
+        (garble_row, "cboe/VIX_History.csv", 20, 4, "12.7b", "^VIX|2023-09-29", "unreadable_value"),
+        (garble_row, "fred/CPIAUCSL.csv", 5, 1, "283.2p", "CPIAUCSL|2022-05-01", "unreadable_value"),
+        (garble_row, "events/fomc_decisions.csv", 1, 1, "maybe", "2023-09-20|fomc", "unreadable_value"),
     ],
 )
-def test_a_key_delivered_twice_with_different_values_blocks_a_new_warehouse_until_corrected(
-    conn, market_dir, file, line, column, key
+def test_a_delivered_row_that_cannot_be_loaded_blocks_a_new_warehouse_until_corrected(
+    conn, market_dir, edit, file, line, column, value, key, rule
 ):
-    """Which of two disagreeing rows is right cannot be known, so neither loads. On a new warehouse the
-    series then lacks that session and every path-dependent number after it moves (the book's history,
-    today's plan): before, the run succeeded and published them. Now the run stops naming the key, a
-    warehouse that already holds the key keeps its value and passes, and the corrected file heals."""
+    """A key given twice with different values (which is right cannot be known), a value that is not a
+    number, an FOMC flag in no known spelling: the row is not loaded. On a new warehouse the series then
+    lacks that session and every path-dependent number after it moves (the book's history, today's plan):
+    before, the run succeeded and published them. Now the run stops naming the row and its file; a
+    warehouse that already holds the row keeps its value and passes, and the corrected file heals."""
     path = market_dir / file
     clean = path.read_text()
-    duplicate_row(path, line, column, "99.5")
+    edit(path, line, column, value)
     load_all(conn, market_dir)
     outcomes = build(conn)
     blocked = {n: o for n, o in outcomes.items() if not o.passed and o.check.blocking}
-    assert set(blocked) == {"history_keys_agree"}
-    assert [s["row_key"] for s in blocked["history_keys_agree"].sample] == [key]
-    assert blocked["history_keys_agree"].sample[0]["reason"].startswith(f"{file}: rows with this key disagree")
+    assert set(blocked) == {"history_rows_usable"}
+    sample = blocked["history_rows_usable"].sample
+    assert [(s["row_key"], s["rule"]) for s in sample] == [(key, rule)]
+    assert Path(file).name in sample[0]["reason"]
     path.write_text(clean)  # the corrected delivery heals
     load_all(conn, market_dir)
     assert all(o.passed for o in build(conn).values() if o.check.blocking)
-    duplicate_row(path, line, column, "99.5")  # a warehouse holding the key keeps its value: nothing moves
+    edit(path, line, column, value)  # a warehouse holding the row keeps its value: nothing moves
     load_all(conn, market_dir)
     assert all(o.passed for o in build(conn).values() if o.check.blocking)
+
+
+def test_a_row_that_cannot_be_loaded_on_a_day_without_a_session_blocks_nothing(conn, market_dir):
+    """A Cboe print on an exchange holiday (its VIX file has some) never reaches core: garbled, it costs
+    no session. Nor does a row whose key cannot be read name one."""
+    with open(market_dir / "cboe" / "VIX_History.csv", "a") as f:
+        f.write("11/23/2023,13.1,13.5,12.9,13.2x\n")  # Thanksgiving
+    load_all(conn, market_dir)
+    conn.execute(
+        "INSERT INTO meta.quarantine VALUES ('raw.vx_futures', '2023-10-02|20268-03-18', 'input', "
+        "'unreadable_value', '', 'unreadable contract expiry')"
+    )
+    outcomes = build(conn)
+    assert outcomes["history_rows_usable"].passed
+    assert conn.execute("SELECT count(*) FROM meta.quarantine WHERE row_key = '^VIX|2023-11-23'").fetchone()[0] == 1
 
 
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):

@@ -91,14 +91,15 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "every row the delivery brought for the as-of session is usable (see meta.quarantine; correct the file "
         "and rerun)",
     ),
-    # a key delivered twice with different values and nothing stored in its place: the series loses that
-    # session, and the book's whole path after it (so today's plan) would differ from a run on a corrected file
+    # a delivered row not loaded (not a number, cut short, a key given twice with different values) with nothing
+    # stored in its place: the series loses that session, and the book's whole path after it (so today's plan)
+    # would differ from a run on the corrected file
     SqlCheck(
-        "history_keys_agree",
+        "history_rows_usable",
         "core.market_daily",
         True,
-        "no session lost to rows that disagree in a delivery with nothing stored in their place (see "
-        "meta.quarantine; deliver one value per key and rerun)",
+        "no session lost to a delivered row that could not be loaded and has nothing stored in its place (see "
+        "meta.quarantine; correct the file and rerun)",
     ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
