@@ -102,6 +102,24 @@ def test_a_conflict_names_the_files_its_rows_came_from(conn):
     assert reasons["^VIX|2024-01-05"].startswith("new.csv: rows with this key disagree")
 
 
+def test_a_live_source_rereads_the_whole_history_while_a_row_it_delivered_could_not_be_loaded(conn):
+    """A live source fetches the whole history once, then from its last date minus an overlap. A row of
+    the first delivery that could not be loaded (here a key given twice) blocks the run, and only a
+    whole-history fetch replaces its reject: the next run re-reads the whole history until a delivery
+    loads it, so a publisher's corrected history heals the run instead of leaving it blocked for good."""
+    live = OneShot(
+        Fetched("daily_bars", pd.concat([bars({"2024-01-02": 13.2, "2024-01-03": 14.0}), bars({"2024-01-02": 13.9})]))
+    )
+    live.live = True
+    window = FetchWindow(None, dt.date(2024, 12, 31))
+    ingest.load(conn, live, "daily_bars", window, "r1")
+    assert ingest.incremental_start(conn, "daily_bars", 5) is None  # the whole history again
+    live.fetched = Fetched("daily_bars", bars({"2024-01-02": 13.2, "2024-01-03": 14.0}))
+    ingest.load(conn, live, "daily_bars", window, "r2")
+    assert conn.execute("SELECT count(*) FROM meta.quarantine").fetchone()[0] == 0
+    assert ingest.incremental_start(conn, "daily_bars", 1) == dt.date(2024, 1, 2)  # incremental from here on
+
+
 def test_a_series_whose_every_row_clashes_fails_the_load_rather_than_vanishing(conn):
     """A file of two series under one name (or of several vintages of one): every key comes twice with
     different values. Set aside row by row, the whole series dropped out and the run succeeded without it;

@@ -161,7 +161,15 @@ def load(
 
 def incremental_start(conn: duckdb.DuckDBPyConnection, family: str, overlap_sessions: int) -> dt.date | None:
     """Where a live incremental fetch starts: the last live-fetched date minus an overlap window,
-    so that revisions are re-read. None (the whole history) when no live rows are stored yet."""
+    so that revisions are re-read. None (the whole history) when no live rows are stored yet, or while a
+    row of an earlier delivery could not be loaded (history_rows_usable): only a whole-history fetch
+    replaces its reject, so a publisher's corrected history heals the run instead of leaving it blocked."""
+    unloaded = conn.execute(
+        "SELECT count(*) FROM meta.quarantine WHERE table_name = ? AND column_name = ? AND list_contains(?, rule)",
+        [f"raw.{family}", warehouse.INPUT_COLUMN, list(warehouse.UNLOADED_ROW_RULES)],
+    ).fetchone()[0]
+    if unloaded:
+        return None
     col = _date_column(family)
     last = conn.execute(
         f"SELECT max({col}) FROM raw.{family} WHERE source NOT LIKE 'files:%' AND source NOT LIKE 'sample:%'"

@@ -23,6 +23,8 @@ from vixshield.store import contract, migrations, schemas
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"  # shipped in the wheel as package data
 INPUT_COLUMN = "input"  # meta.quarantine.column_name of input rows that were never loaded
+# the input rejects that cost a session when nothing is stored in their place (checks' history_rows_usable)
+UNLOADED_ROW_RULES = ("unreadable_value", "incomplete_row", "conflicting_duplicate")
 
 
 def sql_text(relative: str) -> str:

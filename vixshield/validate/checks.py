@@ -183,6 +183,7 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE max_drop_vol = ?", [settings.max_drop_vol_index])
     conn.execute("SET VARIABLE rate_max_age = ?", [MAX_AGE_DAYS[Availability.NEXT_SESSION]])
     conn.execute("SET VARIABLE rate_slip_rows = ?", [UNIT_SLIP_ROWS])
+    conn.execute("SET VARIABLE unloaded_rules = ?", [list(warehouse.UNLOADED_ROW_RULES)])
     register_rules(conn)
 
 

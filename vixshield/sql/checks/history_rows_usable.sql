@@ -10,7 +10,7 @@ WITH flagged AS (
            table_name IN ('raw.vx_futures', 'raw.events') AS date_first,
            split_part(row_key, '|', 1) AS a, split_part(row_key, '|', 2) AS b
     FROM meta.quarantine
-    WHERE column_name = 'input' AND rule IN ('unreadable_value', 'incomplete_row', 'conflicting_duplicate')
+    WHERE column_name = 'input' AND list_contains(getvariable('unloaded_rules'), rule)
 ),
 keyed AS (  -- (series, date) of each flagged row, dates read as the stores write them or as US dates
     SELECT table_name, row_key, rule, reason,
