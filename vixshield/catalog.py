@@ -37,6 +37,8 @@ class DailySymbol:
     # a VIX-term index's close over the VIX's on the same day: a unit slip (x10, /10) passes the plausible
     # range but not this (the real ratios of VIX9D, VIX3M and VIX6M since each began: 0.63 to 1.63)
     vix_ratio: tuple[float, float] | None = None
+    # sessions the publisher's own history lacks (a required series must have every other session)
+    known_gaps: tuple[str, ...] = ()
 
     def market_daily_columns(self) -> list[tuple[str, str]]:
         """(raw.daily_bars column, core.market_daily column) pairs, in the panel's column order."""
@@ -50,7 +52,16 @@ DAILY_SYMBOLS: tuple[DailySymbol, ...] = (
     DailySymbol(
         "^GSPC", "spx", None, True, True, (1.0, 20000.0), close_column="spx_close", volume=True, stale_open=True
     ),
-    DailySymbol("^VIX", "vix", "VIX", True, True, (5.0, 150.0)),
+    # Cboe's VIX_History.csv has no row on these NYSE sessions (the book carries them: README)
+    DailySymbol(
+        "^VIX",
+        "vix",
+        "VIX",
+        True,
+        True,
+        (5.0, 150.0),
+        known_gaps=("1991-03-01", "1997-01-31", "1997-11-26", "1999-12-31"),
+    ),
     DailySymbol("^VIX9D", "vix9d", "VIX9D", True, False, (3.0, 200.0), vix_ratio=VIX_TERM_RATIO),
     DailySymbol("^VIX3M", "vix3m", "VIX3M", True, False, (5.0, 120.0), vix_ratio=VIX_TERM_RATIO),
     DailySymbol("^VIX6M", "vix6m", "VIX6M", True, False, (5.0, 100.0), vix_ratio=VIX_TERM_RATIO),

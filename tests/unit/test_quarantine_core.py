@@ -127,7 +127,11 @@ def test_a_delivered_row_that_cannot_be_loaded_blocks_a_new_warehouse_until_corr
     load_all(conn, market_dir)
     outcomes = build(conn)
     blocked = {n: o for n, o in outcomes.items() if not o.passed and o.check.blocking}
-    assert set(blocked) == {"history_rows_usable"}
+    # a lost SPX or VIX session is also a hole in a required history (core_required_history_complete)
+    assert "history_rows_usable" in blocked and set(blocked) <= {
+        "history_rows_usable",
+        "core_required_history_complete",
+    }
     sample = blocked["history_rows_usable"].sample
     assert [(s["row_key"], s["rule"]) for s in sample] == [(key, rule)]
     assert Path(file).name in sample[0]["reason"]
@@ -152,6 +156,53 @@ def test_a_row_that_cannot_be_loaded_on_a_day_without_a_session_blocks_nothing(c
     outcomes = build(conn)
     assert outcomes["history_rows_usable"].passed
     assert conn.execute("SELECT count(*) FROM meta.quarantine WHERE row_key = '^VIX|2023-11-23'").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "session"),
+    [
+        (
+            "yahoo/^GSPC.csv",
+            "2023-09-29,",
+            "2023-09-29,null,null,null,null,null,null\n#",
+            "2023-09-29",
+        ),  # Yahoo's nulls
+        ("cboe/VIX_History.csv", "09/29/2023,", "02/30/2023,", "2023-09-29"),  # a date no calendar has
+    ],
+)
+def test_a_session_lost_from_spx_or_vix_history_blocks_a_new_warehouse_until_corrected(
+    conn, market_dir, file, old, new, session
+):
+    """A bar of Yahoo's 'null's, or a row whose date cannot be read, leaves no value on that session: before,
+    the run succeeded and the book carried or skipped the session, moving its whole path after it and so
+    today's plan. Now a new warehouse stops naming the session, and the corrected file heals; a warehouse
+    that holds the session keeps it. A gap the publisher's own history has (catalog known_gaps) blocks nothing."""
+    path = market_dir / file
+    clean = path.read_text()
+    lines = clean.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith(old))
+    lines[i] = new.split("\n#")[0] if "\n#" in new else lines[i].replace(old, new, 1)
+    path.write_text("\n".join(lines) + "\n")
+    load_all(conn, market_dir)
+    outcomes = build(conn)
+    blocked = {n: o for n, o in outcomes.items() if not o.passed and o.check.blocking}
+    assert set(blocked) == {"core_required_history_complete"}
+    assert [s["date"] for s in blocked["core_required_history_complete"].sample] == [session]
+    conn.execute(
+        "INSERT INTO known_gaps VALUES (?, ?)", [blocked["core_required_history_complete"].sample[0]["series"], session]
+    )
+    check = next(c for c in checks.SQL_CHECKS if c.name == "core_required_history_complete")
+    assert checks.run_check(conn, check).passed  # a publisher's own gap
+    path.write_text(clean)
+    load_all(conn, market_dir)
+    assert all(o.passed for o in build(conn).values() if o.check.blocking)
+    # delivered again to a warehouse that holds the session: SPX and the VIX have every session, so the stored
+    # row is one the delivery lost, not a stray, and stays (it was withdrawn, leaving the hole: a SUCCESS exit)
+    stored = conn.execute("SELECT count(*) FROM raw.daily_bars").fetchall()
+    path.write_text("\n".join(lines) + "\n")
+    load_all(conn, market_dir)
+    assert conn.execute("SELECT count(*) FROM raw.daily_bars").fetchall() == stored
+    assert all(o.passed for o in build(conn).values() if o.check.blocking)
 
 
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):

@@ -114,13 +114,27 @@ def test_a_row_the_delivery_rejected_keeps_its_stored_value(conn):
 
 
 def test_a_delivery_withdrawing_most_of_a_series_is_refused_and_writes_nothing(conn):
-    load(conn, bars(DAYS))
+    load(conn, bars(DAYS, symbol="^VVIX"))
     before = stored(conn)
-    thinned = bars(DAYS[::4])  # three rows in four gone, the last one kept: not a file cut short
-    thinned = pd.concat([thinned, bars(DAYS[-1:])]).drop_duplicates()
-    with pytest.raises(warehouse.MassRevisionError, match=r"withdraw more than 25% .*\^VIX: 29 of 40 stored rows"):
+    thinned = bars(DAYS[::4], symbol="^VVIX")  # three rows in four gone, the last one kept: not a file cut short
+    thinned = pd.concat([thinned, bars(DAYS[-1:], symbol="^VVIX")]).drop_duplicates()
+    with pytest.raises(warehouse.MassRevisionError, match=r"withdraw more than 25% .*\^VVIX: 29 of 40 stored rows"):
         load(conn, thinned)
     assert stored(conn) == before
+
+
+def test_sessions_a_delivery_lost_from_spx_or_vix_history_stay(conn):
+    """SPX and the VIX have a row on every NYSE session but their publishers' own gaps, so a stored session
+    missing inside a delivery's dates is one the delivery lost (a bar of Yahoo's 'null's, an unreadable
+    date), never a stray: it stays, where it was withdrawn and left a hole the book stepped over. An
+    exchange holiday's row (Presidents' Day) and a series without that guarantee (VVIX) are withdrawn."""
+    holiday = pd.Timestamp("2024-02-19")
+    load(conn, pd.concat([bars(DAYS), bars(DAYS, symbol="^VVIX")]))
+    lost = DAYS[5:8].append(pd.DatetimeIndex([holiday]))
+    result = load(conn, pd.concat([bars(DAYS.difference(lost)), bars(DAYS.difference(lost), symbol="^VVIX")]))
+    assert result.withdrawn == 1 + len(lost)  # VIX's holiday row; VVIX's four
+    left = conn.execute("SELECT symbol, count(*) FROM raw.daily_bars GROUP BY 1 ORDER BY 1").fetchall()
+    assert left == [("^VIX", len(DAYS) - 1), ("^VVIX", len(DAYS) - len(lost))]
 
 
 def test_stray_rows_past_a_files_end_go_but_sessions_continuing_it_stay(conn):

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from vixshield import calendars
-from vixshield.catalog import UNIT_SLIP_ROWS, UNIT_SLIP_RULES
+from vixshield.catalog import SYMBOLS_BY_NAME, UNIT_SLIP_ROWS, UNIT_SLIP_RULES
 from vixshield.store import contract, migrations, schemas
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"  # shipped in the wheel as package data
@@ -300,7 +300,25 @@ def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Seri
         first = calendars.next_session(tail["last_date"].iloc[0])
         held = dates[dates.isin(calendars.sessions(first, dates.max()))].sort_values()
         continues[tail.index] = len(held) > 0 and list(held) == list(calendars.sessions(first, held[-1]))
-    return inside | before | (after & ~continues)
+    stray = inside | before | (after & ~continues)
+    return stray & ~(inside & _lost_required(absent, date, series)) if family == "daily_bars" else stray
+
+
+def _lost_required(absent: pd.DataFrame, date: str, series: str) -> pd.Series:
+    """Absent stored rows of a required series (SPX, the VIX) on an NYSE session its publisher has: such a
+    series has a row on every session but its publisher's own gaps (catalog known_gaps), so a delivery
+    without one inside its dates lost it (a bar of 'null's, an unreadable date) and the stored row stays.
+    Were it withdrawn, the book would lose the session and its whole path after it would move. (A misdated
+    row stored before or after the delivered dates is still a stray.)"""
+    if absent.empty:
+        return pd.Series(False, index=absent.index)
+    days = pd.DatetimeIndex(absent[date])
+    on_session = days.isin(calendars.sessions(days.min(), days.max()))
+    lost = []
+    for symbol, day, on in zip(absent[series], days, on_session, strict=True):
+        spec = SYMBOLS_BY_NAME.get(symbol)
+        lost.append(bool(on and spec is not None and spec.required and f"{day:%Y-%m-%d}" not in spec.known_gaps))
+    return pd.Series(lost, index=absent.index, dtype=bool)
 
 
 def record_rejects(conn: duckdb.DuckDBPyConnection, family: str, rejects: list[dict], replace: bool = False) -> int:

@@ -68,6 +68,15 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
     SqlCheck("core_recent_sessions_complete", "core.market_daily", True, "no SPX/VIX gap in the last 20 sessions"),
     SqlCheck("core_ohlc_consistent", "core.market_daily", True, "low <= open, close <= high after quarantine"),
     SqlCheck("core_plausible_ranges", "core.market_daily", True, "closes inside the catalog's plausible ranges"),
+    # SPX and the VIX on every session of their history: a row a delivery lost (a 'null' bar, an unreadable
+    # date) would change the book's whole path after it, and with it today's plan
+    SqlCheck(
+        "core_required_history_complete",
+        "core.market_daily",
+        True,
+        "SPX and VIX closes on every session of their history but the publishers' own gaps (catalog known_gaps); "
+        "see meta.quarantine for a row of that session the delivery could not load, correct the file and rerun",
+    ),
     SqlCheck("core_history_gaps", "core.market_daily", False, "sessions missing inside each series' history"),
     SqlCheck("core_optional_fresh", "core.market_daily", False, "optional series at most 5 sessions behind"),
     SqlCheck("core_outlier_jumps", "core.market_daily", False, "one-session moves beyond the configured limits"),
@@ -138,7 +147,8 @@ for _c in SQL_CHECKS:
 
 
 def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
-    """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only) and each macro
+    """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only, the publishers' known
+    gaps: temp table known_gaps) and each macro
     series' plausible range, and the daily rates and spreads judged against each other on the curve, to SQL
     (temp tables symbol_rules, macro_rules, curve_rules and curve_spreads)."""
     rules = pd.DataFrame(
@@ -158,6 +168,16 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     )
     with warehouse.registered(conn, "_rules", rules):
         conn.execute("CREATE OR REPLACE TEMP TABLE symbol_rules AS SELECT * FROM _rules")
+    gaps = pd.DataFrame(
+        [
+            {"series": s.close_column or s.column, "date": dt.date.fromisoformat(d)}
+            for s in DAILY_SYMBOLS
+            for d in s.known_gaps
+        ],
+        columns=["series", "date"],
+    )
+    with warehouse.registered(conn, "_known_gaps", gaps):
+        conn.execute("CREATE OR REPLACE TEMP TABLE known_gaps AS SELECT series, date::DATE AS date FROM _known_gaps")
     macro = pd.DataFrame([{"series_id": m.series_id, "lo": m.plausible[0], "hi": m.plausible[1]} for m in MACRO_SERIES])
     with warehouse.registered(conn, "_macro_rules", macro):
         conn.execute("CREATE OR REPLACE TEMP TABLE macro_rules AS SELECT * FROM _macro_rules")
