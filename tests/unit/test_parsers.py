@@ -1,5 +1,7 @@
 """The shared publisher-format parsers, on snippets written exactly as the publishers write them."""
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -165,6 +167,31 @@ def test_a_value_that_is_not_a_number_is_a_reject_keyed_as_its_stored_row_not_a_
     assert out.rejects[0]["raw"] == cell.replace("'", "")
     # every other value is loaded: two in each file but the wide table's three (AAPL's two, MSFT's one)
     assert len(out.frame) == (3 if "MSFT" in key else text.count("\n") - 2)
+
+
+def test_a_header_naming_a_column_twice_is_refused_naming_it():
+    """Two columns under one name (AAPL's header overwritten with ABBV's): pandas reads the second as
+    `ABBV.1`, which was stored as a ticker of its own while AAPL vanished, with a SUCCESS exit."""
+    text = "Date,A,ABBV,ABBV ,ABT\n2021-01-22,122.1,135.4,91.6,103.0\n"
+    with pytest.raises(SourceError, match=r"sp500 members: the header names ABBV more than once"):
+        parsers.parse_wide_closes(text, "sp500 members", "breadth")
+    with pytest.raises(SourceError, match=r"the header names CLOSE more than once"):
+        parsers.parse_cboe_index("DATE,OPEN,HIGH,LOW,CLOSE,CLOSE\n01/02/2024,13,14,12,13.2,13.3\n", "VIX")
+
+
+def test_a_breadth_file_whose_oscillator_never_crosses_zero_is_refused():
+    """NYAD and NYMO headers swapped: the A-D line's level (positive for years) read as the oscillator
+    changed every breadth feature and the hedge's L2 trigger with a SUCCESS exit. A McClellan oscillator
+    crosses zero every few weeks; a year of it on one side is a mislabelled column."""
+    days = pd.bdate_range("2024-01-02", periods=parsers.OSCILLATOR_ROWS)
+    level = [f"{d:%Y-%m-%d},{1000 + i},{40 * math.sin(i / 9):.2f}" for i, d in enumerate(days)]
+    good = "Date,NYAD,NYMO\n" + "\n".join(level) + "\n"
+    assert len(parsers.parse_breadth_vendor(good).frame) == 2 * len(days)
+    swapped = good.replace("Date,NYAD,NYMO", "Date,NYMO,NYAD", 1)
+    with pytest.raises(SourceError, match=r"NYMO never crosses zero in 250 rows \(1000 to 1249\).*look swapped"):
+        parsers.parse_breadth_vendor(swapped)
+    short = "Date,NYMO,NYAD\n" + "\n".join(level[:20]) + "\n"  # a month on one side can be real
+    assert len(parsers.parse_breadth_vendor(short).frame) == 40
 
 
 def test_publishers_missing_markers_are_gaps_not_rejects():

@@ -32,6 +32,12 @@ def _read_csv(text: str, what: str, known: Iterable[str] = ()) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"{what}: not a readable CSV ({exc})") from exc
+    header = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    twice = sorted({c for c in header if c and header.count(c) > 1})
+    if twice:  # pandas would read the second as `<name>.1`: a ticker or series of its own
+        raise SourceError(
+            f"{what}: the header names {', '.join(twice)} more than once; which column is which cannot be known"
+        )
     frame.columns = [c.strip() for c in frame.columns]
     frame.columns = _known_case(list(frame.columns), known)
     # pandas pads a short row with blanks; count the fields of each record to tell them apart
@@ -402,7 +408,18 @@ def parse_fomc_csv(text: str, what: str = "FOMC decisions CSV") -> Fetched:
     return Fetched("events", schemas.conform(frame, "events"), rejects)
 
 
+OSCILLATOR_ROWS = 250  # a year of sessions: the McClellan oscillator changes sign many times in any such span
+
+
 def parse_breadth_vendor(text: str, what: str = "vendor breadth CSV") -> Fetched:
-    """`Date,NYAD,NYMO`: a vendor's NYSE advance-decline line and McClellan oscillator."""
+    """`Date,NYAD,NYMO`: a vendor's NYSE advance-decline line and McClellan oscillator. An oscillator that
+    keeps one sign for a year of sessions is no McClellan oscillator (the bundle's crosses zero every few
+    weeks): the columns are swapped or mislabelled, and the file is refused rather than read as breadth."""
     long, rejects = _wide_to_long(text, what, "series", "value", ("NYAD", "NYMO"))
+    nymo = long.loc[long["series"] == "NYMO", "value"]
+    if len(nymo) >= OSCILLATOR_ROWS and ((nymo > 0).all() or (nymo < 0).all()):
+        raise SourceError(
+            f"{what}: NYMO never crosses zero in {len(nymo)} rows ({nymo.min():g} to {nymo.max():g}); a McClellan "
+            "oscillator swings around zero, so the NYAD and NYMO columns look swapped or mislabelled"
+        )
     return Fetched("breadth_vendor", schemas.conform(long.assign(source="files"), "breadth_vendor"), rejects)
