@@ -1,8 +1,9 @@
 -- Offenders: one-session log moves beyond the configured limits (variables max_jump_spx; max_jump_vol
 -- either way and max_drop_vol down: the volatility indices and the front two VX futures, across a roll
--- too). Over all history a WARN: real crashes land here too and a human reads the list; on the as-of
--- session blocking (core_outlier_jumps_recent, checks.py). VIX9D is left out: its 9-day window makes
--- real moves of this size (2018-02-05: +215%).
+-- too). Blocking, before the as-of (core_outlier_jumps) and on it (core_outlier_jumps_recent, checks.py):
+-- no real move since 1927 reaches the limits, and a bad print anywhere moves the book's whole path after
+-- it. A real one is let through by raising the limit. VIX9D is left out: its 9-day window makes real
+-- moves of this size (2018-02-05: +215%).
 WITH moves AS (
     SELECT date,
            ln(spx_close / lag(spx_close) OVER w) AS spx_move,
