@@ -142,6 +142,12 @@ CURVE_CLOSE = 0.5  # percentage points: near zero, ratios say nothing
 CURVE_SPREADS: dict[str, tuple[str, str]] = {"T10Y2Y": ("DGS10", "DGS2")}
 CURVE_SPREAD_TOL = 0.05
 
+# FRED republishes Cboe's VIX close as VIXCLS: the two agree on every one of the bundle's 9,062 common
+# sessions since 1990 (Cboe's older rows carry six decimals of a two-decimal value). A session where they
+# differ by more than the rounding is a bad print in one of the two files (check vix_agrees_with_fred).
+VIX_FRED_SERIES = "VIXCLS"
+VIX_FRED_TOL = 0.015
+
 # The quarantine rules whose every flag is a value in the wrong unit. A series with UNIT_SLIP_ROWS values
 # set aside by them is stored in the wrong unit, not one bad print: a run on it stops (check
 # macro_rates_in_line), and its corrected file, which revises it whole, is taken as the heal it is rather

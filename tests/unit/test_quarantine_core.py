@@ -205,6 +205,31 @@ def test_a_session_lost_from_spx_or_vix_history_blocks_a_new_warehouse_until_cor
     assert all(o.passed for o in build(conn).values() if o.check.blocking)
 
 
+def test_a_vix_close_fred_republished_otherwise_blocks_the_run(conn, market_dir):
+    """FRED's VIXCLS is Cboe's VIX close republished (they agree on every common session since 1990). A VIX
+    close changed inside every rule (12.76 saved as 21.30, a day in 2023) passed, and the book priced that
+    session's hedge and condor off it; now the run stops naming the session and both values. Without a
+    VIXCLS file nothing is compared."""
+    vix = pd.read_csv(market_dir / "cboe" / "VIX_History.csv", dtype=str)
+    dates = pd.to_datetime(vix["DATE"], format="%m/%d/%Y").dt.strftime("%Y-%m-%d")
+    fred = pd.DataFrame({"observation_date": dates, "VIXCLS": vix["CLOSE"].astype(float).round(2)})
+    fred.to_csv(market_dir / "fred" / "VIXCLS.csv", index=False)
+    load_all(conn, market_dir)
+    check = next(c for c in checks.SQL_CHECKS if c.name == "vix_agrees_with_fred")
+    assert build(conn)["vix_agrees_with_fred"].passed
+    close = vix.loc[vix["DATE"] == "09/29/2023", "CLOSE"].item()
+    edit_cboe(market_dir, "VIX", "09/29/2023", CLOSE="21.30", HIGH="21.30")
+    load_all(conn, market_dir)
+    out = build(conn)["vix_agrees_with_fred"]
+    assert check.blocking and not out.passed
+    assert [(r["date"], r["cboe_vix"], r["fred_vixcls"]) for r in out.sample] == [
+        ("2023-09-29", "21.3", str(round(float(close), 2)))
+    ]
+    (market_dir / "fred" / "VIXCLS.csv").unlink()
+    conn.execute("DELETE FROM raw.macro_observations WHERE series_id = 'VIXCLS'")
+    assert build(conn)["vix_agrees_with_fred"].passed
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""

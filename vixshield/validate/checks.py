@@ -24,6 +24,8 @@ from vixshield.catalog import (
     MACRO_SERIES,
     MAX_AGE_DAYS,
     UNIT_SLIP_ROWS,
+    VIX_FRED_SERIES,
+    VIX_FRED_TOL,
     Availability,
 )
 from vixshield.config import ValidationSettings
@@ -120,6 +122,15 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "no session lost to a delivered row that could not be loaded and has nothing stored in its place (see "
         "meta.quarantine; correct the file and rerun)",
     ),
+    # two publishers of one number: a VIX close a bad file changed (another index saved as VIX, a misplaced
+    # decimal inside the plausible range) or a broken VIXCLS file; which is right cannot be known
+    SqlCheck(
+        "vix_agrees_with_fred",
+        "core.market_daily",
+        True,
+        "Cboe's VIX close equals FRED's republication of it (VIXCLS) wherever both have the session (correct "
+        "the file that is wrong and rerun)",
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
@@ -214,6 +225,8 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE rate_max_age = ?", [MAX_AGE_DAYS[Availability.NEXT_SESSION]])
     conn.execute("SET VARIABLE rate_slip_rows = ?", [UNIT_SLIP_ROWS])
     conn.execute("SET VARIABLE unloaded_rules = ?", [list(warehouse.UNLOADED_ROW_RULES)])
+    conn.execute("SET VARIABLE vix_fred_series = ?", [VIX_FRED_SERIES])
+    conn.execute("SET VARIABLE vix_fred_tol = ?", [VIX_FRED_TOL])
     register_rules(conn)
 
 
