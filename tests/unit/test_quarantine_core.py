@@ -1,6 +1,7 @@
 """Quarantine rules, the core build and each SQL check, on purpose-built good and bad data."""
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +229,24 @@ def test_a_vix_close_fred_republished_otherwise_blocks_the_run(conn, market_dir)
     (market_dir / "fred" / "VIXCLS.csv").unlink()
     conn.execute("DELETE FROM raw.macro_observations WHERE series_id = 'VIXCLS'")
     assert build(conn)["vix_agrees_with_fred"].passed
+
+
+def test_a_vx_settle_typed_wrong_in_a_later_month_blocks_the_run(conn, market_dir):
+    """A settle of the third month typed 56.03 for 16.03: inside every row rule, and outside the front two
+    months the jump check watched, it priced the hedge's options on that expiry. Every contract's one-session
+    move is held to the volatility limits now: the jump up and the fall back are named."""
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(path)
+    before = vx[(vx["Futures"] == "2023-11-15") & (vx["Trade Date"] < "2023-09-15")]["Settle"].iloc[-1]
+    garble_row(path, 30, 6, "56.03")
+    load_all(conn, market_dir)
+    out = build(conn)["vx_contract_jumps"]
+    assert out.check.blocking and not out.passed
+    assert [(r["date"], r["expiry"]) for r in out.sample] == [
+        ("2023-09-15", "2023-11-15"),
+        ("2023-09-18", "2023-11-15"),
+    ]
+    assert float(out.sample[0]["move"]) == pytest.approx(math.log(56.03 / before), abs=1e-4)
 
 
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):

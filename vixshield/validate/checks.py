@@ -131,6 +131,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "Cboe's VIX close equals FRED's republication of it (VIXCLS) wherever both have the session (correct "
         "the file that is wrong and rerun)",
     ),
+    SqlCheck(
+        "vx_contract_jumps",
+        "core.market_daily",
+        True,
+        "no VX contract moves beyond the volatility limits in one session (if one is real, raise "
+        "validation.max_jump_vol_index or max_drop_vol_index)",
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
