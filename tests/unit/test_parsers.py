@@ -194,6 +194,32 @@ def test_a_breadth_file_whose_oscillator_never_crosses_zero_is_refused():
     assert len(parsers.parse_breadth_vendor(short).frame) == 40
 
 
+@pytest.mark.parametrize(
+    ("parse", "header", "swapped"),
+    [
+        (lambda t: parsers.parse_yahoo_csv(t, "^GSPC"), "Date,Open,High,Low,Close,Adj Close,Volume", "High,Low"),
+        (lambda t: parsers.parse_cboe_index(t, "VIX"), "DATE,OPEN,HIGH,LOW,CLOSE", "HIGH,LOW"),
+    ],
+)
+def test_a_file_with_high_and_low_swapped_is_refused(parse, header, swapped):
+    """High and Low headers swapped: every row's range was set aside one by one, and SPX's range features,
+    then the plans and tickets, changed with a SUCCESS exit. A few such rows are the publishers' own
+    (VIX6M 2019-07-05) and stay row by row."""
+    days = pd.bdate_range("2024-01-02", periods=12)
+    yahoo = header.startswith("Date")
+
+    def row(d: pd.Timestamp, lo: float, hi: float) -> str:
+        date = f"{d:%Y-%m-%d}" if yahoo else f"{d:%m/%d/%Y}"
+        return f"{date},{lo + 1},{hi},{lo},{lo + 2}" + (f",{lo + 2},1000" if yahoo else "")
+
+    good = "\n".join([header, *(row(d, 100.0 + i, 110.0 + i) for i, d in enumerate(days))]) + "\n"
+    assert len(parse(good).frame) == len(days)
+    one_bad = good.replace(row(days[3], 103.0, 113.0), row(days[3], 113.0, 103.0).replace(",114.0,", ",104.0,"))
+    assert len(parse(one_bad).frame) == len(days)  # one row: the quarantine's to set aside, not the file's
+    with pytest.raises(SourceError, match=r"High is below Low on 12 of 12 rows: the High and Low columns look swapped"):
+        parse(good.replace(swapped, ",".join(reversed(swapped.split(","))), 1))
+
+
 def test_publishers_missing_markers_are_gaps_not_rejects():
     """FRED's '.', Yahoo's 'null' and blank cells are how the publishers write "no value"."""
     assert not parsers.parse_fred_csv("observation_date,DGS10\n2024-07-04,.\n2024-07-05,\n", "DGS10").rejects

@@ -111,6 +111,24 @@ def _garbled(
     return out
 
 
+SWAPPED_MIN_ROWS = 10  # rows with a range: fewer say nothing about the file
+
+
+def _refuse_swapped_range(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """`frame` (with `high` and `low`), unless its High is below its Low on most rows that have both: the
+    columns are swapped or mislabelled. Read row by row, each range would be set aside and every feature
+    built on the range would change with a SUCCESS exit; the publishers' own files have a handful of such
+    rows (Cboe's VX 2013 rows, VIX6M 2019-07-05), never most."""
+    both = frame["high"].notna() & frame["low"].notna()
+    below = (frame["high"] < frame["low"]) & both
+    if both.sum() >= SWAPPED_MIN_ROWS and below.sum() > both.sum() / 2:
+        raise SourceError(
+            f"{what}: High is below Low on {below.sum()} of {both.sum()} rows: the High and Low columns look "
+            "swapped or mislabelled"
+        )
+    return frame
+
+
 def _iso(dates: pd.Series) -> pd.Series:
     return dates.dt.strftime("%Y-%m-%d")
 
@@ -159,7 +177,7 @@ def parse_cboe_index(text: str, name: str) -> Fetched:
     rejects += _garbled(raw, bad, lambda i, _: f"{symbol}|{day[i]}", what)
     keep = ~bad.any(axis=1)
     frame = values[keep].assign(symbol=symbol, date=dates[keep].to_numpy(), source="cboe")
-    return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
+    return Fetched("daily_bars", _refuse_swapped_range(schemas.conform(frame, "daily_bars"), what), rejects)
 
 
 YAHOO_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume")
@@ -219,7 +237,7 @@ def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
     rejects += _garbled(raw, bad, lambda i, _: f"{symbol}|{day[i]}", what)
     frame = values.rename(columns=lambda c: c.lower().replace(" ", "_")).assign(symbol=symbol, date=naive.to_numpy())
     frame = frame[frame["close"].notna() & ~bad.any(axis=1)].assign(source="yahoo")
-    return Fetched("daily_bars", schemas.conform(frame, "daily_bars"), rejects)
+    return Fetched("daily_bars", _refuse_swapped_range(schemas.conform(frame, "daily_bars"), what), rejects)
 
 
 def parse_wide_closes(text: str, what: str, source: str) -> Fetched:
@@ -379,7 +397,7 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
     keep = ~garbled.any(axis=1)
     frame = values[keep].rename(columns=VX_COLUMNS)
     frame = frame.assign(trade_date=trade_dates[keep].to_numpy(), expiry=expiry[keep].to_numpy(), source="cboe")
-    return Fetched("vx_futures", schemas.conform(frame, "vx_futures"), rejects)
+    return Fetched("vx_futures", _refuse_swapped_range(schemas.conform(frame, "vx_futures"), what), rejects)
 
 
 # how a yes/no column is spelt (a spreadsheet's 1/0, TRUE/FALSE, yes/no); blank is unknown
