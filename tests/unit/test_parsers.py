@@ -220,6 +220,29 @@ def test_a_file_with_high_and_low_swapped_is_refused(parse, header, swapped):
         parse(good.replace(swapped, ",".join(reversed(swapped.split(","))), 1))
 
 
+def test_an_spx_file_with_open_and_close_swapped_is_refused():
+    """Open and Close headers swapped in ^GSPC.csv: SPX's closes became its opens and the plans and tickets
+    changed with a SUCCESS exit. An index's Close is its Adj Close; and SPX's Open repeats the previous
+    Close on most sessions before 2005, so swapped, the Close repeats the previous Open."""
+    days = pd.bdate_range("1995-01-02", periods=300)
+    closes = [400.0 + i + (i % 7) / 10 for i in range(len(days))]
+    opens = [closes[0], *closes[:-1]]  # the stale first calculation: the previous close
+    rows = [
+        f"{d:%Y-%m-%d},{o},{max(o, c) + 1},{min(o, c) - 1},{c},{c},1000"
+        for d, o, c in zip(days, opens, closes, strict=True)
+    ]
+    good = "Date,Open,High,Low,Close,Adj Close,Volume\n" + "\n".join(rows) + "\n"
+    assert len(parsers.parse_yahoo_csv(good, "^GSPC").frame) == len(days)
+    swapped = good.replace("Date,Open,High,Low,Close", "Date,Close,High,Low,Open", 1)
+    with pytest.raises(SourceError, match=r"Close and Adj Close differ on \d+ of 300 rows"):
+        parsers.parse_yahoo_csv(swapped, "^GSPC")
+    # yfinance's history() has no Adj Close to compare with: the lag gives the swap away
+    history = "\n".join(r.rsplit(",", 2)[0] + ",1000,0.0,0.0" for r in rows)
+    history = "Date,Close,High,Low,Open,Volume,Dividends,Stock Splits\n" + history + "\n"
+    with pytest.raises(SourceError, match=r"the Close repeats the previous row's Open on 299 of 299 rows"):
+        parsers.parse_yahoo_csv(history, "^GSPC")
+
+
 def test_publishers_missing_markers_are_gaps_not_rejects():
     """FRED's '.', Yahoo's 'null' and blank cells are how the publishers write "no value"."""
     assert not parsers.parse_fred_csv("observation_date,DGS10\n2024-07-04,.\n2024-07-05,\n", "DGS10").rejects

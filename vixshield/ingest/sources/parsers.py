@@ -112,6 +112,7 @@ def _garbled(
 
 
 SWAPPED_MIN_ROWS = 10  # rows with a range: fewer say nothing about the file
+LAG_MIN_ROWS, LAG_SHARE = 250, 0.2  # a year of rows; SPX's real share is 0.1%, swapped 59% (1962-2026)
 
 
 def _refuse_swapped_range(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -125,6 +126,29 @@ def _refuse_swapped_range(frame: pd.DataFrame, what: str) -> pd.DataFrame:
         raise SourceError(
             f"{what}: High is below Low on {below.sum()} of {both.sum()} rows: the High and Low columns look "
             "swapped or mislabelled"
+        )
+    return frame
+
+
+def _refuse_swapped_close(frame: pd.DataFrame, what: str, adjusted: bool) -> pd.DataFrame:
+    """A Yahoo index file (`frame` in date order) unless its Close is plainly another column. An index pays
+    no dividends, so Yahoo's Close and Adj Close are one number (every row of ^GSPC since 1927): differing on
+    most rows (`adjusted`: the file has its own Adj Close), one of them is another column. And SPX's Open
+    is the previous Close on most sessions before 2005 (a stale first calculation), while a Close equal to
+    the previous Open is a 0.1% coincidence: on a fifth of the rows, Open and Close are swapped."""
+    both = frame["close"].notna() & frame["adj_close"].notna()
+    differ = both & ((frame["close"] - frame["adj_close"]).abs() > 1e-6 * frame["close"].abs())
+    if adjusted and both.sum() >= SWAPPED_MIN_ROWS and differ.sum() > both.sum() / 2:
+        raise SourceError(
+            f"{what}: Close and Adj Close differ on {differ.sum()} of {both.sum()} rows; an index's are one "
+            "number, so a column is swapped or mislabelled"
+        )
+    close, previous_open = frame["close"].to_numpy()[1:], frame["open"].to_numpy()[:-1]
+    lagged = (close == previous_open).sum()
+    if len(close) >= LAG_MIN_ROWS and lagged > LAG_SHARE * len(close):
+        raise SourceError(
+            f"{what}: the Close repeats the previous row's Open on {lagged} of {len(close)} rows: the Open "
+            "and Close columns look swapped"
         )
     return frame
 
@@ -225,6 +249,7 @@ def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
     raw = _read_csv(_from_yfinance_layout(text, symbol, what), what, (*YAHOO_COLUMNS, "Stock Splits"))
     _require(raw, ["Date", "Close"], what)
     raw["Date"] = raw["Date"].str.strip().str.replace(_STAMPED, r"\1", regex=True)
+    adjusted = "Adj Close" in raw.columns  # Yahoo's own; history() has none and its Close stands in
     if "Adj Close" not in raw.columns and "Stock Splits" in raw.columns:
         raw.insert(raw.columns.get_loc("Close") + 1, "Adj Close", raw["Close"])
         if _FIELDS in raw:  # a column the file does not have: a row cut short still counts as one
@@ -237,7 +262,10 @@ def parse_yahoo_csv(text: str, symbol: str) -> Fetched:
     rejects += _garbled(raw, bad, lambda i, _: f"{symbol}|{day[i]}", what)
     frame = values.rename(columns=lambda c: c.lower().replace(" ", "_")).assign(symbol=symbol, date=naive.to_numpy())
     frame = frame[frame["close"].notna() & ~bad.any(axis=1)].assign(source="yahoo")
-    return Fetched("daily_bars", _refuse_swapped_range(schemas.conform(frame, "daily_bars"), what), rejects)
+    frame = _refuse_swapped_range(schemas.conform(frame, "daily_bars"), what)
+    if symbol.startswith("^"):
+        _refuse_swapped_close(frame.sort_values("date"), what, adjusted)
+    return Fetched("daily_bars", frame, rejects)
 
 
 def parse_wide_closes(text: str, what: str, source: str) -> Fetched:
