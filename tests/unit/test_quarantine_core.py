@@ -249,6 +249,28 @@ def test_a_vx_settle_typed_wrong_in_a_later_month_blocks_the_run(conn, market_di
     assert float(out.sample[0]["move"]) == pytest.approx(math.log(56.03 / before), abs=1e-4)
 
 
+def test_a_rate_file_holding_another_rate_breaks_its_spread_and_blocks_the_run(conn, market_dir):
+    """FRED computes T10Y2Y as DGS10 - DGS2 (never more than 0.02 off since 1980). DGS2's history saved
+    as DGS10.csv passes every range and curve rule (two rates alone name nothing) and priced every option
+    of the plan off the wrong rate with a SUCCESS exit; the spread gives it away."""
+    fred = market_dir / "fred"
+    ten = pd.read_csv(fred / "DGS10.csv")
+    two = ten.assign(DGS10=(ten["DGS10"] - 0.55).round(2)).rename(columns={"DGS10": "DGS2"})
+    two.to_csv(fred / "DGS2.csv", index=False)
+    spread = ten.assign(DGS10=(ten["DGS10"] - two["DGS2"]).round(2)).rename(columns={"DGS10": "T10Y2Y"})
+    spread.to_csv(fred / "T10Y2Y.csv", index=False)
+    load_all(conn, market_dir)
+    assert build(conn)["macro_spreads_consistent"].passed
+    two.rename(columns={"DGS2": "DGS10"}).to_csv(fred / "DGS10.csv", index=False)
+    load_all(conn, market_dir)
+    out = build(conn)["macro_spreads_consistent"]
+    assert out.check.blocking and not out.passed
+    row = out.sample[0]
+    known = conn.execute("SELECT count(*) FROM core.macro_observations WHERE series_id = 'T10Y2Y'").fetchall()
+    assert (row["series_id"], int(row["days"])) == ("T10Y2Y", known[0][0])  # every day the spread is known
+    assert (float(row["latest_spread"]), float(row["latest_difference"])) == pytest.approx((0.55, 0.0))
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""

@@ -151,6 +151,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "no daily rate out of line with the rest of the curve today, nor on many days (a unit slip: see "
         "meta.quarantine; correct the file and rerun)",
     ),
+    SqlCheck(
+        "macro_spreads_consistent",
+        "core.macro_observations",
+        True,
+        "each spread FRED computes from two rates (T10Y2Y = DGS10 - DGS2) equals their difference (a file holds "
+        "another series' values: correct it and rerun)",
+    ),
     SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
