@@ -141,6 +141,11 @@ CURVE_CLOSE = 0.5  # percentage points: near zero, ratios say nothing
 # meets it within that, was saved as a decimal. (A spread near 0 slipped alike is as near 0: harmless.)
 CURVE_SPREADS: dict[str, tuple[str, str]] = {"T10Y2Y": ("DGS10", "DGS2")}
 CURVE_SPREAD_TOL = 0.05
+# A monthly series FRED computes as the average of a daily one (FEDFUNDS: the month's DFF, every calendar
+# day, to two decimals; never more than 0.005 off since 1954): a complete month that misses it by more than
+# MONTHLY_AVERAGE_TOL points holds other values in one of the two files (check macro_averages_consistent).
+MONTHLY_AVERAGES: dict[str, str] = {"FEDFUNDS": "DFF"}
+MONTHLY_AVERAGE_TOL = 0.011
 
 # FRED republishes Cboe's VIX close as VIXCLS: the two agree on every one of the bundle's 9,062 common
 # sessions since 1990 (Cboe's older rows carry six decimals of a two-decimal value). A session where they

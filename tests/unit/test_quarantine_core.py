@@ -271,6 +271,34 @@ def test_a_rate_file_holding_another_rate_breaks_its_spread_and_blocks_the_run(c
     assert (float(row["latest_spread"]), float(row["latest_difference"])) == pytest.approx((0.55, 0.0))
 
 
+def test_a_daily_rate_file_holding_other_values_misses_its_monthly_average_and_blocks_the_run(conn, market_dir):
+    """FEDFUNDS is the month's average of DFF over every calendar day (FRED: never more than 0.005 off).
+    A DFF file holding other values a few tenths away passes the curve rule, where rates sit close together;
+    its months miss FEDFUNDS. Only complete months are judged: the current one has no FEDFUNDS yet."""
+    fred = market_dir / "fred"
+    days = pd.date_range("2023-09-01", "2024-01-31")
+    dff = pd.DataFrame({"observation_date": days.strftime("%Y-%m-%d"), "DFF": 5.33 - 0.01 * (days.day % 3)})
+    dff.to_csv(fred / "DFF.csv", index=False)
+    month = dff.assign(m=days.to_period("M").start_time.strftime("%Y-%m-%d")).groupby("m")["DFF"].mean().round(2)
+    pd.DataFrame({"observation_date": month.index, "FEDFUNDS": month.to_numpy()}).to_csv(
+        fred / "FEDFUNDS.csv", index=False
+    )
+    load_all(conn, market_dir)
+    assert build(conn)["macro_averages_consistent"].passed
+    dff.assign(DFF=dff["DFF"] + 0.3).to_csv(fred / "DFF.csv", index=False)  # another rate's history
+    load_all(conn, market_dir)
+    out = build(conn)["macro_averages_consistent"]
+    assert out.check.blocking and not out.passed
+    row = out.sample[0]
+    assert (row["series_id"], int(row["months"]), row["first"], row["last"]) == (
+        "FEDFUNDS",
+        5,
+        "2023-09-01",
+        "2024-01-01",
+    )
+    assert float(row["latest_average"]) - float(row["latest_value"]) == pytest.approx(0.3, abs=0.006)
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""

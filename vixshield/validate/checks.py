@@ -23,6 +23,8 @@ from vixshield.catalog import (
     DAILY_SYMBOLS,
     MACRO_SERIES,
     MAX_AGE_DAYS,
+    MONTHLY_AVERAGE_TOL,
+    MONTHLY_AVERAGES,
     UNIT_SLIP_ROWS,
     VIX_FRED_SERIES,
     VIX_FRED_TOL,
@@ -158,6 +160,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "each spread FRED computes from two rates (T10Y2Y = DGS10 - DGS2) equals their difference (a file holds "
         "another series' values: correct it and rerun)",
     ),
+    SqlCheck(
+        "macro_averages_consistent",
+        "core.macro_observations",
+        True,
+        "each monthly series FRED averages from a daily one (FEDFUNDS from DFF) equals the average of every "
+        "complete month (a file holds another series' values: correct it and rerun)",
+    ),
     SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
@@ -229,6 +238,12 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     )
     with warehouse.registered(conn, "_curve_spreads", spreads):
         conn.execute("CREATE OR REPLACE TEMP TABLE curve_spreads AS SELECT * FROM _curve_spreads")
+    averages = pd.DataFrame(
+        [{"series_id": m, "daily_id": d, "tol": MONTHLY_AVERAGE_TOL} for m, d in MONTHLY_AVERAGES.items()],
+        columns=["series_id", "daily_id", "tol"],
+    )
+    with warehouse.registered(conn, "_monthly_averages", averages):
+        conn.execute("CREATE OR REPLACE TEMP TABLE monthly_averages AS SELECT * FROM _monthly_averages")
 
 
 def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: ValidationSettings) -> None:
