@@ -243,6 +243,19 @@ def test_an_spx_file_with_open_and_close_swapped_is_refused():
         parsers.parse_yahoo_csv(history, "^GSPC")
 
 
+def test_a_vx_file_with_trade_date_and_expiry_swapped_is_refused():
+    """Trade Date and Futures headers swapped: nearly every row became a contract traded after its expiry,
+    set aside one by one, and the hedge priced off the VIX term structure instead, changing the plans with
+    a SUCCESS exit. Cboe's own files have two such rows, which stay row rules."""
+    days = pd.bdate_range("2024-01-02", periods=12)
+    rows = [f"{d:%Y-%m-%d},2024-02-14,15.0,15.5,14.5,15.1,15.1,0.0,1000,0,5000" for d in days]
+    good = VX_HEADER + "\n".join(rows) + "\n"
+    assert len(parsers.parse_vx_per_contract(good).frame) == len(days)
+    swapped = good.replace("Trade Date,Futures", "Futures,Trade Date", 1)
+    with pytest.raises(SourceError, match=r"expires before its Trade Date on 12 of 12 rows: .* look swapped"):
+        parsers.parse_vx_per_contract(swapped)
+
+
 def test_publishers_missing_markers_are_gaps_not_rejects():
     """FRED's '.', Yahoo's 'null' and blank cells are how the publishers write "no value"."""
     assert not parsers.parse_fred_csv("observation_date,DGS10\n2024-07-04,.\n2024-07-05,\n", "DGS10").rejects

@@ -425,6 +425,12 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
     keep = ~garbled.any(axis=1)
     frame = values[keep].rename(columns=VX_COLUMNS)
     frame = frame.assign(trade_date=trade_dates[keep].to_numpy(), expiry=expiry[keep].to_numpy(), source="cboe")
+    after = (frame["trade_date"] > frame["expiry"]).sum()
+    if len(frame) >= SWAPPED_MIN_ROWS and after > len(frame) / 2:  # Cboe's own files: 2 rows in 29,522
+        raise SourceError(
+            f"{what}: the contract (Futures) expires before its Trade Date on {after} of {len(frame)} rows: the "
+            "Trade Date and Futures columns look swapped"
+        )
     return Fetched("vx_futures", _refuse_swapped_range(schemas.conform(frame, "vx_futures"), what), rejects)
 
 
