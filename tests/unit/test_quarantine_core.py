@@ -299,6 +299,21 @@ def test_a_daily_rate_file_holding_other_values_misses_its_monthly_average_and_b
     assert float(row["latest_average"]) - float(row["latest_value"]) == pytest.approx(0.3, abs=0.006)
 
 
+def test_a_file_holding_another_index_blocks_the_run(conn, market_dir):
+    """The VIX's history saved as VIX3M_History.csv passes every range and ratio rule (the ratio is 1), and
+    IVTS = VIX / VIX3M = 1 gates every entry. Real indices coincide by chance only; the run stops naming
+    the pair."""
+    load_all(conn, market_dir)
+    assert build(conn)["indices_distinct"].passed
+    vix = pd.read_csv(market_dir / "cboe" / "VIX_History.csv", dtype=str)
+    vix.to_csv(market_dir / "cboe" / "VIX3M_History.csv", index=False)
+    load_all(conn, market_dir)
+    out = build(conn)["indices_distinct"]
+    assert out.check.blocking and not out.passed
+    row = out.sample[0]
+    assert (row["series"], row["other"]) == ("vix", "vix3m") and row["equal_sessions"] == row["common_sessions"]
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""

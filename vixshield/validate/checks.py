@@ -140,6 +140,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "no VX contract moves beyond the volatility limits in one session (if one is real, raise "
         "validation.max_jump_vol_index or max_drop_vol_index)",
     ),
+    SqlCheck(
+        "indices_distinct",
+        "core.market_daily",
+        True,
+        "no two index closes (SPX, the VIX family, VVIX, SKEW) equal on most sessions (one file holds another "
+        "index's values: correct it and rerun)",
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
