@@ -314,6 +314,22 @@ def test_a_file_holding_another_index_blocks_the_run(conn, market_dir):
     assert (row["series"], row["other"]) == ("vix", "vix3m") and row["equal_sessions"] == row["common_sessions"]
 
 
+def test_a_macro_file_holding_another_series_blocks_the_run(conn, market_dir):
+    """CPIAUCSL's history saved as CPILFESL.csv passes every range rule and changes core inflation and the
+    macro stress score; distinct series coincide by chance only."""
+    cpi = pd.read_csv(market_dir / "fred" / "CPIAUCSL.csv")
+    core_cpi = cpi.assign(CPIAUCSL=(cpi["CPIAUCSL"] * 1.04).round(3)).rename(columns={"CPIAUCSL": "CPILFESL"})
+    core_cpi.to_csv(market_dir / "fred" / "CPILFESL.csv", index=False)
+    load_all(conn, market_dir)
+    assert build(conn)["macro_series_distinct"].passed
+    cpi.rename(columns={"CPIAUCSL": "CPILFESL"}).to_csv(market_dir / "fred" / "CPILFESL.csv", index=False)
+    load_all(conn, market_dir)
+    out = build(conn)["macro_series_distinct"]
+    assert out.check.blocking and not out.passed
+    row = out.sample[0]
+    assert (row["series_id"], row["other"]) == ("CPIAUCSL", "CPILFESL") and row["equal_dates"] == row["common_dates"]
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""

@@ -161,6 +161,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "meta.quarantine; correct the file and rerun)",
     ),
     SqlCheck(
+        "macro_series_distinct",
+        "core.macro_observations",
+        True,
+        "no two macro series equal on most of their common dates (one file holds another series' values: "
+        "correct it and rerun)",
+    ),
+    SqlCheck(
         "macro_spreads_consistent",
         "core.macro_observations",
         True,
