@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vixshield import calendars
 from vixshield.config import ValidationSettings
 from vixshield.ingest import load as ingest
 from vixshield.ingest.sources.base import FetchWindow
@@ -328,6 +329,27 @@ def test_a_macro_file_holding_another_series_blocks_the_run(conn, market_dir):
     assert out.check.blocking and not out.passed
     row = out.sample[0]
     assert (row["series_id"], row["other"]) == ("CPIAUCSL", "CPILFESL") and row["equal_dates"] == row["common_dates"]
+
+
+def test_an_fomc_file_with_shifted_dates_blocks_the_run(conn, market_dir):
+    """Every FOMC date a day late (a time-zone shift, a misread format): each meeting's event gate moved to
+    the wrong session, with a SUCCESS exit. Sources differ from the shipped Fed calendar on a few dates, a
+    shifted file on nearly all."""
+    shipped = calendars.shipped_events()
+    fomc = shipped[(shipped["kind"] == "fomc") & shipped["date"].between("2019-01-01", "2024-12-31")]
+    dates = pd.to_datetime(fomc["date"])
+    path = market_dir / "events" / "fomc_decisions.csv"
+    pd.DataFrame({"date": dates.dt.strftime("%Y-%m-%d"), "scheduled": fomc["scheduled"]}).to_csv(path, index=False)
+    load_all(conn, market_dir)
+    assert build(conn)["fomc_matches_calendar"].passed
+    shifted = (dates + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
+    pd.DataFrame({"date": shifted, "scheduled": fomc["scheduled"]}).to_csv(path, index=False)
+    load_all(conn, market_dir)
+    out = build(conn)["fomc_matches_calendar"]
+    assert out.check.blocking and not out.passed
+    off = (~(dates + pd.Timedelta(days=1)).isin(pd.to_datetime(shipped["date"][shipped["kind"] == "fomc"]))).sum()
+    # judged: the delivered dates, and the first unshifted one kept from before (events outside a file's dates stay)
+    assert (int(out.sample[0]["off_calendar"]), int(out.sample[0]["judged"])) == (off, len(dates) + 1)
 
 
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):

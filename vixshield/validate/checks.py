@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from vixshield import calendars
 from vixshield.catalog import (
     CURVE_CLOSE,
     CURVE_GAP,
@@ -181,6 +182,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "each monthly series FRED averages from a daily one (FEDFUNDS from DFF) equals the average of every "
         "complete month (a file holds another series' values: correct it and rerun)",
     ),
+    SqlCheck(
+        "fomc_matches_calendar",
+        "core.events",
+        True,
+        "most FOMC decisions delivered within the shipped Fed calendar's years are on its dates (the file's "
+        "dates are shifted or misread: correct it and rerun)",
+    ),
     SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
     SqlCheck("features_sane", "features.daily", True, "no infinities, RSI in [0, 100], vols and ratios > 0"),
@@ -252,6 +260,10 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     )
     with warehouse.registered(conn, "_curve_spreads", spreads):
         conn.execute("CREATE OR REPLACE TEMP TABLE curve_spreads AS SELECT * FROM _curve_spreads")
+    shipped = calendars.shipped_events()
+    fomc = pd.DataFrame({"date": pd.to_datetime(shipped.loc[shipped["kind"] == "fomc", "date"]).dt.date})
+    with warehouse.registered(conn, "_shipped_fomc", fomc):
+        conn.execute("CREATE OR REPLACE TEMP TABLE shipped_fomc AS SELECT date::DATE AS date FROM _shipped_fomc")
     averages = pd.DataFrame(
         [{"series_id": m, "daily_id": d, "tol": MONTHLY_AVERAGE_TOL} for m, d in MONTHLY_AVERAGES.items()],
         columns=["series_id", "daily_id", "tol"],
