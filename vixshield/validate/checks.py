@@ -213,10 +213,10 @@ for _c in SQL_CHECKS:
 
 
 def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
-    """Expose the catalog's per-symbol rules (plausible range, OHLC or close-only, the publishers' known
-    gaps: temp table known_gaps) and each macro
-    series' plausible range, and the daily rates and spreads judged against each other on the curve, to SQL
-    (temp tables symbol_rules, macro_rules, curve_rules and curve_spreads)."""
+    """Expose to SQL the catalog's per-symbol rules (plausible range, OHLC or close-only) and the publishers'
+    known gaps, each macro series' plausible range, the daily rates and spreads judged against each other on
+    the curve, the monthly averages of daily series, and the shipped Fed calendar (temp tables symbol_rules,
+    known_gaps, macro_rules, curve_rules, curve_spreads, monthly_averages and shipped_fomc)."""
     rules = pd.DataFrame(
         [
             {

@@ -111,8 +111,14 @@ def _garbled(
     return out
 
 
-SWAPPED_MIN_ROWS = 10  # rows with a range: fewer say nothing about the file
+SWAPPED_MIN_ROWS = 10  # rows a column test can judge: fewer say nothing about the file
 LAG_MIN_ROWS, LAG_SHARE = 250, 0.2  # a year of rows; SPX's real share is 0.1%, swapped 59% (1962-2026)
+
+
+def _on_most(flagged: pd.Series, judged: pd.Series) -> bool:
+    """Whether `flagged` holds on most of the (at least SWAPPED_MIN_ROWS) rows `judged`: a swapped column, where
+    the publishers' own files have a handful of such rows."""
+    return int(judged.sum()) >= SWAPPED_MIN_ROWS and int((flagged & judged).sum()) > judged.sum() / 2
 
 
 def _refuse_swapped_range(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -122,7 +128,7 @@ def _refuse_swapped_range(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     rows (Cboe's VX 2013 rows, VIX6M 2019-07-05), never most."""
     both = frame["high"].notna() & frame["low"].notna()
     below = (frame["high"] < frame["low"]) & both
-    if both.sum() >= SWAPPED_MIN_ROWS and below.sum() > both.sum() / 2:
+    if _on_most(below, both):
         raise SourceError(
             f"{what}: High is below Low on {below.sum()} of {both.sum()} rows: the High and Low columns look "
             "swapped or mislabelled"
@@ -130,15 +136,15 @@ def _refuse_swapped_range(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame
 
 
-def _refuse_swapped_close(frame: pd.DataFrame, what: str, adjusted: bool) -> pd.DataFrame:
-    """A Yahoo index file (`frame` in date order) unless its Close is plainly another column. An index pays
+def _refuse_swapped_close(frame: pd.DataFrame, what: str, adjusted: bool) -> None:
+    """Refuse a Yahoo index file (`frame` in date order) whose Close is plainly another column. An index pays
     no dividends, so Yahoo's Close and Adj Close are one number (every row of ^GSPC since 1927): differing on
     most rows (`adjusted`: the file has its own Adj Close), one of them is another column. And SPX's Open
     is the previous Close on most sessions before 2005 (a stale first calculation), while a Close equal to
     the previous Open is a 0.1% coincidence: on a fifth of the rows, Open and Close are swapped."""
     both = frame["close"].notna() & frame["adj_close"].notna()
     differ = both & ((frame["close"] - frame["adj_close"]).abs() > 1e-6 * frame["close"].abs())
-    if adjusted and both.sum() >= SWAPPED_MIN_ROWS and differ.sum() > both.sum() / 2:
+    if adjusted and _on_most(differ, both):
         raise SourceError(
             f"{what}: Close and Adj Close differ on {differ.sum()} of {both.sum()} rows; an index's are one "
             "number, so a column is swapped or mislabelled"
@@ -150,7 +156,6 @@ def _refuse_swapped_close(frame: pd.DataFrame, what: str, adjusted: bool) -> pd.
             f"{what}: the Close repeats the previous row's Open on {lagged} of {len(close)} rows: the Open "
             "and Close columns look swapped"
         )
-    return frame
 
 
 def _iso(dates: pd.Series) -> pd.Series:
@@ -425,11 +430,11 @@ def parse_vx_per_contract(text: str, what: str = "Cboe VX per-contract CSV") -> 
     keep = ~garbled.any(axis=1)
     frame = values[keep].rename(columns=VX_COLUMNS)
     frame = frame.assign(trade_date=trade_dates[keep].to_numpy(), expiry=expiry[keep].to_numpy(), source="cboe")
-    after = (frame["trade_date"] > frame["expiry"]).sum()
-    if len(frame) >= SWAPPED_MIN_ROWS and after > len(frame) / 2:  # Cboe's own files: 2 rows in 29,522
+    after = frame["trade_date"] > frame["expiry"]
+    if _on_most(after, pd.Series(True, index=frame.index)):  # Cboe's own files: 2 rows in 29,522
         raise SourceError(
-            f"{what}: the contract (Futures) expires before its Trade Date on {after} of {len(frame)} rows: the "
-            "Trade Date and Futures columns look swapped"
+            f"{what}: the contract (Futures) expires before its Trade Date on {after.sum()} of {len(frame)} rows: "
+            "the Trade Date and Futures columns look swapped"
         )
     return Fetched("vx_futures", _refuse_swapped_range(schemas.conform(frame, "vx_futures"), what), rejects)
 
