@@ -2,6 +2,9 @@
 
 import datetime as dt
 import math
+import shutil
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -207,6 +210,17 @@ def test_a_session_lost_from_spx_or_vix_history_blocks_a_new_warehouse_until_cor
     assert all(o.passed for o in build(conn).values() if o.check.blocking)
 
 
+def blocks_after(conn, market_dir: Path, name: str, damage: Callable[[], object]) -> checks.CheckOutcome:
+    """Check `name` passes on the files as they are, and blocks once `damage()` has changed them: its outcome."""
+    load_all(conn, market_dir)
+    assert build(conn)[name].passed
+    damage()
+    load_all(conn, market_dir)
+    out = build(conn)[name]
+    assert out.check.blocking and not out.passed
+    return out
+
+
 def test_a_vix_close_fred_republished_otherwise_blocks_the_run(conn, market_dir):
     """FRED's VIXCLS is Cboe's VIX close republished (they agree on every common session since 1990). A VIX
     close changed inside every rule (12.76 saved as 21.30, a day in 2023) passed, and the book priced that
@@ -216,14 +230,13 @@ def test_a_vix_close_fred_republished_otherwise_blocks_the_run(conn, market_dir)
     dates = pd.to_datetime(vix["DATE"], format="%m/%d/%Y").dt.strftime("%Y-%m-%d")
     fred = pd.DataFrame({"observation_date": dates, "VIXCLS": vix["CLOSE"].astype(float).round(2)})
     fred.to_csv(market_dir / "fred" / "VIXCLS.csv", index=False)
-    load_all(conn, market_dir)
-    check = next(c for c in checks.SQL_CHECKS if c.name == "vix_agrees_with_fred")
-    assert build(conn)["vix_agrees_with_fred"].passed
     close = vix.loc[vix["DATE"] == "09/29/2023", "CLOSE"].item()
-    edit_cboe(market_dir, "VIX", "09/29/2023", CLOSE="21.30", HIGH="21.30")
-    load_all(conn, market_dir)
-    out = build(conn)["vix_agrees_with_fred"]
-    assert check.blocking and not out.passed
+    out = blocks_after(
+        conn,
+        market_dir,
+        "vix_agrees_with_fred",
+        lambda: edit_cboe(market_dir, "VIX", "09/29/2023", CLOSE="21.30", HIGH="21.30"),
+    )
     assert [(r["date"], r["cboe_vix"], r["fred_vixcls"]) for r in out.sample] == [
         ("2023-09-29", "21.3", str(round(float(close), 2)))
     ]
@@ -260,12 +273,8 @@ def test_a_rate_file_holding_another_rate_breaks_its_spread_and_blocks_the_run(c
     two.to_csv(fred / "DGS2.csv", index=False)
     spread = ten.assign(DGS10=(ten["DGS10"] - two["DGS2"]).round(2)).rename(columns={"DGS10": "T10Y2Y"})
     spread.to_csv(fred / "T10Y2Y.csv", index=False)
-    load_all(conn, market_dir)
-    assert build(conn)["macro_spreads_consistent"].passed
-    two.rename(columns={"DGS2": "DGS10"}).to_csv(fred / "DGS10.csv", index=False)
-    load_all(conn, market_dir)
-    out = build(conn)["macro_spreads_consistent"]
-    assert out.check.blocking and not out.passed
+    damage = partial(two.rename(columns={"DGS2": "DGS10"}).to_csv, fred / "DGS10.csv", index=False)
+    out = blocks_after(conn, market_dir, "macro_spreads_consistent", damage)
     row = out.sample[0]
     known = conn.execute("SELECT count(*) FROM core.macro_observations WHERE series_id = 'T10Y2Y'").fetchall()
     assert (row["series_id"], int(row["days"])) == ("T10Y2Y", known[0][0])  # every day the spread is known
@@ -284,12 +293,8 @@ def test_a_daily_rate_file_holding_other_values_misses_its_monthly_average_and_b
     pd.DataFrame({"observation_date": month.index, "FEDFUNDS": month.to_numpy()}).to_csv(
         fred / "FEDFUNDS.csv", index=False
     )
-    load_all(conn, market_dir)
-    assert build(conn)["macro_averages_consistent"].passed
-    dff.assign(DFF=dff["DFF"] + 0.3).to_csv(fred / "DFF.csv", index=False)  # another rate's history
-    load_all(conn, market_dir)
-    out = build(conn)["macro_averages_consistent"]
-    assert out.check.blocking and not out.passed
+    damage = partial(dff.assign(DFF=dff["DFF"] + 0.3).to_csv, fred / "DFF.csv", index=False)
+    out = blocks_after(conn, market_dir, "macro_averages_consistent", damage)  # another rate's history as DFF
     row = out.sample[0]
     assert (row["series_id"], int(row["months"]), row["first"], row["last"]) == (
         "FEDFUNDS",
@@ -304,13 +309,10 @@ def test_a_file_holding_another_index_blocks_the_run(conn, market_dir):
     """The VIX's history saved as VIX3M_History.csv passes every range and ratio rule (the ratio is 1), and
     IVTS = VIX / VIX3M = 1 gates every entry. Real indices coincide by chance only; the run stops naming
     the pair."""
-    load_all(conn, market_dir)
-    assert build(conn)["indices_distinct"].passed
-    vix = pd.read_csv(market_dir / "cboe" / "VIX_History.csv", dtype=str)
-    vix.to_csv(market_dir / "cboe" / "VIX3M_History.csv", index=False)
-    load_all(conn, market_dir)
-    out = build(conn)["indices_distinct"]
-    assert out.check.blocking and not out.passed
+    cboe = market_dir / "cboe"
+    out = blocks_after(
+        conn, market_dir, "indices_distinct", lambda: shutil.copy(cboe / "VIX_History.csv", cboe / "VIX3M_History.csv")
+    )
     row = out.sample[0]
     assert (row["series"], row["other"]) == ("vix", "vix3m") and row["equal_sessions"] == row["common_sessions"]
 
@@ -321,12 +323,10 @@ def test_a_macro_file_holding_another_series_blocks_the_run(conn, market_dir):
     cpi = pd.read_csv(market_dir / "fred" / "CPIAUCSL.csv")
     core_cpi = cpi.assign(CPIAUCSL=(cpi["CPIAUCSL"] * 1.04).round(3)).rename(columns={"CPIAUCSL": "CPILFESL"})
     core_cpi.to_csv(market_dir / "fred" / "CPILFESL.csv", index=False)
-    load_all(conn, market_dir)
-    assert build(conn)["macro_series_distinct"].passed
-    cpi.rename(columns={"CPIAUCSL": "CPILFESL"}).to_csv(market_dir / "fred" / "CPILFESL.csv", index=False)
-    load_all(conn, market_dir)
-    out = build(conn)["macro_series_distinct"]
-    assert out.check.blocking and not out.passed
+    damage = partial(
+        cpi.rename(columns={"CPIAUCSL": "CPILFESL"}).to_csv, market_dir / "fred" / "CPILFESL.csv", index=False
+    )
+    out = blocks_after(conn, market_dir, "macro_series_distinct", damage)
     row = out.sample[0]
     assert (row["series_id"], row["other"]) == ("CPIAUCSL", "CPILFESL") and row["equal_dates"] == row["common_dates"]
 
@@ -340,13 +340,9 @@ def test_an_fomc_file_with_shifted_dates_blocks_the_run(conn, market_dir):
     dates = pd.to_datetime(fomc["date"])
     path = market_dir / "events" / "fomc_decisions.csv"
     pd.DataFrame({"date": dates.dt.strftime("%Y-%m-%d"), "scheduled": fomc["scheduled"]}).to_csv(path, index=False)
-    load_all(conn, market_dir)
-    assert build(conn)["fomc_matches_calendar"].passed
     shifted = (dates + pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d")
-    pd.DataFrame({"date": shifted, "scheduled": fomc["scheduled"]}).to_csv(path, index=False)
-    load_all(conn, market_dir)
-    out = build(conn)["fomc_matches_calendar"]
-    assert out.check.blocking and not out.passed
+    damage = partial(pd.DataFrame({"date": shifted, "scheduled": fomc["scheduled"]}).to_csv, path, index=False)
+    out = blocks_after(conn, market_dir, "fomc_matches_calendar", damage)
     off = (~(dates + pd.Timedelta(days=1)).isin(pd.to_datetime(shipped["date"][shipped["kind"] == "fomc"]))).sum()
     # judged: the delivered dates, and the first unshifted one kept from before (events outside a file's dates stay)
     assert (int(out.sample[0]["off_calendar"]), int(out.sample[0]["judged"])) == (off, len(dates) + 1)
