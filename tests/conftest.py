@@ -29,8 +29,10 @@ def write_market_dir(root: Path, start: str = "2023-09-01", end: str = "2024-03-
     rng = np.random.default_rng(seed)
     days = calendars.sessions(start, end)
     n = len(days)
-    spx = 4500 * np.exp(np.cumsum(rng.normal(0.0003, 0.008, n)))
-    vix = np.clip(15 * np.exp(np.cumsum(rng.normal(0, 0.04, n))), 10, 40)
+    returns = rng.normal(0.0003, 0.008, n)
+    spx = 4500 * np.exp(np.cumsum(returns))
+    # the VIX moves against SPX on the same session, as it does (real daily correlation about -0.7)
+    vix = np.clip(15 * np.exp(np.cumsum(rng.normal(0, 0.03, n) - 4 * returns)), 10, 40)
 
     def ohlc(close: np.ndarray, spread: float) -> pd.DataFrame:
         open_ = close * (1 + rng.normal(0, spread / 3, n))
@@ -125,12 +127,13 @@ def write_market_dir(root: Path, start: str = "2023-09-01", end: str = "2024-03-
     pd.DataFrame(
         {"date": ["2023-09-20", "2023-11-01", "2023-12-13", "2024-01-31", "2024-03-20"], "scheduled": ["True"] * 5}
     ).to_csv(root / "events" / "fomc_decisions.csv", index=False)
+    # NYSE net advances follow SPX's return; NYAD is their running sum, NYMO the McClellan oscillator of them
+    # (19- minus 39-session EMA)
+    net = 100_000 * returns + rng.normal(0, 300, n)
+    ema = pd.Series(net).ewm
+    nymo = ema(alpha=0.1, adjust=False).mean() - ema(alpha=0.05, adjust=False).mean() + rng.normal(0, 4, n)
     pd.DataFrame(
-        {
-            "Date": days.strftime("%Y-%m-%d"),
-            "NYAD": np.round(np.cumsum(rng.normal(0, 300, n)), 2),
-            "NYMO": np.round(rng.normal(0, 40, n), 2),
-        }
+        {"Date": days.strftime("%Y-%m-%d"), "NYAD": np.round(np.cumsum(net), 2), "NYMO": np.round(nymo, 2)}
     ).to_csv(root / "breadth" / "nyse_NYAD_NYMO_vendor.csv", index=False)
     # a breadth universe: the SPDR sector ETFs, each following SPX with its own beta and noise
     sectors = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY", "XLRE", "XLC"]

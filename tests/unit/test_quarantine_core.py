@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from vixshield import calendars
-from vixshield.config import ValidationSettings
+from vixshield.config import DEFAULT_UNIVERSE, ValidationSettings
 from vixshield.ingest import load as ingest
 from vixshield.ingest.sources.base import FetchWindow
 from vixshield.ingest.sources.files import FilesSource
@@ -41,7 +41,7 @@ def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
 def build(conn) -> dict[str, checks.CheckOutcome]:
     quarantine.rebuild_quarantine(conn)
     as_of = core_tables.resolve_as_of(conn, None, live=False)
-    core_tables.build_core(conn, as_of, SETTINGS)
+    core_tables.build_core(conn, as_of, SETTINGS, DEFAULT_UNIVERSE)  # the sector ETFs, as a run builds it
     return {c.name: checks.run_check(conn, c) for c in checks.SQL_CHECKS if c.asset.startswith("core.")}
 
 
@@ -315,6 +315,47 @@ def test_a_file_holding_another_index_blocks_the_run(conn, market_dir):
     )
     row = out.sample[0]
     assert (row["series"], row["other"]) == ("vix", "vix3m") and row["equal_sessions"] == row["common_sessions"]
+
+
+def shift_dates(path: Path, sessions: int, by: str | None = None) -> None:
+    """Move every value of the file `sessions` rows later (> 0: each date holds an earlier session's values)
+    or earlier (< 0: a later session's, a look-ahead), as an export's date slip does; `by` shifts within
+    each value of that column (a VX contract). Rows left without values are dropped."""
+    frame = pd.read_csv(path, dtype=str)
+    keys = [frame.columns[0], *([by] if by else [])]
+    values = [c for c in frame.columns if c not in keys]
+    moved = frame.groupby(by)[values] if by else frame[values]
+    frame[values] = moved.shift(sessions)
+    frame.dropna(subset=values, how="all").to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "sessions", "by", "series", "dates"),
+    [
+        ("yahoo/^GSPC.csv", 1, None, {"spx_close"}, "one session late"),
+        ("cboe/VIX3M_History.csv", -1, None, {"vix3m"}, "one session early"),
+        ("cboe/VVIX_History.csv", 1, None, {"vvix"}, "one session late"),
+        ("cboe_futures/VX_per_contract.csv", -1, "Futures", {"VX futures"}, "one session early"),
+        ("breadth/sector_etfs_close.csv", 1, None, {"sector ETFs"}, "one session late"),
+        ("breadth/nyse_NYAD_NYMO_vendor.csv", 1, None, {"NYAD", "NYMO"}, "one session late"),
+    ],
+)
+def test_a_file_whose_dates_are_a_session_off_blocks_the_run_until_corrected(
+    conn, market_dir, name, sessions, by, series, dates
+):
+    """A file whose values sit one session from their dates passes every range and jump rule, while every
+    feature, gate and plan made from it moves (and a session early is a look-ahead). Its changes then move
+    with the VIX's of the session before or after, not the same one: the run stops naming the series and
+    which way its dates are off. The corrected file heals the warehouse that loaded the bad one."""
+    path = market_dir / name
+    good = path.read_bytes()
+    out = blocks_after(conn, market_dir, "series_aligned", partial(shift_dates, path, sessions, by))
+    assert {r["series"] for r in out.sample} == series
+    assert {r["dates"] for r in out.sample} == {dates}
+    assert "2023" in {r["year"] for r in out.sample}  # every year with 60 pairs or more (2023: 82)
+    path.write_bytes(good)
+    load_all(conn, market_dir)
+    assert build(conn)["series_aligned"].passed
 
 
 def test_a_macro_file_holding_another_series_blocks_the_run(conn, market_dir):

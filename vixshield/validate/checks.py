@@ -148,6 +148,15 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "no two index closes (SPX, the VIX family, VVIX, SKEW) equal on most sessions (one file holds another "
         "index's values: correct it and rerun)",
     ),
+    # dates a session off (an export's time-zone slip, or tomorrow's close dated today) pass every range and
+    # jump rule; every feature, gate and plan built on the series would move (a look-ahead, when early)
+    SqlCheck(
+        "series_aligned",
+        "core.market_daily",
+        True,
+        "each daily series moves with the VIX on the same session, not the one before or after, in every year "
+        "(a file's dates are one session off: correct it and rerun)",
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
