@@ -1,6 +1,7 @@
 """Raw upserts: idempotent, revisions applied, nothing ever lost, all-or-nothing."""
 
 import datetime as dt
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -236,3 +237,49 @@ def test_a_delivery_rewriting_a_series_history_is_refused_and_writes_nothing(con
         conn, OneShot(Fetched("daily_bars", swapped)), "daily_bars", window, "r4", max_revised_share=1.0
     )
     assert result.revised == 60
+
+
+def vix_bars(days: pd.DatetimeIndex, closes: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"symbol": "^VIX", "date": days, "open": 13.0, "high": 15.0, "low": 12.0, "close": closes, "source": "cboe"}
+    )
+    return schemas.conform(frame, "daily_bars")
+
+
+@pytest.mark.parametrize(
+    ("history", "guarded"),
+    [
+        ((("r1", "failure"),), False),  # a new warehouse whose first run a check stopped
+        ((("r1", "killed"),), False),
+        ((("r1", "success"),), True),  # published
+        ((("r1", "failure"), ("r2", "success")), True),  # published since, unchanged
+    ],
+)
+def test_a_history_no_run_has_published_is_replaced_whole_by_the_corrected_file(conn, history, guarded):
+    """A bad file on a new warehouse (dates a session off, another index's longer history) stops the run;
+    its rows stay stored. The corrected file then changes every row and lacks the extra ones: refused as a
+    mass revision or withdrawal, the warehouse could never heal without a settings change. Rows a failed
+    run stored and no run has published since are no history to guard, so the corrected file replaces them
+    whole, and a corrected row a rule sets aside replaces them too (a new warehouse would hold no row there
+    either). Published rows stay guarded."""
+    window = FetchWindow(None, dt.date(2024, 12, 31))
+    days = pd.bdate_range("2024-01-02", periods=90)
+    good = (14.0 + (days.dayofyear % 9) / 10).to_numpy()
+    bad = np.roll(good, -1)  # the values a session early, and 30 sessions before the series began
+    ingest.load(conn, OneShot(Fetched("daily_bars", vix_bars(days, bad))), "daily_bars", window, "r1", 0.25)
+    for i, (run_id, status) in enumerate(history):
+        started = T0 + dt.timedelta(days=i)
+        conn.execute("INSERT INTO meta.runs (run_id, started_at, status) VALUES (?, ?, ?)", [run_id, started, status])
+    corrected = vix_bars(days[30:], good[30:]).reset_index(drop=True)
+    corrected.loc[30, ["open", "high", "low", "close"]] = corrected.loc[29, ["open", "high", "low", "close"]]
+    load = partial(ingest.load, conn, OneShot(Fetched("daily_bars", corrected)), "daily_bars", window, "r3", 0.25)
+    if guarded:
+        with pytest.raises(warehouse.MassRevisionError, match=r"withdraw .* \^VIX: 30 of 90 stored rows"):
+            load()
+        assert conn.execute("SELECT list(close ORDER BY date) FROM raw.daily_bars").fetchall()[0][0] == list(bad)
+        return
+    result = load()
+    assert (result.withdrawn, result.revised) == (30, 60)
+    stored = conn.execute("SELECT list(close ORDER BY date) FROM raw.daily_bars").fetchall()[0][0]
+    # the repeated bar too: the rules judge it as they would on a new warehouse
+    assert stored == [*good[30:60], good[59], *good[61:]]

@@ -125,6 +125,7 @@ def upsert(
     Runs inside the caller's transaction. Raises MassRevisionError, writing nothing, when the values
     of more than `max_revised_share` of one series' stored rows would change: publishers revise a
     few rows; a file with swapped or renamed columns, or another series' data, changes them all.
+    Only published history is guarded so (see `_guarded`).
     """
     keys, values = schemas.FAMILIES[family]
     cols = schemas.columns(family)
@@ -146,7 +147,8 @@ def upsert(
         # the stored versions of the rows about to change, for the caller to put back one the rules reject
         conn.execute(
             f"""CREATE OR REPLACE TEMP TABLE _replaced AS
-                SELECT t.* FROM {table} t JOIN _changed s ON {_key_match(keys, "t", "s")} WHERE s._exists"""
+                SELECT t.* FROM {table} t JOIN _changed s ON {_key_match(keys, "t", "s")}
+                WHERE s._exists AND {_guarded("t")}"""
         )
         conn.execute(
             f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}, fetched_at, run_id) "
@@ -155,6 +157,15 @@ def upsert(
         )
         conn.execute("DROP TABLE _changed")
     return {"inserted": int(inserted), "revised": int(revised), "unchanged": len(staged) - int(inserted + revised)}
+
+
+def _guarded(alias: str) -> str:
+    """SQL: the stored row `alias` is history to guard against a wholesale revision, and to keep when a
+    revision of it breaks a rule. A row a failed run stored that no run has published since (a bad file
+    on a new warehouse, stopped by a check) is not: the corrected file replaces it, which is the heal."""
+    return f"""coalesce({alias}.run_id, '') NOT IN (
+        SELECT r.run_id FROM meta.runs r WHERE r.status IN ('failure', 'killed')
+          AND NOT EXISTS (SELECT 1 FROM meta.runs p WHERE p.status = 'success' AND p.started_at > r.started_at))"""
 
 
 def restore(conn: duckdb.DuckDBPyConnection, family: str, row_keys: list[str], versions: str) -> None:
@@ -176,7 +187,7 @@ def _refuse_mass_revisions(conn: duckdb.DuckDBPyConnection, family: str, max_sha
     differs = " OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in values)  # a new source label alone is no revision
     rows = conn.execute(
         f"""SELECT s.{series}, count(*) FROM _changed s JOIN raw.{family} t ON {_key_match(keys, "t", "s")}
-            WHERE {differs} GROUP BY s.{series}"""
+            WHERE ({differs}) AND {_guarded("t")} GROUP BY s.{series}"""
     ).fetchall()
     _refuse_if_mass(conn, family, rows, max_share, "change the values of")
 
@@ -257,7 +268,7 @@ def withdraw_absent(
     session by session, with no gap, past its end (a file cut at a row boundary looks like an older
     file: its newer rows are real); macro and event rows outside the delivered dates (FRED serves
     some series for a rolling window). Runs inside the caller's transaction and refuses, like a mass revision,
-    to withdraw a large share of a series.
+    to withdraw a large share of a series's published rows (`_guarded`).
     """
     keys = schemas.FAMILIES[family][0]
     series = series_column(family)
@@ -270,13 +281,13 @@ def withdraw_absent(
                     SELECT {series}, source, min({date}) AS first_date, max({date}) AS last_date
                     FROM _delivered GROUP BY ALL
                 )
-                SELECT {", ".join(f"t.{k}" for k in keys)}, d.first_date, d.last_date
+                SELECT {", ".join(f"t.{k}" for k in keys)}, d.first_date, d.last_date, {_guarded("t")} AS guarded
                 FROM raw.{family} t JOIN spans d ON t.{series} = d.{series} AND t.source = d.source
                 WHERE NOT EXISTS (SELECT 1 FROM _delivered s WHERE {_key_match(keys, "t", "s")})
                   AND ({key_text}) NOT IN (SELECT row_key FROM _rejected)"""
         ).df()
     gone = absent[_stray(absent, family, date, series)]
-    counts = list(gone.groupby(series).size().items())
+    counts = list(gone[gone["guarded"]].groupby(series).size().items())
     _refuse_if_mass(conn, family, counts, max_share, "withdraw")
     with registered(conn, "_withdrawn", gone[list(keys)]):
         conn.execute(
