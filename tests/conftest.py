@@ -31,8 +31,13 @@ def write_market_dir(root: Path, start: str = "2023-09-01", end: str = "2024-03-
     n = len(days)
     returns = rng.normal(0.0003, 0.008, n)
     spx = 4500 * np.exp(np.cumsum(returns))
-    # the VIX moves against SPX on the same session, as it does (real daily correlation about -0.7)
-    vix = np.clip(15 * np.exp(np.cumsum(rng.normal(0, 0.03, n) - 4 * returns)), 10, 40)
+    # the VIX moves against SPX on the same session (real daily correlation about -0.7) and reverts to 15
+    shocks = rng.normal(0, 0.03, n) - 4 * (returns - 0.0003)
+    log_vix, level = np.empty(n), np.log(15)
+    for i, shock in enumerate(shocks):
+        level += 0.02 * (np.log(15) - level) + shock
+        log_vix[i] = level
+    vix = np.clip(np.exp(log_vix), 10, 40)
 
     def ohlc(close: np.ndarray, spread: float) -> pd.DataFrame:
         open_ = close * (1 + rng.normal(0, spread / 3, n))

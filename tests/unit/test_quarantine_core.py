@@ -1,6 +1,7 @@
 """Quarantine rules, the core build and each SQL check, on purpose-built good and bad data."""
 
 import datetime as dt
+import itertools
 import math
 import shutil
 from collections.abc import Callable
@@ -261,6 +262,39 @@ def test_a_vx_settle_typed_wrong_in_a_later_month_blocks_the_run(conn, market_di
         ("2023-09-18", "2023-11-15"),
     ]
     assert float(out.sample[0]["move"]) == pytest.approx(math.log(56.03 / before), abs=1e-4)
+
+
+@pytest.mark.parametrize("months", [1, -1])
+def test_a_vx_file_naming_another_months_contract_blocks_the_run_until_corrected(conn, market_dir, months):
+    """Each contract's rows labelled with the next (or previous) month's expiry: every row passes the row
+    rules, and the hedge would price each option off the wrong month's future. A contract trades until its
+    final settlement and not after: labelled a month later, each stops a month of sessions short of its
+    label; a month earlier, each trades a month past it. The run stops naming the contracts; the corrected
+    file heals it."""
+    path = market_dir / "cboe_futures" / "VX_per_contract.csv"
+    vx = pd.read_csv(path, dtype=str)
+    expiries = sorted(vx["Futures"].unique())
+    label = dict(itertools.pairwise(expiries) if months == 1 else itertools.pairwise(expiries[::-1]))
+    good = path.read_bytes()
+    # on a new warehouse (on one holding the real months, the mass-revision guard refuses the file)
+    vx[vx["Futures"].isin(label)].assign(Futures=lambda f: f["Futures"].map(label)).to_csv(path, index=False)
+    load_all(conn, market_dir)
+    out = build(conn)["vx_contracts_end_at_expiry"]
+    assert out.check.blocking and not out.passed
+    last_day = vx["Trade Date"].max()
+    month = {new: old for old, new in label.items()}  # a label -> the contract whose rows it now names
+    # a month of sessions between a label and the contract's own expiry (cut at the file's last day)
+    gap = {new: len(calendars.sessions(min(new, old), min(max(new, old), last_day))) - 1 for new, old in month.items()}
+    if months == 1:  # each label inside the history, short by the month; no row after it
+        expected = [(e, month[e], gap[e], 0) for e in month if e <= last_day]
+    else:  # each label is its contract's last row before the label's expiry, the month's rows after it
+        expected = [(e, e, 0, gap[e]) for e in month if gap[e] > 5]
+    expected.sort()
+    got = [(r["expiry"], r["last_trade"], int(r["sessions_short"]), int(r["rows_after_expiry"])) for r in out.sample]
+    assert got == expected[: len(got)] and out.failures == len(expected)
+    path.write_bytes(good)
+    load_all(conn, market_dir)
+    assert build(conn)["vx_contracts_end_at_expiry"].passed
 
 
 def test_a_rate_file_holding_another_rate_breaks_its_spread_and_blocks_the_run(conn, market_dir):

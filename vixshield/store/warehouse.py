@@ -311,6 +311,8 @@ def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Seri
         first = calendars.next_session(tail["last_date"].iloc[0])
         held = dates[dates.isin(calendars.sessions(first, dates.max()))].sort_values()
         continues[tail.index] = len(held) > 0 and list(held) == list(calendars.sessions(first, held[-1]))
+    if family == "vx_futures":  # a contract never trades after its expiry: such a row continues nothing
+        continues &= absent[date] <= absent[series]
     stray = inside | before | (after & ~continues)
     return stray & ~(inside & _lost_required(absent, date, series)) if family == "daily_bars" else stray
 

@@ -142,6 +142,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "validation.max_jump_vol_index or max_drop_vol_index)",
     ),
     SqlCheck(
+        "vx_contracts_end_at_expiry",
+        "core.market_daily",
+        True,
+        "every VX contract trades until its expiry and not after (a file whose Futures column names another "
+        "month's contract: correct it and rerun)",
+    ),
+    SqlCheck(
         "indices_distinct",
         "core.market_daily",
         True,
