@@ -423,6 +423,22 @@ def test_an_fomc_file_with_shifted_dates_blocks_the_run(conn, market_dir):
     assert (int(out.sample[0]["off_calendar"]), int(out.sample[0]["judged"])) == (off, len(dates) + 1)
 
 
+def test_an_fomc_file_with_inverted_scheduled_flags_blocks_the_run(conn, market_dir):
+    """Every scheduled flag inverted: each scheduled meeting becomes unannounced (known only on its day),
+    so the event gate no longer holds entries before it, with a SUCCESS exit. Sources agree with the
+    shipped Fed calendar on every flag they give (the real file: 266 of 266), an inverted file on none."""
+    shipped = calendars.shipped_events()
+    fomc = shipped[(shipped["kind"] == "fomc") & shipped["date"].between("2019-01-01", str(AS_OF))]
+    path = market_dir / "events" / "fomc_decisions.csv"
+    fomc[["date", "scheduled"]].to_csv(path, index=False)
+    inverted = fomc.assign(scheduled=~fomc["scheduled"].astype(bool))
+    out = blocks_after(
+        conn, market_dir, "fomc_matches_calendar", partial(inverted[["date", "scheduled"]].to_csv, path, index=False)
+    )
+    row = out.sample[0]
+    assert (int(row["off_calendar"]), int(row["flags_opposite"]), int(row["flags_judged"])) == (0, len(fomc), len(fomc))
+
+
 def test_a_macro_value_in_the_wrong_unit_is_quarantined_and_the_corrected_file_heals(conn, market_dir):
     """A yield in basis points (420 for 4.20%) and a CPI a hundred times too small pass every
     structural rule; the series' plausible ranges set them aside, and core never holds them."""

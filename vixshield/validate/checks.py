@@ -202,8 +202,9 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "fomc_matches_calendar",
         "core.events",
         True,
-        "most FOMC decisions delivered within the shipped Fed calendar's years are on its dates (the file's "
-        "dates are shifted or misread: correct it and rerun)",
+        "most FOMC decisions delivered within the shipped Fed calendar's years are on its dates, and most "
+        "scheduled flags the file gives for them are the calendar's (the file's dates are shifted or misread, or "
+        "its flags inverted: correct it and rerun)",
     ),
     SqlCheck("events_schedule_unknown", "core.events", False, "FOMC decisions whose scheduled flag no source gives"),
     SqlCheck("features_one_row_per_session", "features.daily", True, "exactly the sessions of core.market_daily"),
@@ -277,9 +278,12 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     with warehouse.registered(conn, "_curve_spreads", spreads):
         conn.execute("CREATE OR REPLACE TEMP TABLE curve_spreads AS SELECT * FROM _curve_spreads")
     shipped = calendars.shipped_events()
-    fomc = pd.DataFrame({"date": pd.to_datetime(shipped.loc[shipped["kind"] == "fomc", "date"]).dt.date})
+    fomc = shipped.loc[shipped["kind"] == "fomc", ["date", "scheduled"]]
     with warehouse.registered(conn, "_shipped_fomc", fomc):
-        conn.execute("CREATE OR REPLACE TEMP TABLE shipped_fomc AS SELECT date::DATE AS date FROM _shipped_fomc")
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE shipped_fomc AS "
+            "SELECT date::DATE AS date, scheduled::BOOLEAN AS scheduled FROM _shipped_fomc"
+        )
     averages = pd.DataFrame(
         [{"series_id": m, "daily_id": d, "tol": MONTHLY_AVERAGE_TOL} for m, d in MONTHLY_AVERAGES.items()],
         columns=["series_id", "daily_id", "tol"],
