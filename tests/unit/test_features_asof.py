@@ -74,10 +74,12 @@ def test_every_dictionary_column_is_built_and_garch_is_fitted(full):
         "z_dollar_chg3m",
         "z_dgs10_abs_chg1m",  # DGS10 starts 2023-06: a z-score needs 252 sessions of its 1-month change
         "macro_stress",  # so no z-score exists yet
-        "sessions_to_fomc",
-    }  # the fixture's FOMC file ends 2024-03-20: no later meeting is known
+    }
     last = daily.loc["2024-03-28"]
     assert set(last[last.isna()].index) == absent
+    # the fixture's FOMC file ends 2024-03-20; past it the shipped Fed calendar carries on: the 2024-05-01
+    # decision is the 23rd session ahead (Good Friday 03-29 closed, April's 22 weekdays, then May 1)
+    assert last["sessions_to_fomc"] == 23
 
 
 @pytest.mark.parametrize(

@@ -59,3 +59,14 @@ def test_an_unscheduled_decision_is_not_known_the_day_before(conn):
     before = core_events(conn, "2020-03-18")
     assert "2020-03-19" not in before and "2020-03-15" in before and "2020-04-29" in before
     assert "2020-03-19" in core_events(conn, "2020-03-19")
+
+
+def test_past_the_files_last_decision_the_shipped_calendar_carries_on(conn):
+    """The file is the truth for the dates it covers (its last decision: 2020-04-29). Past them the shipped
+    Fed calendar carries on: without it the event gate would stop holding entries before every later
+    meeting, silently, on every session after a file's download."""
+    events = core_events(conn, "2020-06-30")
+    assert events["2020-06-10"] == (True, "2019-06-11", "calendar")  # the next regular meeting
+    assert events["2021-06-16"] == (True, "2020-06-16", "calendar")  # on the schedule a year ahead
+    assert "2021-07-28" not in events  # not announced by the as-of
+    assert "2019-12-11" not in events  # before the file's last decision: the file stands there

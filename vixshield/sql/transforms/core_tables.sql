@@ -36,6 +36,9 @@ ORDER BY m.series_id, m.observation_date;
 -- `scheduled` flag is not a default: it is resolved from the Fed's meeting calendar that ships with
 -- the package (temp table fomc_calendar); a decision that calendar does not list is taken as
 -- unscheduled, so it is never known before its day (check events_schedule_unknown lists these).
+-- A delivered FOMC file is the truth for the dates it covers; past its last decision the shipped
+-- calendar carries on (a file downloaded in March knows no meeting after it, and the event gate would
+-- silently stop holding entries before every later one).
 CREATE OR REPLACE TABLE core.events AS
 WITH resolved AS (
     SELECT e.date, e.kind,
@@ -45,6 +48,9 @@ WITH resolved AS (
                 ELSE 'unknown' END AS scheduled_from
     FROM raw.events e
     LEFT JOIN fomc_calendar c ON e.kind = 'fomc' AND c.date = e.date
+    UNION ALL
+    SELECT date, 'fomc', scheduled, 'calendar' FROM fomc_calendar
+    WHERE date > (SELECT coalesce(max(date), DATE '1900-01-01') FROM raw.events WHERE kind = 'fomc')
 )
 SELECT date, kind, scheduled,
        CASE WHEN scheduled THEN CAST(date - INTERVAL 365 DAY AS DATE) ELSE date END AS known_from,
