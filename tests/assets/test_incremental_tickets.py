@@ -57,9 +57,10 @@ def test_the_resumed_tickets_equal_a_full_rebuild_and_renumber_the_last_entry(re
     assert rebuilt_note(first) == "rebuilt all history: no stored tickets"
     # the entry of the first run's last session had no position id yet (the book assigns it when the
     # condor opens, on the next session), so the second run rebuilds from the entries of the condors
-    # that were still open then: 2023-11-28's (closed on 2023-12-11) and 2023-12-06's
+    # that were still open then, the earliest first: 2023-11-16's (closed on 2023-12-07), 11-20's, 11-27's,
+    # 12-01's and 2023-12-06's
     assert first_id == [(f"IC-{ENTRY.replace('-', '')}",)]
-    assert rebuilt_note(second) == "rebuilt from 2023-11-28"
+    assert rebuilt_note(second) == "rebuilt from 2023-11-16"
     with duckdb.connect(str(db), read_only=True) as conn:
         got = stored(conn)
         opened = conn.execute(f"SELECT position_id FROM {tickets.TABLE} WHERE date = ? AND kind = 'open'", [ENTRY])
