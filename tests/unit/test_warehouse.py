@@ -260,26 +260,28 @@ def test_a_history_no_run_has_published_is_replaced_whole_by_the_corrected_file(
     its rows stay stored. The corrected file then changes every row and lacks the extra ones: refused as a
     mass revision or withdrawal, the warehouse could never heal without a settings change. Rows a failed
     run stored and no run has published since are no history to guard, so the corrected file replaces them
-    whole, and a corrected row a rule sets aside replaces them too (a new warehouse would hold no row there
-    either). Published rows stay guarded."""
+    whole: a corrected row a rule sets aside replaces them too (a new warehouse would hold no row there
+    either), and what the file may seem to have lost (sessions continuing past its end, a VIX session inside
+    its dates) goes. Published rows stay guarded."""
     window = FetchWindow(None, dt.date(2024, 12, 31))
-    days = pd.bdate_range("2024-01-02", periods=90)
+    days = pd.bdate_range("2024-01-02", periods=100)
     good = (14.0 + (days.dayofyear % 9) / 10).to_numpy()
-    bad = np.roll(good, -1)  # the values a session early, and 30 sessions before the series began
+    bad = np.roll(good, -1)  # the values a session early, from 30 sessions before the series to 10 after it
     ingest.load(conn, OneShot(Fetched("daily_bars", vix_bars(days, bad))), "daily_bars", window, "r1", 0.25)
     for i, (run_id, status) in enumerate(history):
         started = T0 + dt.timedelta(days=i)
         conn.execute("INSERT INTO meta.runs (run_id, started_at, status) VALUES (?, ?, ?)", [run_id, started, status])
-    corrected = vix_bars(days[30:], good[30:]).reset_index(drop=True)
+    kept = np.r_[30:45, 46:90]  # the corrected file: sessions 30 to 89 but the 45th
+    corrected = vix_bars(days[kept], good[kept]).reset_index(drop=True)
     corrected.loc[30, ["open", "high", "low", "close"]] = corrected.loc[29, ["open", "high", "low", "close"]]
     load = partial(ingest.load, conn, OneShot(Fetched("daily_bars", corrected)), "daily_bars", window, "r3", 0.25)
-    if guarded:
-        with pytest.raises(warehouse.MassRevisionError, match=r"withdraw .* \^VIX: 30 of 90 stored rows"):
+    if guarded:  # the 30 sessions before it: the sessions after it and the 45th may be real, and stay
+        with pytest.raises(warehouse.MassRevisionError, match=r"withdraw .* \^VIX: 30 of 100 stored rows"):
             load()
         assert conn.execute("SELECT list(close ORDER BY date) FROM raw.daily_bars").fetchall()[0][0] == list(bad)
         return
     result = load()
-    assert (result.withdrawn, result.revised) == (30, 60)
+    assert (result.withdrawn, result.revised) == (30 + 1 + 10, 59)
     stored = conn.execute("SELECT list(close ORDER BY date) FROM raw.daily_bars").fetchall()[0][0]
     # the repeated bar too: the rules judge it as they would on a new warehouse
-    assert stored == [*good[30:60], good[59], *good[61:]]
+    assert stored == list(corrected["close"]) == [*good[30:45], *good[46:61], good[60], *good[62:90]]

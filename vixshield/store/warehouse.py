@@ -266,9 +266,10 @@ def withdraw_absent(
     candidates, and these stay: every row of a series the delivery lacks; keys it rejected (as with
     revisions, a stored value is never replaced by nothing); stored sessions that continue a file
     session by session, with no gap, past its end (a file cut at a row boundary looks like an older
-    file: its newer rows are real); macro and event rows outside the delivered dates (FRED serves
-    some series for a rolling window). Runs inside the caller's transaction and refuses, like a mass revision,
-    to withdraw a large share of a series's published rows (`_guarded`).
+    file: its newer rows are real), and SPX/VIX sessions inside its dates (`_lost_required`), these two
+    only once a run has published them (`_guarded`); macro and event rows outside the delivered dates
+    (FRED serves some series for a rolling window). Runs inside the caller's transaction and refuses,
+    like a mass revision, to withdraw a large share of a series's published rows.
     """
     keys = schemas.FAMILIES[family][0]
     series = series_column(family)
@@ -301,7 +302,6 @@ def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Seri
     inside = absent[date].between(absent["first_date"], absent["last_date"])
     if family not in SESSION_FAMILIES:
         return inside
-    before = absent[date] < absent["first_date"]
     after = absent[date] > absent["last_date"]
     continues = pd.Series(False, index=absent.index)
     for _, tail in absent[after].groupby(series):
@@ -313,8 +313,10 @@ def _stray(absent: pd.DataFrame, family: str, date: str, series: str) -> pd.Seri
         continues[tail.index] = len(held) > 0 and list(held) == list(calendars.sessions(first, held[-1]))
     if family == "vx_futures":  # a contract never trades after its expiry: such a row continues nothing
         continues &= absent[date] <= absent[series]
-    stray = inside | before | (after & ~continues)
-    return stray & ~(inside & _lost_required(absent, date, series)) if family == "daily_bars" else stray
+    lost = continues | (inside & _lost_required(absent, date, series)) if family == "daily_bars" else continues
+    # what the file may have lost (newer rows, a required session) is kept only if published (`_guarded`):
+    # a bad file's rows that no run published are no history the corrected file could have lost
+    return ~(lost & absent["guarded"])
 
 
 def _lost_required(absent: pd.DataFrame, date: str, series: str) -> pd.Series:
