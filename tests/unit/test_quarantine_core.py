@@ -392,6 +392,22 @@ def test_a_file_whose_dates_are_a_session_off_blocks_the_run_until_corrected(
     assert build(conn)["series_aligned"].passed
 
 
+def test_two_term_index_files_saved_under_each_others_names_block_the_run(conn, market_dir):
+    """VIX3M's and VIX6M's files swapped: each is a real index, distinct and inside every range and ratio
+    rule, but the curve is upside down on every session (the test market's VIX3M is 1.12 x the VIX, its
+    VIX6M 1.2 x), where the real one slopes up on 93% of them."""
+    cboe = market_dir / "cboe"
+    three, six = cboe / "VIX3M_History.csv", cboe / "VIX6M_History.csv"
+
+    def swap() -> None:
+        texts = three.read_text(), six.read_text()
+        three.write_text(texts[1])
+        six.write_text(texts[0])
+
+    out = blocks_after(conn, market_dir, "term_structure_ordered", swap)
+    assert [(r["shorter"], r["longer"], r["shorter_below"]) for r in out.sample] == [("vix3m", "vix6m", "0")]
+
+
 def test_a_macro_file_holding_another_series_blocks_the_run(conn, market_dir):
     """CPIAUCSL's history saved as CPILFESL.csv passes every range rule and changes core inflation and the
     macro stress score; distinct series coincide by chance only."""

@@ -164,6 +164,13 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "each daily series moves with the VIX on the same session, not the one before or after, in every year "
         "(a file's dates are one session off: correct it and rerun)",
     ),
+    SqlCheck(
+        "term_structure_ordered",
+        "core.market_daily",
+        True,
+        "the VIX below VIX3M, and VIX3M below VIX6M, on most sessions of their history (two files saved under "
+        "each other's names: correct them and rerun)",
+    ),
     SqlCheck("vx_curve_sane", "core.market_daily", False, "a VX M1 wherever futures traded; no month missing"),
     SqlCheck(
         "vx_months_complete_recent", "core.market_daily", True, "no VX contract month missing in the last 20 sessions"
