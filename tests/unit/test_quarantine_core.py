@@ -364,18 +364,18 @@ def shift_dates(path: Path, sessions: int, by: str | None = None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "sessions", "by", "series", "dates"),
+    ("name", "sessions", "by", "series", "finding"),
     [
-        ("yahoo/^GSPC.csv", 1, None, {"spx_close"}, "one session late"),
-        ("cboe/VIX3M_History.csv", -1, None, {"vix3m"}, "one session early"),
-        ("cboe/VVIX_History.csv", 1, None, {"vvix"}, "one session late"),
-        ("cboe_futures/VX_per_contract.csv", -1, "Futures", {"VX futures"}, "one session early"),
-        ("breadth/sector_etfs_close.csv", 1, None, {"sector ETFs"}, "one session late"),
-        ("breadth/nyse_NYAD_NYMO_vendor.csv", 1, None, {"NYAD", "NYMO"}, "one session late"),
+        ("yahoo/^GSPC.csv", 1, None, {"spx_close"}, "dates one session late"),
+        ("cboe/VIX3M_History.csv", -1, None, {"vix3m"}, "dates one session early"),
+        ("cboe/VVIX_History.csv", 1, None, {"vvix"}, "dates one session late"),
+        ("cboe_futures/VX_per_contract.csv", -1, "Futures", {"VX futures"}, "dates one session early"),
+        ("breadth/sector_etfs_close.csv", 1, None, {"sector ETFs"}, "dates one session late"),
+        ("breadth/nyse_NYAD_NYMO_vendor.csv", 1, None, {"NYAD", "NYMO"}, "dates one session late"),
     ],
 )
 def test_a_file_whose_dates_are_a_session_off_blocks_the_run_until_corrected(
-    conn, market_dir, name, sessions, by, series, dates
+    conn, market_dir, name, sessions, by, series, finding
 ):
     """A file whose values sit one session from their dates passes every range and jump rule, while every
     feature, gate and plan made from it moves (and a session early is a look-ahead). Its changes then move
@@ -385,7 +385,7 @@ def test_a_file_whose_dates_are_a_session_off_blocks_the_run_until_corrected(
     good = path.read_bytes()
     out = blocks_after(conn, market_dir, "series_aligned", partial(shift_dates, path, sessions, by))
     assert {r["series"] for r in out.sample} == series
-    assert {r["dates"] for r in out.sample} == {dates}
+    assert {r["finding"] for r in out.sample} == {finding}
     assert "2023" in {r["year"] for r in out.sample}  # every year with 60 pairs or more (2023: 82)
     path.write_bytes(good)
     load_all(conn, market_dir)
@@ -406,6 +406,24 @@ def test_two_term_index_files_saved_under_each_others_names_block_the_run(conn, 
 
     out = blocks_after(conn, market_dir, "term_structure_ordered", swap)
     assert [(r["shorter"], r["longer"], r["shorter_below"]) for r in out.sample] == [("vix3m", "vix6m", "0")]
+
+
+def test_a_file_holding_a_series_that_does_not_move_with_the_vix_blocks_the_run(conn, market_dir):
+    """VVIX's and SKEW's files saved under each other's names: both in range, distinct, dated right. VVIX moves
+    with the VIX (the test market's is 80 + 3 x VIX; the real one's same-session correlation is never below
+    0.29 in a year), SKEW does not (the test market's is noise around 135): the run names the series."""
+    cboe = market_dir / "cboe"
+    vvix, skew = pd.read_csv(cboe / "VVIX_History.csv", dtype=str), pd.read_csv(cboe / "SKEW_History.csv", dtype=str)
+
+    def swap() -> None:
+        vvix.rename(columns={"VVIX": "SKEW"}).to_csv(cboe / "SKEW_History.csv", index=False)
+        skew.rename(columns={"SKEW": "VVIX"}).to_csv(cboe / "VVIX_History.csv", index=False)
+
+    out = blocks_after(conn, market_dir, "series_aligned", swap)
+    assert {(r["series"], r["finding"]) for r in out.sample} == {
+        ("vvix", "does not move with the VIX: another series' values?")
+    }
+    assert all(abs(float(r["same_session"])) < checks.MIN_CO_MOVEMENT for r in out.sample)
 
 
 def test_a_macro_file_holding_another_series_blocks_the_run(conn, market_dir):

@@ -35,6 +35,9 @@ from vixshield.config import ValidationSettings
 from vixshield.store import warehouse
 
 TERM_INDICES = ("^VIX3M", "^VIX6M")  # longer-dated: cannot swing far more than the VIX intraday
+# series_aligned: a year's same-session correlation with the VIX below this is another series' values
+# (the real series' lowest: VVIX in 2006, 0.29)
+MIN_CO_MOVEMENT = 0.15
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "core.market_daily",
         True,
         "each daily series moves with the VIX on the same session, not the one before or after, in every year "
-        "(a file's dates are one session off: correct it and rerun)",
+        "(a file's dates are one session off, or it holds another series: correct it and rerun)",
     ),
     SqlCheck(
         "term_structure_ordered",
@@ -309,6 +312,7 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE unloaded_rules = ?", [list(warehouse.UNLOADED_ROW_RULES)])
     conn.execute("SET VARIABLE vix_fred_series = ?", [VIX_FRED_SERIES])
     conn.execute("SET VARIABLE vix_fred_tol = ?", [VIX_FRED_TOL])
+    conn.execute("SET VARIABLE min_co_movement = ?", [MIN_CO_MOVEMENT])
     register_rules(conn)
 
 
