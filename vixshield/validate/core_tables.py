@@ -43,20 +43,13 @@ def build_core(
         }
     )
     members = pd.DataFrame({"symbol": pd.Series(list(universe), dtype="string")})
-    shipped = calendars.shipped_events()
-    fomc = shipped.loc[shipped["kind"] == "fomc", ["date", "scheduled"]].astype({"date": "datetime64[us]"})
-    set_variables(conn, as_of, settings)
+    set_variables(conn, as_of, settings)  # and the checks' temp tables: shipped_fomc resolves FOMC flags
     with (
         warehouse.registered(conn, "_sessions", sessions),
         warehouse.registered(conn, "_expiries", expiries),
         warehouse.registered(conn, "_members", members),
-        warehouse.registered(conn, "_fomc_calendar", fomc),
         warehouse.transaction(conn),
     ):
-        conn.execute(
-            "CREATE OR REPLACE TEMP TABLE fomc_calendar AS "
-            "SELECT CAST(date AS DATE) AS date, CAST(scheduled AS BOOLEAN) AS scheduled FROM _fomc_calendar"
-        )
         conn.execute("CREATE OR REPLACE TEMP TABLE breadth_universe AS SELECT symbol::VARCHAR AS symbol FROM _members")
         conn.execute("CREATE OR REPLACE TABLE core.sessions AS SELECT CAST(date AS DATE) AS date FROM _sessions")
         conn.execute(

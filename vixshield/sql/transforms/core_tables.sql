@@ -34,8 +34,9 @@ ORDER BY m.series_id, m.observation_date;
 -- Event calendars look ahead by design: a scheduled FOMC meeting or CPI release is known about a
 -- year before it happens, an unscheduled decision only on its day. `known_from` says which. A blank
 -- `scheduled` flag is not a default: it is resolved from the Fed's meeting calendar that ships with
--- the package (temp table fomc_calendar); a decision that calendar does not list is taken as
--- unscheduled, so it is never known before its day (check events_schedule_unknown lists these).
+-- the package (temp table shipped_fomc, made by checks.register_rules); a decision that calendar does
+-- not list is taken as unscheduled, so it is never known before its day (check events_schedule_unknown
+-- lists these).
 -- A delivered FOMC file is the truth for the dates it covers; past its last decision the shipped
 -- calendar carries on (a file downloaded in March knows no meeting after it, and the event gate would
 -- silently stop holding entries before every later one).
@@ -47,9 +48,9 @@ WITH resolved AS (
                 WHEN c.scheduled IS NOT NULL THEN 'calendar'
                 ELSE 'unknown' END AS scheduled_from
     FROM raw.events e
-    LEFT JOIN fomc_calendar c ON e.kind = 'fomc' AND c.date = e.date
+    LEFT JOIN shipped_fomc c ON e.kind = 'fomc' AND c.date = e.date
     UNION ALL
-    SELECT date, 'fomc', scheduled, 'calendar' FROM fomc_calendar
+    SELECT date, 'fomc', scheduled, 'calendar' FROM shipped_fomc
     WHERE date > (SELECT coalesce(max(date), DATE '1900-01-01') FROM raw.events WHERE kind = 'fomc')
 )
 SELECT date, kind, scheduled,
