@@ -13,32 +13,30 @@
 WITH sessions AS (
     SELECT date, row_number() OVER (ORDER BY date) AS n FROM core.sessions WHERE date <= getvariable('as_of')
 ),
-levels AS (
-    SELECT series, date, level FROM (
+levels AS (  -- series: one line of prices (the partition); named: the file a finding names
+    SELECT series, series AS named, date, level FROM (
         UNPIVOT (SELECT date, spx_close, vix, vix9d, vix3m, vix6m, vvix FROM core.market_daily)
         ON spx_close, vix, vix9d, vix3m, vix6m, vvix INTO NAME series VALUE level
     )
-    UNION ALL SELECT 'VX ' || strftime(expiry, '%Y-%m-%d'), trade_date, price FROM core.vx_futures WHERE price > 0
-    UNION ALL SELECT symbol, date, close FROM core.breadth_closes
-    UNION ALL SELECT series, date, value FROM core.breadth_vendor
+    UNION ALL SELECT strftime(expiry, '%Y-%m-%d'), 'VX futures', trade_date, price FROM core.vx_futures WHERE price > 0
+    UNION ALL SELECT symbol, 'sector ETFs', date, close FROM core.breadth_closes
+    UNION ALL SELECT series, series, date, value FROM core.breadth_vendor
 ),
 changes AS (  -- change from the series' previous row, kept only when that row is the previous session
-    SELECT series, n, date, level - lag(level) OVER w AS change, n - lag(n) OVER w AS step
+    SELECT named, n, date, level - lag(level) OVER w AS change, n - lag(n) OVER w AS step
     FROM levels JOIN sessions USING (date)
     WHERE level IS NOT NULL
     WINDOW w AS (PARTITION BY series ORDER BY n)
 ),
-anchor AS (SELECT n, change AS vix FROM changes WHERE series = 'vix' AND step = 1),
+anchor AS (SELECT n, change AS vix FROM changes WHERE named = 'vix' AND step = 1),
 paired AS (
-    SELECT CASE WHEN c.series LIKE 'VX %' THEN 'VX futures'
-                WHEN c.series IN (SELECT symbol FROM core.breadth_closes) THEN 'sector ETFs'
-                ELSE c.series END AS series,
-           year(c.date) AS year, c.change, same.vix AS same, before.vix AS before, after.vix AS after
+    SELECT c.named AS series, year(c.date) AS year, c.change, same.vix AS same, before.vix AS before,
+           after.vix AS after
     FROM changes c
     JOIN anchor same ON same.n = c.n
     LEFT JOIN anchor before ON before.n = c.n - 1
     LEFT JOIN anchor after ON after.n = c.n + 1
-    WHERE c.step = 1 AND c.series <> 'vix'
+    WHERE c.step = 1 AND c.named <> 'vix'
 ),
 years AS (
     SELECT series, year, count(*) AS pairs, corr(change, same) AS same_session,
