@@ -4,6 +4,7 @@ identities (NAV change = equity P&L + interest + trade P&L, daily and over the r
 from __future__ import annotations
 
 import math
+import pickle
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +14,7 @@ from scipy.stats import norm
 
 from vixshield import calendars
 from vixshield.backtest import engine as backtest
-from vixshield.strategy.book import BookSettings, settlement_open
+from vixshield.strategy.book import BookSettings, run_book, settlement_open
 from vixshield.strategy.condor import CondorSettings
 
 NAV0 = BookSettings().initial_nav
@@ -274,6 +275,17 @@ def test_nav_change_is_equity_pnl_plus_interest_plus_trade_pnl_every_session(str
     assert (r.trades["costs"] >= 0).all()
 
 
+def assert_accounts_balance(r: backtest.StrategyRun) -> None:
+    """Each session's NAV change is its equity P&L, interest, fills and the change in open marks; over the
+    run the ledger's trade P&L reconciles with the NAV."""
+    eq = r.equity
+    open_value = eq["condor_value"] + eq["hedge_value"] + eq["writer_value"]
+    flows = r.fills.groupby("date")["cash"].sum().reindex(eq.index, fill_value=0.0)
+    explained = eq["equity_pnl"] + eq["interest"] + flows + open_value - open_value.shift(1).fillna(0.0)
+    np.testing.assert_allclose(eq["nav"] - eq["nav"].shift(1).fillna(NAV0), explained, atol=1e-6)
+    assert abs(backtest.reconcile(r)["gap"]) < 1e-5
+
+
 # sessions with an SPX close and no VIX close: a plain session, one with a condor, PUT and hedges open,
 # and the PUT/BXM expiration (third Friday), which settles on SPX alone and rolls on the next VIX session
 NO_VIX = ("2022-03-01", "2022-05-04", "2022-06-17")
@@ -298,11 +310,7 @@ def test_a_session_without_vix_accrues_and_the_accounts_still_balance(strategy):
         assert eq.loc[day, "interest"] == pytest.approx(eq.loc[prev, "cash"] * 0.02 / 252, rel=1e-12)
     # no decision is taken on the session without VIX: nothing opens there
     assert not ((r.fills["event"] == "open") & r.fills["date"].isin(gaps)).any()
-    open_value = eq["condor_value"] + eq["hedge_value"] + eq["writer_value"]
-    flows = r.fills.groupby("date")["cash"].sum().reindex(eq.index, fill_value=0.0)
-    explained = eq["equity_pnl"] + eq["interest"] + flows + open_value - open_value.shift(1).fillna(0.0)
-    np.testing.assert_allclose(eq["nav"] - eq["nav"].shift(1).fillna(NAV0), explained, atol=1e-6)
-    assert abs(backtest.reconcile(r)["gap"]) < 1e-5
+    assert_accounts_balance(r)
 
 
 def test_spx_without_vix_is_still_the_index_total_return():
@@ -312,6 +320,66 @@ def test_spx_without_vix_is_still_the_index_total_return():
     r = run(replace(inputs, features=f), "spx", BookSettings())
     closes = f["spx_close"].to_numpy()
     assert r.equity["nav"].iloc[-1] == pytest.approx(NAV0 * np.prod(closes[1:] / closes[:-1] + 0.018 / 252), rel=1e-12)
+
+
+def spx_hole(inputs: backtest.Inputs, day: str) -> backtest.Inputs:
+    """The inputs with no SPX close on `day` (a hole validation.accepted_holes let through), and so no return
+    on the next session, as the features derive it."""
+    f = inputs.features.copy()
+    hole = f.index.get_loc(pd.Timestamp(day))
+    f.iloc[hole, f.columns.get_loc("spx_close")] = np.nan
+    f.iloc[hole : hole + 2, f.columns.get_loc("spx_ret")] = np.nan
+    return replace(inputs, features=f)
+
+
+def test_spx_across_an_spx_hole_is_still_the_index_total_return():
+    """The sleeve is held through a session without an SPX close: the next close earns the return since the
+    last one struck, with two sessions of dividends (by hand: the product of each interval's gross return).
+    Before, the session after the hole earned nothing and the book lost that day's move for good."""
+    closes = 4000 * np.exp(np.linspace(0, 0.05, 61))
+    inputs = market("2024-01-02", "2024-03-28", spx=closes, rate=2.0)
+    hole = 21  # 2024-02-01
+    day = inputs.features.index[hole]
+    r = run(spx_hole(inputs, f"{day:%Y-%m-%d}"), "spx", BookSettings())
+    assert day not in r.equity.index
+    q = 0.018 / 252
+    gross = [closes[t] / closes[t - 1] + q for t in range(1, 61) if t not in (hole, hole + 1)]
+    gross.append(closes[hole + 1] / closes[hole - 1] + 2 * q)
+    assert r.equity["nav"].iloc[-1] == pytest.approx(NAV0 * np.prod(gross), rel=1e-12)
+    whole = run(inputs, "spx", BookSettings()).equity["nav"].iloc[-1]
+    assert r.equity["nav"].iloc[-1] == pytest.approx(whole, rel=1e-6)  # the hole costs no day's return
+
+
+@pytest.mark.parametrize("strategy", list(backtest.STRATEGIES))
+def test_an_spx_hole_is_carried_and_the_accounts_still_balance(strategy):
+    """Every strategy steps over a session without an SPX close: on the next one the equity sleeve earns the
+    return since the last close, and interest and dividends two sessions' worth; NAV still reconciles."""
+    hole = pd.Timestamp("2022-05-04")  # a condor, PUT and hedges open
+    inputs = spx_hole(random_market(), "2022-05-04")
+    closes = random_market().features["spx_close"]
+    base = replace(BookSettings(), condor=replace(CondorSettings(), commission_per_contract=0.65))
+    r = run(inputs, strategy, base)
+    eq = r.equity
+    nxt = closes.index[closes.index.get_loc(hole) + 1]
+    prev = eq.index[eq.index.get_loc(nxt) - 1]
+    assert hole not in eq.index and prev == closes.index[closes.index.get_loc(hole) - 1]
+    want = eq.loc[prev, "equity_value"] * (closes[nxt] / closes[prev] - 1 + 2 * 0.018 / 252)
+    assert eq.loc[nxt, "equity_pnl"] == pytest.approx(want, rel=1e-12)
+    assert want != 0.0 or eq.loc[prev, "equity_value"] == 0.0  # cndr and put hold T-bills only
+    assert eq.loc[nxt, "interest"] == pytest.approx(eq.loc[prev, "cash"] * 0.02 * 2 / 252, rel=1e-12)
+    assert_accounts_balance(r)
+
+
+def test_the_daily_resume_across_an_spx_hole_is_the_uninterrupted_run():
+    """The daily job resumes the book from its stored state: a run cut on the session before an SPX hole and
+    resumed once two more sessions are known earns the same return across the hole as one run over both."""
+    inputs = spx_hole(random_market(), "2022-05-04")
+    f, s = inputs.features, BookSettings()
+    full = run_book(f, inputs.regimes, inputs.vx, inputs.opens, s)
+    cut = run_book(f.loc[:"2022-05-03"], inputs.regimes, inputs.vx, inputs.opens, s)
+    resumed = run_book(f, inputs.regimes, inputs.vx, inputs.opens, s, state=pickle.loads(pickle.dumps(cut.state)))
+    pd.testing.assert_frame_equal(pd.DataFrame(cut.daily + resumed.daily), pd.DataFrame(full.daily))
+    assert pd.Timestamp("2022-05-05").date() in pd.DataFrame(full.daily)["date"].tolist()
 
 
 def test_a_put_expiring_without_vix_settles_there_and_waits_for_the_next_roll_day():

@@ -21,10 +21,12 @@ its trades table independently of the NAV arithmetic; the two must reconcile.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from vixshield.features import term_structure
@@ -170,9 +172,11 @@ def run_book(
     sessions = features.index[keep.to_numpy()]  # the rows themselves come from the cache
     # the last known vol surface, for marking (never deciding) on a session without a VIX close
     carried = features[list(term_structure.TENORS)].where(has_vix).ffill()
+    resumed = state is not None and state.last_date is not None
     state = state or BookState.initial(s)
     out = BookOutput(state=state)
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
+    loop.spans = _spans(features, sessions, state.last_date if resumed else None)
     m = None
     for day, r in loop.cache.rows(features, sessions):
         am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight)
@@ -184,6 +188,25 @@ def run_book(
         out.open_positions = _open_positions(loop.st, m, s.hedge.multiplier)
         out.state = loop.st
     return out
+
+
+def _spans(
+    features: pd.DataFrame, sessions: pd.DatetimeIndex, after: dt.date | None
+) -> dict[pd.Timestamp, tuple[float, int]]:
+    """The sessions that follow SPX closes the book could not strike (a hole validation.accepted_holes lets
+    the history have): each one's log return from the last close struck, and how many sessions that spans.
+    The sleeve was held through the hole, so its return is earned on the next close, not lost; dividends
+    and interest accrue on every session of it. `after`: the session a resumed run struck last."""
+    index = features.index
+    pos = index.get_indexer(sessions)
+    if after is not None and len(pos):
+        pos = np.concatenate([index.get_indexer([pd.Timestamp(after)]), pos])
+    close = features["spx_close"].to_numpy()
+    return {
+        index[b]: (math.log(close[b] / close[a]), int(b - a))
+        for a, b in itertools.pairwise(pos)
+        if b - a > 1 and a >= 0
+    }
 
 
 def settlement_open(open_price: float | None, r: Mapping, weight: float) -> float | None:
@@ -207,15 +230,17 @@ class _Loop:
     def __init__(self, s: BookSettings, st: BookState, out: BookOutput, cache: SessionCache, rows: bool):
         self.s, self.st, self.out, self.cache, self.rows = s, st, out, cache, rows
         self.condor: CondorProgram = program(s.condor, enabled=s.condors)
+        self.spans: dict[pd.Timestamp, tuple[float, int]] = {}  # run_book's _spans
 
-    def _accrue(self, r: dict) -> tuple[float, float]:
-        """Equity total return (dividends at q) and interest on cash, both from yesterday's close."""
+    def _accrue(self, day: pd.Timestamp, r: dict) -> tuple[float, float]:
+        """Equity total return (dividends at q) and interest on cash, both from the last close struck:
+        yesterday's, or the one before an SPX hole (`spans`)."""
         st = self.st
-        ret = num(r.get("spx_ret"))
-        # no return on the first session (or across a missing close): nothing was held over a known interval
+        ret, sessions = self.spans.get(day) or (num(r.get("spx_ret")), 1)
+        # no return on the first session: nothing was held over a known interval
         q = self.s.condor.dividend_yield
-        equity_pnl = 0.0 if math.isnan(ret) else st.equity * (math.exp(ret) - 1 + q / TRADING_DAYS)
-        interest = st.cash * st.prev_rate / TRADING_DAYS
+        equity_pnl = 0.0 if math.isnan(ret) else st.equity * (math.exp(ret) - 1 + sessions * q / TRADING_DAYS)
+        interest = st.cash * st.prev_rate * sessions / TRADING_DAYS
         st.equity += equity_pnl
         st.cash += interest
         return equity_pnl, interest
@@ -229,7 +254,7 @@ class _Loop:
         the next session with a VIX close, which prices them."""
         s, st = self.s, self.st
         m = Market.from_row(day, r, s.condor)  # not cached: the cache's rows are the features' own
-        equity_pnl, interest = self._accrue(r)
+        equity_pnl, interest = self._accrue(day, r)
         expiring = tuple(c for c in st.condors.condors if day >= c.expiry)
         held = tuple(c for c in st.condors.condors if day < c.expiry)
         managed, actions = self.condor.manage_book(
@@ -247,7 +272,7 @@ class _Loop:
         s, st, out = self.s, self.st, self.out
         m = self.cache.market(day, r, s.condor)
         # 1. carry: equity total return (dividends at q) and interest on cash, both from yesterday's close
-        equity_pnl, interest = self._accrue(r)
+        equity_pnl, interest = self._accrue(day, r)
         # 2. yesterday's orders fill at today's close (book.fill = next_close), then open condors are managed
         condor_cash = 0.0
         if st.condors.orders:
