@@ -298,3 +298,35 @@ def test_every_numeric_setting_has_a_range_or_is_known_to_need_none():
             if prop.get("type") in ("number", "integer") and f"regime.{name}" not in UNBOUNDED:
                 assert {"minimum", "exclusiveMinimum"} & set(prop), f"{section}.{name} has no range"
     assert _settings_model() is _settings_model()  # built once per process
+
+
+def test_accepted_holes_load_as_records_and_each_mistake_is_named(tmp_path):
+    """validation.accepted_holes is a list of records (series, date, reason): YAML's own dates and quoted ones
+    both load, the list survives the JSON a run hands its steps, and a record missing a field, with a
+    misspelt key, an empty reason or a date no calendar has is refused naming the item and the field."""
+    settings = load(
+        tmp_path,
+        "validation:\n  accepted_holes:\n"
+        "    - {series: ^GSPC, date: 2008-10-10, reason: the publisher's bar is null}\n"
+        "    - {series: CPIAUCSL, date: '2022-05-01', reason: garbled at the source}\n",
+    )
+    holes = settings.validation.accepted_holes
+    assert [(h.series, h.date.isoformat(), h.reason) for h in holes] == [
+        ("^GSPC", "2008-10-10", "the publisher's bar is null"),
+        ("CPIAUCSL", "2022-05-01", "garbled at the source"),
+    ]
+    assert settings_from_json(settings_json(settings)) == settings
+    assert Settings().validation.accepted_holes == ()
+    refused = {
+        "[{series: ^GSPC, date: 2008-10-10}]": "validation.accepted_holes[0].reason: required",
+        "[{series: ^GSPC, date: 2008-10-10, reason: x}, {sereis: ^VIX, date: 2008-10-10, reason: x}]": (
+            "validation.accepted_holes[1].sereis: unknown setting; did you mean 'series'?"
+        ),
+        "[{series: ^GSPC, date: 2008-10-10, reason: ''}]": "validation.accepted_holes[0].reason = '': expected",
+        "[{series: ^GSPC, date: '10/10/2008', reason: x}]": "validation.accepted_holes[0].date = '10/10/2008'",
+        "[{series: ^GSPC, date: 2008-13-10, reason: x}]": "refused: a date that does not exist",
+    }
+    for text, message in refused.items():
+        with pytest.raises(ConfigError) as err:
+            load(tmp_path, f"validation:\n  accepted_holes: {text}\n")
+        assert message in str(err.value) and "my.yaml" in str(err.value)
