@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from vixshield import calendars
-from vixshield.config import DEFAULT_UNIVERSE, ValidationSettings
+from vixshield.config import DEFAULT_UNIVERSE, AcceptedHole, ValidationSettings
 from vixshield.ingest import load as ingest
 from vixshield.ingest.sources.base import FetchWindow
 from vixshield.ingest.sources.files import FilesSource
@@ -39,10 +39,10 @@ def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
     frame.to_csv(path, index=False)
 
 
-def build(conn) -> dict[str, checks.CheckOutcome]:
+def build(conn, settings: ValidationSettings = SETTINGS) -> dict[str, checks.CheckOutcome]:
     quarantine.rebuild_quarantine(conn)
     as_of = core_tables.resolve_as_of(conn, None, live=False)
-    core_tables.build_core(conn, as_of, SETTINGS, DEFAULT_UNIVERSE)  # the sector ETFs, as a run builds it
+    core_tables.build_core(conn, as_of, settings, DEFAULT_UNIVERSE)  # the sector ETFs, as a run builds it
     return {c.name: checks.run_check(conn, c) for c in checks.SQL_CHECKS if c.asset.startswith("core.")}
 
 
@@ -209,6 +209,77 @@ def test_a_session_lost_from_spx_or_vix_history_blocks_a_new_warehouse_until_cor
     load_all(conn, market_dir)
     assert conn.execute("SELECT count(*) FROM raw.daily_bars").fetchall() == stored
     assert all(o.passed for o in build(conn).values() if o.check.blocking)
+
+
+def null_bar(market_dir: Path, day: str) -> None:
+    """Yahoo's bar of 'null's for one ^GSPC session."""
+    path = market_dir / "yahoo" / "^GSPC.csv"
+    lines = path.read_text().splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith(f"{day},"))
+    lines[i] = f"{day},null,null,null,null,null,null"
+    path.write_text("\n".join(lines) + "\n")
+
+
+def accepting(*holes: tuple[str, str]) -> ValidationSettings:
+    accepted = (AcceptedHole(series, dt.date.fromisoformat(day), "never corrected") for series, day in holes)
+    return ValidationSettings(accepted_holes=tuple(accepted))
+
+
+def blocking(outcomes: dict[str, checks.CheckOutcome]) -> set[str]:
+    return {n for n, o in outcomes.items() if o.check.blocking and not o.passed}
+
+
+def test_a_hole_the_publisher_never_fills_can_be_accepted_and_every_run_lists_it(conn, market_dir):
+    """A publisher that never corrects a lost session (Yahoo's bar of nulls, a garbled CPI month) would keep a
+    new warehouse blocked for good. The user lists the session in validation.accepted_holes: the history
+    checks stop blocking on it, and the WARN check accepted_holes names it with its reason in every run. A
+    misspelt series accepts nothing (and says so); a delivery that fills the session is used, and the check
+    says the entry can go."""
+    files = [market_dir / "yahoo" / "^GSPC.csv", market_dir / "fred" / "CPIAUCSL.csv"]
+    clean = [f.read_text() for f in files]
+    null_bar(market_dir, "2023-09-29")
+    garble_row(files[1], 5, 1, "283.2p")  # CPIAUCSL|2022-05-01
+    load_all(conn, market_dir)
+    assert blocking(build(conn)) == {"core_required_history_complete", "history_rows_usable"}
+    misspelt = build(conn, accepting(("GSPC", "2023-09-29"), ("CPIAUCSL", "2022-05-01")))
+    assert blocking(misspelt) == {"core_required_history_complete"}
+    assert "no stored series is named so" in misspelt["accepted_holes"].sample[1]["state"]
+    outcomes = build(conn, accepting(("^GSPC", "2023-09-29"), ("CPIAUCSL", "2022-05-01")))
+    assert blocking(outcomes) == set()
+    listed = outcomes["accepted_holes"]
+    assert not listed.check.blocking and not listed.passed  # a WARN: recorded, never silent
+    assert [(r["date"], r["series"], r["reason"], r["state"].split(":")[0]) for r in listed.sample] == [
+        ("2022-05-01", "CPIAUCSL", "never corrected", "accepted"),
+        ("2023-09-29", "^GSPC", "never corrected", "accepted"),
+    ]
+    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchone() == (None,)
+    for f, text in zip(files, clean, strict=True):  # the publisher corrects them after all: the values are used
+        f.write_text(text)
+    load_all(conn, market_dir)
+    outcomes = build(conn, accepting(("^GSPC", "2023-09-29"), ("CPIAUCSL", "2022-05-01")))
+    assert blocking(outcomes) == set()
+    assert {r["state"].split(":")[0] for r in outcomes["accepted_holes"].sample} == {"no longer a hole"}
+    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchone()[0] > 0
+
+
+def test_an_accepted_hole_among_the_last_sessions_is_accepted_but_never_the_as_of(conn, market_dir):
+    """A hole a few sessions back also fails core_recent_sessions_complete: accepted, neither blocks. The as-of
+    session itself is today's plan: an accepted hole there still blocks (core_required_fresh)."""
+    sessions = pd.read_csv(market_dir / "yahoo" / "^GSPC.csv")["Date"].tolist()
+    recent, last = sessions[-5], sessions[-1]
+    vix = market_dir / "cboe" / "VIX_History.csv"
+    clean_vix = vix.read_text()
+    garble_row(vix, len(sessions), 4, "13.2x")  # the as-of's VIX close
+    null_bar(market_dir, recent)
+    load_all(conn, market_dir)
+    outcomes = build(conn, accepting(("^GSPC", recent), ("^VIX", last)))
+    assert {"core_required_fresh", "as_of_rows_usable"} <= blocking(outcomes)
+    assert outcomes["as_of_rows_usable"].sample[0]["date"] == last
+    assert [r["date"] for r in outcomes["core_recent_sessions_complete"].sample] == [last]
+    vix.write_text(clean_vix)  # the as-of delivered again: only the hole a few sessions back is left
+    load_all(conn, market_dir)
+    assert {"core_recent_sessions_complete", "core_required_history_complete"} <= blocking(build(conn))
+    assert blocking(build(conn, accepting(("^GSPC", recent)))) == set()
 
 
 def blocks_after(conn, market_dir: Path, name: str, damage: Callable[[], object]) -> checks.CheckOutcome:

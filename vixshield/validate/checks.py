@@ -31,13 +31,15 @@ from vixshield.catalog import (
     VIX_FRED_TOL,
     Availability,
 )
-from vixshield.config import ValidationSettings
+from vixshield.config import AcceptedHole, ValidationSettings
 from vixshield.store import warehouse
 
 TERM_INDICES = ("^VIX3M", "^VIX6M")  # longer-dated: cannot swing far more than the VIX intraday
 # series_aligned: a year's same-session correlation with the VIX below this is another series' values
 # (the real series' lowest: VVIX in 2006, 0.29)
 MIN_CO_MOVEMENT = 0.15
+# what a user can do about a hole the publisher will never fill
+ACCEPT_HINT = "if the publisher will never correct it, list the session in validation.accepted_holes"
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,12 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         True,
         "SPX and VIX closes exist for the as-of session (one the file has may be quarantined: see meta.quarantine)",
     ),
-    SqlCheck("core_recent_sessions_complete", "core.market_daily", True, "no SPX/VIX gap in the last 20 sessions"),
+    SqlCheck(
+        "core_recent_sessions_complete",
+        "core.market_daily",
+        True,
+        f"no SPX/VIX gap in the last 20 sessions ({ACCEPT_HINT})",
+    ),
     SqlCheck("core_ohlc_consistent", "core.market_daily", True, "low <= open, close <= high after quarantine"),
     SqlCheck("core_plausible_ranges", "core.market_daily", True, "closes inside the catalog's plausible ranges"),
     # SPX and the VIX on every session of their history: a row a delivery lost (a 'null' bar, an unreadable
@@ -84,7 +91,8 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "core.market_daily",
         True,
         "SPX and VIX closes on every session of their history but the publishers' own gaps (catalog known_gaps); "
-        "see meta.quarantine for a row of that session the delivery could not load, correct the file and rerun",
+        "see meta.quarantine for a row of that session the delivery could not load, correct the file and rerun "
+        f"({ACCEPT_HINT})",
     ),
     SqlCheck("core_history_gaps", "core.market_daily", False, "sessions missing inside each series' history"),
     SqlCheck("core_optional_fresh", "core.market_daily", False, "optional series at most 5 sessions behind"),
@@ -126,7 +134,15 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "core.market_daily",
         True,
         "no session lost to a delivered row that could not be loaded and has nothing stored in its place (see "
-        "meta.quarantine; correct the file and rerun)",
+        f"meta.quarantine; correct the file and rerun; {ACCEPT_HINT})",
+    ),
+    # the user's own exemptions are never silent: each is listed, with its reason, in every run's checks
+    SqlCheck(
+        "accepted_holes",
+        "core.market_daily",
+        False,
+        "the sessions validation.accepted_holes lets the history lack, each with its reason and whether it is "
+        "still a hole (one a delivery now fills can be removed from the settings)",
     ),
     # two publishers of one number: a VIX close a bad file changed (another index saved as VIX, a misplaced
     # decimal inside the plausible range) or a broken VIXCLS file; which is right cannot be known
@@ -239,11 +255,12 @@ for _c in SQL_CHECKS:
     CHECKS_BY_ASSET.setdefault(_c.asset, []).append(_c)
 
 
-def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
+def register_rules(conn: duckdb.DuckDBPyConnection, accepted: tuple[AcceptedHole, ...] = ()) -> None:
     """Expose to SQL the catalog's per-symbol rules (plausible range, OHLC or close-only) and the publishers'
-    known gaps, each macro series' plausible range, the daily rates and spreads judged against each other on
-    the curve, the monthly averages of daily series, and the shipped Fed calendar (temp tables symbol_rules,
-    known_gaps, macro_rules, curve_rules, curve_spreads, monthly_averages and shipped_fomc)."""
+    known gaps, the user's accepted holes, each macro series' plausible range, the daily rates and spreads
+    judged against each other on the curve, the monthly averages of daily series, and the shipped Fed calendar
+    (temp tables symbol_rules, known_gaps, accepted_holes, macro_rules, curve_rules, curve_spreads,
+    monthly_averages and shipped_fomc; temp view raw_series_dates: every stored (table, series, date))."""
     rules = pd.DataFrame(
         [
             {
@@ -271,6 +288,18 @@ def register_rules(conn: duckdb.DuckDBPyConnection) -> None:
     )
     with warehouse.registered(conn, "_known_gaps", gaps):
         conn.execute("CREATE OR REPLACE TEMP TABLE known_gaps AS SELECT series, date::DATE AS date FROM _known_gaps")
+    columns = {s.symbol: s.close_column or s.column for s in DAILY_SYMBOLS}  # a daily symbol's close in core
+    holes = pd.DataFrame(
+        [(h.series, h.date, h.reason, columns.get(h.series)) for h in accepted],
+        columns=["series", "date", "reason", "core_column"],
+    )
+    with warehouse.registered(conn, "_accepted_holes", holes):
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE accepted_holes AS SELECT series::VARCHAR AS series, date::DATE AS date, "
+            "reason::VARCHAR AS reason, core_column::VARCHAR AS core_column FROM _accepted_holes"
+        )
+    view = warehouse.sql_text("transforms/raw_series_dates.sql")
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW raw_series_dates AS {view}")
     macro = pd.DataFrame([{"series_id": m.series_id, "lo": m.plausible[0], "hi": m.plausible[1]} for m in MACRO_SERIES])
     with warehouse.registered(conn, "_macro_rules", macro):
         conn.execute("CREATE OR REPLACE TEMP TABLE macro_rules AS SELECT * FROM _macro_rules")
@@ -313,7 +342,7 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE vix_fred_series = ?", [VIX_FRED_SERIES])
     conn.execute("SET VARIABLE vix_fred_tol = ?", [VIX_FRED_TOL])
     conn.execute("SET VARIABLE min_co_movement = ?", [MIN_CO_MOVEMENT])
-    register_rules(conn)
+    register_rules(conn, settings.accepted_holes)
 
 
 def run_check(conn: duckdb.DuckDBPyConnection, check: SqlCheck, sample_rows: int = 10) -> CheckOutcome:

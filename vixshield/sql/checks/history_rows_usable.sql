@@ -4,7 +4,8 @@
 -- With nothing stored the series loses that session (a VIX close, a VX settle, a CPI month, an FOMC
 -- meeting) and every path-dependent number after it moves: the book's history, and so today's plan and
 -- tickets, would differ from a run on the corrected file. A row whose key cannot be read names no session
--- (Cboe's own '20268-03-18' contract): it is not held to this. Healed by a corrected delivery.
+-- (Cboe's own '20268-03-18' contract), and a hole the user accepted is listed by accepted_holes instead:
+-- neither is held to this. Healed by a corrected delivery.
 WITH flagged AS (
     SELECT table_name, row_key, rule, reason,
            table_name IN ('raw.vx_futures', 'raw.events') AS date_first,
@@ -20,13 +21,6 @@ keyed AS (  -- (series, date) of each flagged row, dates read as the stores writ
                 THEN strftime(coalesce(try_strptime(b, '%Y-%m-%d'), try_strptime(b, '%m/%d/%Y')), '%Y-%m-%d')
                 WHEN date_first THEN b ELSE a END AS series
     FROM flagged
-),
-stored AS (
-    SELECT 'raw.daily_bars' AS table_name, symbol AS series, date FROM raw.daily_bars
-    UNION ALL SELECT 'raw.vx_futures', strftime(expiry, '%Y-%m-%d'), trade_date FROM raw.vx_futures
-    UNION ALL SELECT 'raw.breadth_vendor', series, date FROM raw.breadth_vendor
-    UNION ALL SELECT 'raw.macro_observations', series_id, observation_date FROM raw.macro_observations
-    UNION ALL SELECT 'raw.events', kind, date FROM raw.events
 )
 SELECT k.date, k.table_name, k.row_key, k.rule, k.reason
 FROM keyed k
@@ -34,5 +28,7 @@ WHERE k.date IS NOT NULL AND k.series IS NOT NULL AND k.date <= getvariable('as_
   -- a market row on a weekday no NYSE session was held (a Cboe holiday print) never reaches core
   AND (k.table_name IN ('raw.macro_observations', 'raw.events') OR k.date IN (SELECT date FROM core.sessions))
   AND NOT EXISTS (
-      SELECT 1 FROM stored s WHERE s.table_name = k.table_name AND s.series = k.series AND s.date = k.date)
+      SELECT 1 FROM raw_series_dates s WHERE s.table_name = k.table_name AND s.series = k.series AND s.date = k.date)
+  -- a session the user accepted the history lacks (validation.accepted_holes; listed by accepted_holes)
+  AND NOT EXISTS (SELECT 1 FROM accepted_holes a WHERE a.series = k.series AND a.date = k.date)
 ORDER BY k.table_name, k.row_key;
