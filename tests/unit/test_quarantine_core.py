@@ -441,7 +441,7 @@ def shift_dates(path: Path, sessions: int, by: str | None = None) -> None:
         ("cboe/VIX3M_History.csv", -1, None, {"vix3m"}, "dates one session early"),
         ("cboe/VVIX_History.csv", 1, None, {"vvix"}, "dates one session late"),
         ("cboe_futures/VX_per_contract.csv", -1, "Futures", {"VX futures"}, "dates one session early"),
-        ("breadth/sector_etfs_close.csv", 1, None, {"sector ETFs"}, "dates one session late"),
+        ("breadth/sector_etfs_close.csv", 1, None, {"breadth universe"}, "dates one session late"),
         ("breadth/nyse_NYAD_NYMO_vendor.csv", 1, None, {"NYAD", "NYMO"}, "dates one session late"),
     ],
 )

@@ -19,7 +19,7 @@ levels AS (  -- series: one line of prices (the partition); named: the file a fi
         ON spx_close, vix, vix9d, vix3m, vix6m, vvix INTO NAME series VALUE level
     )
     UNION ALL SELECT strftime(expiry, '%Y-%m-%d'), 'VX futures', trade_date, price FROM core.vx_futures WHERE price > 0
-    UNION ALL SELECT symbol, 'sector ETFs', date, close FROM core.breadth_closes
+    UNION ALL SELECT symbol, 'breadth universe', date, close FROM core.breadth_closes  -- the sector ETFs or any other
     UNION ALL SELECT series, series, date, value FROM core.breadth_vendor
 ),
 changes AS (  -- change from the series' previous row, kept only when that row is the previous session
