@@ -22,10 +22,10 @@ RAW_KEYS = [dg.AssetKey(["raw", f]) for f in FAMILIES]
     deps=RAW_KEYS,
     description="Rows and cells set aside, each with the rule and the reason (known defects, unreadable rows).",
 )
-def quarantine(duckdb: DuckDBResource) -> dg.MaterializeResult:
+def quarantine(duckdb: DuckDBResource, vixshield: VixShieldResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         warehouse.init_schema(conn)
-        by_rule = rebuild_quarantine(conn)
+        by_rule = rebuild_quarantine(conn, vixshield.settings().validation)
         extra = {"rows_by_rule": dg.MetadataValue.json(by_rule)}
         return dg.MaterializeResult(metadata=table_metadata(conn, "meta.quarantine", "table_name", extra))
 

@@ -69,13 +69,13 @@ class LiveSettings:
 
 
 @dataclass(frozen=True)
-class AcceptedHole:
-    """A session a publisher's history lacks for good (a row it will never correct), accepted by the user so
-    that the history checks stop blocking on it; every run records it among its checks (README, Validation)."""
+class SeriesSession:
+    """One series on one session, and why the user lists it (validation.accepted_holes, validation.set_aside);
+    every run records it among its checks (README, Validation)."""
 
     series: Annotated[str, NonEmpty]  # as the row keys spell it: ^GSPC, ^VIX, CPIAUCSL, NYAD, fomc, a VX expiry
     date: dt.date
-    reason: Annotated[str, NonEmpty]  # why it is accepted, shown with it in every run's checks
+    reason: Annotated[str, NonEmpty]  # shown with it in every run's checks
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,10 @@ class ValidationSettings:
     # one-day falls: VIX -0.44 on 2025-04-09, VX M1 -0.34); a price at half its level is a bad print
     max_drop_vol_index: Annotated[float, Positive] = 0.6
     max_revised_share: Annotated[float, Share] = 0.25  # a delivery changing more of one series' stored rows is refused
-    accepted_holes: tuple[AcceptedHole, ...] = ()  # sessions the history checks do not block on
+    # a publisher's row it will never correct: a session its history lacks, accepted so the history checks
+    # step over it; a wrong value it keeps serving, set aside (and its session then accepted as a hole)
+    accepted_holes: tuple[SeriesSession, ...] = ()
+    set_aside: tuple[SeriesSession, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from vixshield import calendars
-from vixshield.config import DEFAULT_UNIVERSE, AcceptedHole, ValidationSettings
+from vixshield.config import DEFAULT_UNIVERSE, SeriesSession, ValidationSettings
 from vixshield.ingest import load as ingest
 from vixshield.ingest.sources.base import FetchWindow
 from vixshield.ingest.sources.files import FilesSource
@@ -40,7 +40,7 @@ def edit_cboe(root: Path, name: str, date_us: str, **values: str) -> None:
 
 
 def build(conn, settings: ValidationSettings = SETTINGS) -> dict[str, checks.CheckOutcome]:
-    quarantine.rebuild_quarantine(conn)
+    quarantine.rebuild_quarantine(conn, settings)
     as_of = core_tables.resolve_as_of(conn, None, live=False)
     core_tables.build_core(conn, as_of, settings, DEFAULT_UNIVERSE)  # the sector ETFs, as a run builds it
     return {c.name: checks.run_check(conn, c) for c in checks.SQL_CHECKS if c.asset.startswith("core.")}
@@ -220,9 +220,12 @@ def null_bar(market_dir: Path, day: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def listed(*sessions: tuple[str, str]) -> tuple[SeriesSession, ...]:
+    return tuple(SeriesSession(series, dt.date.fromisoformat(day), "never corrected") for series, day in sessions)
+
+
 def accepting(*holes: tuple[str, str]) -> ValidationSettings:
-    accepted = (AcceptedHole(series, dt.date.fromisoformat(day), "never corrected") for series, day in holes)
-    return ValidationSettings(accepted_holes=tuple(accepted))
+    return ValidationSettings(accepted_holes=listed(*holes))
 
 
 def blocking(outcomes: dict[str, checks.CheckOutcome]) -> set[str]:
@@ -252,14 +255,14 @@ def test_a_hole_the_publisher_never_fills_can_be_accepted_and_every_run_lists_it
         ("2022-05-01", "CPIAUCSL", "never corrected", "accepted"),
         ("2023-09-29", "^GSPC", "never corrected", "accepted"),
     ]
-    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchone() == (None,)
+    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchall() == [(None,)]
     for f, text in zip(files, clean, strict=True):  # the publisher corrects them after all: the values are used
         f.write_text(text)
     load_all(conn, market_dir)
     outcomes = build(conn, accepting(("^GSPC", "2023-09-29"), ("CPIAUCSL", "2022-05-01")))
     assert blocking(outcomes) == set()
     assert {r["state"].split(":")[0] for r in outcomes["accepted_holes"].sample} == {"no longer a hole"}
-    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchone()[0] > 0
+    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchall()[0][0] > 0
 
 
 def test_an_accepted_hole_among_the_last_sessions_is_accepted_but_never_the_as_of(conn, market_dir):
@@ -280,6 +283,42 @@ def test_an_accepted_hole_among_the_last_sessions_is_accepted_but_never_the_as_o
     load_all(conn, market_dir)
     assert {"core_recent_sessions_complete", "core_required_history_complete"} <= blocking(build(conn))
     assert blocking(build(conn, accepting(("^GSPC", recent)))) == set()
+
+
+def test_a_wrong_value_the_publisher_keeps_serving_can_be_set_aside_on_the_record(conn, market_dir):
+    """A bad print no corrected file will replace (an SPX close half again too high, which the jump limits
+    rightly block; a CPI month a little off, which nothing can tell) is set aside by validation.set_aside: the
+    row goes to meta.quarantine with the user's reason, core lacks that session, the history checks accept
+    the hole and the WARN check lists it. Taking the entry out brings the delivered value back."""
+    spx = market_dir / "yahoo" / "^GSPC.csv"
+    bars = pd.read_csv(spx, dtype=str)
+    row = bars.index[bars["Date"] == "2023-09-29"][0]
+    for col in ("Open", "High", "Low", "Close", "Adj Close"):
+        bars.loc[row, col] = str(float(bars.loc[row, col]) * 1.5)
+    bars.to_csv(spx, index=False)
+    load_all(conn, market_dir)
+    assert "core_outlier_jumps" in blocking(build(conn))
+    settings = ValidationSettings(set_aside=listed(("^GSPC", "2023-09-29"), ("CPIAUCSL", "2022-05-01")))
+    outcomes = build(conn, settings)
+    assert blocking(outcomes) == set()
+    set_aside = conn.execute(
+        "SELECT table_name, row_key, column_name, reason FROM meta.quarantine WHERE rule = 'set_aside' ORDER BY 1"
+    ).fetchall()
+    assert set_aside == [
+        ("raw.daily_bars", "^GSPC|2023-09-29", "row", "validation.set_aside: never corrected"),
+        ("raw.macro_observations", "CPIAUCSL|2022-05-01", "row", "validation.set_aside: never corrected"),
+    ]
+    assert conn.execute("SELECT spx_close FROM core.market_daily WHERE date = '2023-09-29'").fetchall() == [(None,)]
+    cpi = (
+        "SELECT count(*) FROM core.macro_observations WHERE series_id = 'CPIAUCSL' AND observation_date = '2022-05-01'"
+    )
+    assert conn.execute(cpi).fetchall() == [(0,)]
+    assert [(r["series"], r["state"].split(":")[0]) for r in outcomes["accepted_holes"].sample] == [
+        ("CPIAUCSL", "set aside"),
+        ("^GSPC", "set aside"),
+    ]
+    assert "core_outlier_jumps" in blocking(build(conn))  # the entry taken out: the delivered values are back
+    assert conn.execute(cpi).fetchall() == [(1,)]
 
 
 def blocks_after(conn, market_dir: Path, name: str, damage: Callable[[], object]) -> checks.CheckOutcome:

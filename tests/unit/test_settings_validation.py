@@ -316,7 +316,7 @@ def test_accepted_holes_load_as_records_and_each_mistake_is_named(tmp_path):
         ("CPIAUCSL", "2022-05-01", "garbled at the source"),
     ]
     assert settings_from_json(settings_json(settings)) == settings
-    assert Settings().validation.accepted_holes == ()
+    assert Settings().validation.accepted_holes == () == Settings().validation.set_aside
     refused = {
         "[{series: ^GSPC, date: 2008-10-10}]": "validation.accepted_holes[0].reason: required",
         "[{series: ^GSPC, date: 2008-10-10, reason: x}, {sereis: ^VIX, date: 2008-10-10, reason: x}]": (

@@ -31,7 +31,7 @@ from vixshield.catalog import (
     VIX_FRED_TOL,
     Availability,
 )
-from vixshield.config import AcceptedHole, ValidationSettings
+from vixshield.config import ValidationSettings
 from vixshield.store import warehouse
 
 TERM_INDICES = ("^VIX3M", "^VIX6M")  # longer-dated: cannot swing far more than the VIX intraday
@@ -255,12 +255,13 @@ for _c in SQL_CHECKS:
     CHECKS_BY_ASSET.setdefault(_c.asset, []).append(_c)
 
 
-def register_rules(conn: duckdb.DuckDBPyConnection, accepted: tuple[AcceptedHole, ...] = ()) -> None:
+def register_rules(conn: duckdb.DuckDBPyConnection, settings: ValidationSettings | None = None) -> None:
     """Expose to SQL the catalog's per-symbol rules (plausible range, OHLC or close-only) and the publishers'
-    known gaps, the user's accepted holes, each macro series' plausible range, the daily rates and spreads
-    judged against each other on the curve, the monthly averages of daily series, and the shipped Fed calendar
-    (temp tables symbol_rules, known_gaps, accepted_holes, macro_rules, curve_rules, curve_spreads,
-    monthly_averages and shipped_fomc; temp view raw_series_dates: every stored (table, series, date))."""
+    known gaps, the user's accepted holes and set-aside rows (`settings`), each macro series' plausible range,
+    the daily rates and spreads judged against each other on the curve, the monthly averages of daily series,
+    and the shipped Fed calendar (temp tables symbol_rules, known_gaps, accepted_holes, macro_rules, curve_rules,
+    curve_spreads, monthly_averages and shipped_fomc; temp view raw_series_dates: every stored (table, series,
+    date))."""
     rules = pd.DataFrame(
         [
             {
@@ -289,14 +290,17 @@ def register_rules(conn: duckdb.DuckDBPyConnection, accepted: tuple[AcceptedHole
     with warehouse.registered(conn, "_known_gaps", gaps):
         conn.execute("CREATE OR REPLACE TEMP TABLE known_gaps AS SELECT series, date::DATE AS date FROM _known_gaps")
     columns = {s.symbol: s.close_column or s.column for s in DAILY_SYMBOLS}  # a daily symbol's close in core
-    holes = pd.DataFrame(
-        [(h.series, h.date, h.reason, columns.get(h.series)) for h in accepted],
-        columns=["series", "date", "reason", "core_column"],
+    listed = ValidationSettings() if settings is None else settings
+    holes = pd.DataFrame(  # a row set aside leaves its session a hole: accepted with it
+        [(h.series, h.date, h.reason, columns.get(h.series), False) for h in listed.accepted_holes]
+        + [(h.series, h.date, h.reason, columns.get(h.series), True) for h in listed.set_aside],
+        columns=["series", "date", "reason", "core_column", "set_aside"],
     )
     with warehouse.registered(conn, "_accepted_holes", holes):
         conn.execute(
             "CREATE OR REPLACE TEMP TABLE accepted_holes AS SELECT series::VARCHAR AS series, date::DATE AS date, "
-            "reason::VARCHAR AS reason, core_column::VARCHAR AS core_column FROM _accepted_holes"
+            "reason::VARCHAR AS reason, core_column::VARCHAR AS core_column, set_aside::BOOLEAN AS set_aside "
+            "FROM _accepted_holes"
         )
     view = warehouse.sql_text("transforms/raw_series_dates.sql")
     conn.execute(f"CREATE OR REPLACE TEMP VIEW raw_series_dates AS {view}")
@@ -342,7 +346,7 @@ def set_variables(conn: duckdb.DuckDBPyConnection, as_of: dt.date, settings: Val
     conn.execute("SET VARIABLE vix_fred_series = ?", [VIX_FRED_SERIES])
     conn.execute("SET VARIABLE vix_fred_tol = ?", [VIX_FRED_TOL])
     conn.execute("SET VARIABLE min_co_movement = ?", [MIN_CO_MOVEMENT])
-    register_rules(conn, settings.accepted_holes)
+    register_rules(conn, settings)
 
 
 def run_check(conn: duckdb.DuckDBPyConnection, check: SqlCheck, sample_rows: int = 10) -> CheckOutcome:

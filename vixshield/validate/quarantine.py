@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import duckdb
 
+from vixshield.config import ValidationSettings
 from vixshield.store import warehouse
 from vixshield.validate.checks import register_rules
 
 
-def rebuild_quarantine(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Re-derive the rule-based quarantine from raw, in one transaction; returns rows per rule."""
-    register_rules(conn)
+def rebuild_quarantine(conn: duckdb.DuckDBPyConnection, settings: ValidationSettings | None = None) -> dict[str, int]:
+    """Re-derive the rule-based quarantine from raw (and the rows the settings set aside), in one transaction;
+    returns rows per rule."""
+    register_rules(conn, settings)
     with warehouse.transaction(conn):
         conn.execute(warehouse.sql_text("transforms/quarantine_rules.sql"))
         conn.execute(warehouse.sql_text("transforms/quarantine.sql"))

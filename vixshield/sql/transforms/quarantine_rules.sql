@@ -1,7 +1,7 @@
 -- The rule-based quarantine as raw implies it, in temp table quarantine_derived (quarantine.sql applies it;
 -- a load checks its revisions against it: validate/quarantine.py).
 -- Expects temp tables `symbol_rules(symbol, lo, hi, ohlc, term_index, stale_open, vix_lo, vix_hi)` and
--- `macro_rules(series_id, lo, hi)` from the catalog.
+-- `macro_rules(series_id, lo, hi)` from the catalog, and the settings' `accepted_holes` (checks.register_rules).
 CREATE OR REPLACE TEMP TABLE quarantine_derived AS
 WITH bars AS (
     SELECT b.*, r.lo, r.hi, r.ohlc, r.term_index, r.stale_open, r.vix_lo, r.vix_hi,
@@ -158,4 +158,20 @@ FROM raw.macro_observations t JOIN curve_spreads c USING (series_id)
 JOIN rates l ON l.series_id = c.long_id AND l.observation_date = t.observation_date
 JOIN rates s ON s.series_id = c.short_id AND s.observation_date = t.observation_date
 WHERE isfinite(t.value) AND abs(t.value - (l.value - s.value)) > c.tol
-  AND abs(100 * t.value - (l.value - s.value)) <= c.tol;
+  AND abs(100 * t.value - (l.value - s.value)) <= c.tol
+UNION ALL
+-- rows the user sets aside (validation.set_aside; temp table accepted_holes): a wrong value a publisher keeps
+-- serving, with the user's reason; the session is then a hole the history checks accept
+SELECT 'raw.daily_bars', b.row_key, 'row', 'set_aside', CAST(b.close AS VARCHAR), 'validation.set_aside: ' || a.reason
+FROM bars b JOIN accepted_holes a ON a.set_aside AND a.series = b.symbol AND a.date = b.date
+UNION ALL
+SELECT 'raw.vx_futures', strftime(v.trade_date, '%Y-%m-%d') || '|' || strftime(v.expiry, '%Y-%m-%d'), 'row',
+       'set_aside', CAST(CASE WHEN v.settle > 0 THEN v.settle ELSE v.close END AS VARCHAR),
+       'validation.set_aside: ' || a.reason
+FROM raw.vx_futures v
+JOIN accepted_holes a ON a.set_aside AND a.series = strftime(v.expiry, '%Y-%m-%d') AND a.date = v.trade_date
+UNION ALL
+SELECT 'raw.macro_observations', m.series_id || '|' || strftime(m.observation_date, '%Y-%m-%d'), 'row',
+       'set_aside', CAST(m.value AS VARCHAR), 'validation.set_aside: ' || a.reason
+FROM raw.macro_observations m
+JOIN accepted_holes a ON a.set_aside AND a.series = m.series_id AND a.date = m.observation_date;
