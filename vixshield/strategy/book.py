@@ -193,10 +193,11 @@ def run_book(
 def _spans(
     features: pd.DataFrame, sessions: pd.DatetimeIndex, after: dt.date | None
 ) -> dict[pd.Timestamp, tuple[float, int]]:
-    """The sessions that follow SPX closes the book could not strike (a hole validation.accepted_holes lets
-    the history have): each one's log return from the last close struck, and how many sessions that spans.
-    The sleeve was held through the hole, so its return is earned on the next close, not lost; dividends
-    and interest accrue on every session of it. `after`: the session a resumed run struck last."""
+    """The sessions that follow SPX closes the book could not strike (a hole the user accepted, or a row set
+    aside: validation.accepted_holes, set_aside): each one's log return from the last close struck, and how
+    many sessions that spans. The sleeve was held through the hole, so its return is earned on the next
+    close, not lost; dividends and interest accrue on every session of it. `after`: the session a resumed
+    run struck last."""
     index = features.index
     pos = index.get_indexer(sessions)
     if after is not None and len(pos):

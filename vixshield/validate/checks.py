@@ -38,8 +38,9 @@ TERM_INDICES = ("^VIX3M", "^VIX6M")  # longer-dated: cannot swing far more than 
 # series_aligned: a year's same-session correlation with the VIX below this is another series' values
 # (the real series' lowest: VVIX in 2006, 0.29)
 MIN_CO_MOVEMENT = 0.15
-# what a user can do about a hole the publisher will never fill
+# what a user can do about a hole, or a wrong value, that the publisher will never correct
 ACCEPT_HINT = "if the publisher will never correct it, list the session in validation.accepted_holes"
+SET_ASIDE_HINT = "if it is wrong and the publisher will never correct it, list it in validation.set_aside"
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "core.market_daily",
         True,
         "no one-session move beyond the configured limits before the as-of (if one is real, raise "
-        "validation.max_jump_spx, max_jump_vol_index or max_drop_vol_index)",
+        f"validation.max_jump_spx, max_jump_vol_index or max_drop_vol_index; {SET_ASIDE_HINT})",
         before_as_of=True,
     ),
     # the same move on the as-of session, which today's plan and tickets are made from, blocks: a print that
@@ -141,8 +142,8 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "accepted_holes",
         "core.market_daily",
         False,
-        "the sessions validation.accepted_holes lets the history lack, each with its reason and whether it is "
-        "still a hole (one a delivery now fills can be removed from the settings)",
+        "the sessions validation.accepted_holes lets the history lack and the rows validation.set_aside sets "
+        "aside, each with its reason and state (an accepted hole a delivery now fills can go from the settings)",
     ),
     # two publishers of one number: a VIX close a bad file changed (another index saved as VIX, a misplaced
     # decimal inside the plausible range) or a broken VIXCLS file; which is right cannot be known
@@ -151,14 +152,14 @@ SQL_CHECKS: tuple[SqlCheck, ...] = (
         "core.market_daily",
         True,
         "Cboe's VIX close equals FRED's republication of it (VIXCLS) wherever both have the session (correct "
-        "the file that is wrong and rerun)",
+        f"the file that is wrong and rerun; {SET_ASIDE_HINT})",
     ),
     SqlCheck(
         "vx_contract_jumps",
         "core.market_daily",
         True,
         "no VX contract moves beyond the volatility limits in one session (if one is real, raise "
-        "validation.max_jump_vol_index or max_drop_vol_index)",
+        f"validation.max_jump_vol_index or max_drop_vol_index; {SET_ASIDE_HINT})",
     ),
     SqlCheck(
         "vx_contracts_end_at_expiry",
