@@ -113,12 +113,28 @@ def test_put_without_a_real_open_settles_on_the_soq_proxy_not_the_previous_close
     assert closes["reason"].tolist() == [f"SETTLED_AT_{want:.2f}"]
 
 
+def test_put_expiring_the_session_after_an_spx_hole_settles_on_the_soq_proxy_from_the_last_close():
+    """The same stale open the session after an SPX hole: its return is unknown on the row, so the estimate
+    starts from the last close the book struck (before, it fell back to the day's close, 965.80)."""
+    days = calendars.sessions(ROLL, "2024-02-20")
+    spx = np.full(len(days), 984.54)
+    spx[days >= pd.Timestamp(EXPIRY)] = 965.80
+    opens = spx.copy()
+    opens[days == pd.Timestamp(EXPIRY)] = np.nan
+    r = run(spx_hole(market(ROLL, "2024-02-20", spx=spx, opens=opens), "2024-02-15"), "put")
+    closes = r.fills[r.fills["event"] == "close"]
+    want = 984.54 + 0.19 * (965.80 - 984.54)  # the 02-14 close + w x (close - that close)
+    assert closes["reason"].tolist() == [f"SETTLED_AT_{want:.2f}"]
+
+
 def test_settlement_open_is_the_print_when_there_is_one():
     row = {"spx_close": 965.80, "spx_ret": math.log(965.80 / 984.54)}
     assert settlement_open(950.0, row, 0.19) == 950.0
     assert settlement_open(None, row, 0.19) == pytest.approx(984.54 - 0.19 * 18.74, rel=1e-12)
     assert settlement_open(math.nan, row, 0.0) == pytest.approx(984.54, rel=1e-12)
     assert settlement_open(None, {"spx_close": 965.80, "spx_ret": math.nan}, 0.19) is None
+    across = {"spx_close": 965.80, "spx_ret": math.nan}  # after a hole: the return from the last close struck
+    assert settlement_open(None, across, 0.19, math.log(965.80 / 984.54)) == pytest.approx(984.54 - 0.19 * 18.74)
 
 
 def test_bxm_flat_earns_the_call_premium_and_a_rally_is_capped_at_the_strike():

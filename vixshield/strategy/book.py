@@ -179,7 +179,8 @@ def run_book(
     loop.spans = _spans(features, sessions, state.last_date if resumed else None)
     m = None
     for day, r in loop.cache.rows(features, sessions):
-        am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight)
+        span = loop.spans.get(day)  # after an SPX hole the SOQ estimate starts from the last close struck
+        am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight, span[0] if span else None)
         if math.isnan(num(r.get("vix"))):
             m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)
         else:
@@ -210,15 +211,17 @@ def _spans(
     }
 
 
-def settlement_open(open_price: float | None, r: Mapping, weight: float) -> float | None:
+def settlement_open(open_price: float | None, r: Mapping, weight: float, ret: float | None = None) -> float | None:
     """The level AM-settled options settle on: the session's open when it is a real print, else an
     estimate of Cboe's opening settlement (SOQ) between the previous close and today's close. The SOQ
     is struck from each stock's first trade, so it already holds the overnight move that a stale open
     lacks; without intraday data the least-squares weight of that move in the close-to-close move is
-    the best linear estimate (README, Methodology changes). None without a close and a return."""
+    the best linear estimate (README, Methodology changes). None without a close and a return. `ret`: the
+    log return since the last close struck, where that is not the row's own (after an SPX hole)."""
     if open_price is not None and not math.isnan(open_price) and open_price > 0.0:
         return open_price
-    close, ret = num(r.get("spx_close")), num(r.get("spx_ret"))
+    close = num(r.get("spx_close"))
+    ret = num(r.get("spx_ret")) if ret is None else ret
     if math.isnan(close) or math.isnan(ret):
         return None
     previous = close * math.exp(-ret)
