@@ -166,17 +166,17 @@ def run_book(
     has_vix = features["vix"].notna()
     if not has_vix.any():
         return BookOutput(state=state or BookState.initial(s))
+    after = state.last_date if state is not None else None  # a resumed run: the session it struck last
     keep = features["spx_close"].notna() & (features.index >= has_vix.idxmax())
-    if state is not None and state.last_date is not None:
-        keep &= features.index > state.last_date
+    if after is not None:
+        keep &= features.index > after
     sessions = features.index[keep.to_numpy()]  # the rows themselves come from the cache
     # the last known vol surface, for marking (never deciding) on a session without a VIX close
     carried = features[list(term_structure.TENORS)].where(has_vix).ffill()
-    resumed = state is not None and state.last_date is not None
     state = state or BookState.initial(s)
     out = BookOutput(state=state)
-    loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows)
-    loop.spans = _spans(features, sessions, state.last_date if resumed else None)
+    spans = _spans(features, sessions, after)
+    loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows, spans)
     m = None
     for day, r in loop.cache.rows(features, sessions):
         span = loop.spans.get(day)  # after an SPX hole the SOQ estimate starts from the last close struck
@@ -231,10 +231,17 @@ def settlement_open(open_price: float | None, r: Mapping, weight: float, ret: fl
 class _Loop:
     """One run of the book: the settings, the state it advances and the rows it writes."""
 
-    def __init__(self, s: BookSettings, st: BookState, out: BookOutput, cache: SessionCache, rows: bool):
-        self.s, self.st, self.out, self.cache, self.rows = s, st, out, cache, rows
+    def __init__(
+        self,
+        s: BookSettings,
+        st: BookState,
+        out: BookOutput,
+        cache: SessionCache,
+        rows: bool,
+        spans: dict[pd.Timestamp, tuple[float, int]],  # _spans: the sessions after an SPX hole
+    ):
+        self.s, self.st, self.out, self.cache, self.rows, self.spans = s, st, out, cache, rows, spans
         self.condor: CondorProgram = program(s.condor, enabled=s.condors)
-        self.spans: dict[pd.Timestamp, tuple[float, int]] = {}  # run_book's _spans
 
     def _accrue(self, day: pd.Timestamp, r: dict) -> tuple[float, float]:
         """Equity total return (dividends at q) and interest on cash, both from the last close struck:

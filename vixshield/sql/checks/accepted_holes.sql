@@ -1,8 +1,9 @@
 -- Offenders (WARN): every session up to the as-of that validation.accepted_holes lets the history lack, or
 -- whose row validation.set_aside sets aside, with the user's reason and its state. The history checks
 -- (core_required_history_complete, core_recent_sessions_complete, history_rows_usable) do not block on
--- these; this check keeps each one in every run's record. A daily symbol's hole is judged on its close in core (a stored row set aside by a
--- rule is still a hole); any other series' on its stored rows.
+-- these; this check keeps each one in every run's record. A daily symbol's hole is judged on its close in
+-- core (a stored row set aside by a rule is still a hole); any other series' on its stored rows. A set-aside
+-- entry is in meta.quarantine exactly when a daily bar, VX or macro row of it is stored (quarantine_rules).
 WITH closes AS (  -- the daily symbols' closes in core, one row per value (UNPIVOT leaves out the nulls)
     UNPIVOT (SELECT date, spx_close, vix, vix9d, vix3m, vix6m, vvix, skew FROM core.market_daily
              WHERE date IN (SELECT date FROM accepted_holes))
@@ -11,9 +12,8 @@ WITH closes AS (  -- the daily symbols' closes in core, one row per value (UNPIV
 SELECT a.date, a.series, a.reason,
        CASE
            WHEN a.set_aside AND EXISTS (
-               SELECT 1 FROM meta.quarantine q WHERE q.rule = 'set_aside'  -- its key: series|date, or date|expiry
-                 AND (q.row_key = a.series || '|' || strftime(a.date, '%Y-%m-%d')
-                      OR q.row_key = strftime(a.date, '%Y-%m-%d') || '|' || a.series))
+               SELECT 1 FROM raw_series_dates r WHERE r.series = a.series AND r.date = a.date
+                 AND r.table_name IN ('raw.daily_bars', 'raw.vx_futures', 'raw.macro_observations'))
                THEN 'set aside: the delivered row is in meta.quarantine and not used'
            WHEN a.set_aside
                THEN 'set aside, but no daily bar, VX or macro row of it is stored: nothing was set aside'

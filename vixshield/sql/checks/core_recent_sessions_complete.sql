@@ -5,6 +5,7 @@ accepted AS (SELECT core_column, date FROM accepted_holes WHERE date < getvariab
 SELECT s.date, m.spx_close, m.vix
 FROM recent s
 LEFT JOIN core.market_daily m USING (date)
-WHERE (m.spx_close IS NULL AND NOT EXISTS (SELECT 1 FROM accepted a WHERE a.core_column = 'spx_close' AND a.date = s.date))
+WHERE (m.spx_close IS NULL
+       AND NOT EXISTS (SELECT 1 FROM accepted a WHERE a.core_column = 'spx_close' AND a.date = s.date))
    OR (m.vix IS NULL AND NOT EXISTS (SELECT 1 FROM accepted a WHERE a.core_column = 'vix' AND a.date = s.date))
 ORDER BY s.date;
