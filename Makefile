@@ -24,7 +24,9 @@ $(BIN)/vixshield: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev --python $(PY)
 	@touch $@
 
+# the engine compiled by mypyc (vixshield/native.py): built when missing or older than its source, ~1 min
 setup: $(BIN)/vixshield
+	@$(BIN)/python -c "from vixshield.native import main; raise SystemExit(main(['ensure']))"
 
 demo: setup
 	$(BIN)/vixshield run --source sample
@@ -93,4 +95,5 @@ ui: setup
 	DAGSTER_HOME="$$($(BIN)/python -m pipelines.instance)" $(BIN)/dg dev -w workspace.yaml
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .venv-lowest $(COMPAT_VENV) tests/compat/node/node_modules dist data .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .venv-lowest $(COMPAT_VENV) tests/compat/node/node_modules dist data .pytest_cache .ruff_cache \
+		vixshield/_native

@@ -9,6 +9,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 import exchange_calendars as xcals
 import numpy as np
@@ -220,7 +222,8 @@ def is_vix_monthly_expiration(days: pd.Series) -> np.ndarray:
 
 # --- Event and release calendars shipped with the package (vixshield/data/, see its README) ---
 
-DATA_DIR = __import__("pathlib").Path(__file__).parent / "data"
+# the package's folder, not this file's: compiled (vixshield/native.py), this module lies in _native/
+DATA_DIR = Path(str(resources.files("vixshield"))) / "data"
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,6 @@ dates), written out by hand, never copied from the code under test.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import exchange_calendars as xcals
 import pandas as pd
@@ -15,7 +14,7 @@ import pytest
 
 from vixshield import calendars
 
-DATA = Path(calendars.__file__).parent / "data"
+DATA = calendars.DATA_DIR
 T = pd.Timestamp
 
 

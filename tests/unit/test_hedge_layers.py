@@ -11,7 +11,7 @@ from vixshield.backtest import engine as backtest
 from vixshield.strategy.book import BookSettings
 from vixshield.strategy.costs import SpreadSettings
 from vixshield.strategy.hedge import HedgeBook, HedgeSettings, hedge_session, run_hedge
-from vixshield.strategy.hedge_layers import LAYERS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
+from vixshield.strategy.hedge_layers import LAYERS, READS, EachTrigger, LayerSpec, OffFor, WhileTriggered, fixed
 from vixshield.strategy.vix_options import vix_expiry
 
 from .test_hedge import BASE, NAV, NO_VX, frame, layer
@@ -130,7 +130,7 @@ def test_a_trigger_reads_only_the_settings_it_declares(spec):
     other setting changed must leave every result as it was, else a sweep would reuse a wrong one."""
     from vixshield.strategy.hedge import HedgeMarket
 
-    declared = spec.trigger.reads
+    declared = READS[spec.trigger]
     base = HedgeSettings()
     for f in dataclasses.fields(HedgeSettings):
         if f.name in declared:

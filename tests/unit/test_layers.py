@@ -36,4 +36,4 @@ def test_imports_flow_down_the_layers(package):
 def test_the_core_is_grouped_by_stage():
     """The top of the core holds only the cross-cutting modules; everything else sits in its stage."""
     top = sorted(p.stem for p in (ROOT / "vixshield").glob("*.py"))
-    assert top == ["__init__", "calendars", "catalog", "config", "values"]
+    assert top == ["__init__", "calendars", "catalog", "config", "native", "values"]

@@ -33,38 +33,11 @@ from vixshield.features import term_structure
 from vixshield.strategy import hedge, options
 from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
 from vixshield.strategy.ledger import Fill
-from vixshield.strategy.option_writer import WriterSettings, Written, writer_session
+from vixshield.strategy.option_writer import Written, writer_session
+from vixshield.strategy.settings import BookSettings
 from vixshield.values import num, records
 
 TRADING_DAYS = 252
-FILLS = ("next_close", "same_close")
-
-
-@dataclass(frozen=True)
-class BookSettings:
-    initial_nav: float = 5_000_000.0  # one 16/5-delta condor risks $20-50k at SPX 3500-7500: 2% of NAV must cover it
-    equity_weight: float = 1.0  # SPX total return sleeve, as a share of NAV (rebalanced daily)
-    condors: bool = True
-    hedges: bool = True
-    condor: CondorSettings = field(default_factory=CondorSettings)
-    hedge: hedge.HedgeSettings = field(default_factory=hedge.HedgeSettings)
-    writer: WriterSettings | None = None  # the PUT/BXM replicas' monthly short option; off in the daily book
-    # AM settlement without a true open (quarantined or absent): previous close + w x (close - previous
-    # close); w = 0.19 is the least-squares fit of real ^GSPC opens on 2014-2019 (README, Methodology changes)
-    open_proxy_weight: float = 0.19
-    # when a decision taken on a session's close fills: "next_close" (the default) at the next session's
-    # close, as a trader acting on the evening's signal does; "same_close" at the deciding close itself (the
-    # pre-#14 variant). Settlements and the replicas' scheduled rolls are not decisions (docs/execution.md)
-    fill: str = "next_close"
-
-    def __post_init__(self) -> None:
-        if self.fill not in FILLS:
-            raise ValueError(f"book.fill must be one of {', '.join(FILLS)}, not {self.fill!r}")
-
-    @property
-    def defer(self) -> bool:
-        """Decisions become orders for the next session (book.fill = next_close)."""
-        return self.fill == "next_close"
 
 
 @dataclass
@@ -308,7 +281,7 @@ class _Loop:
             out.plan.append(entry.plan)
         condor_value = managed.value
         st.condors = entry.book  # with the entry: opened, or ordered for the next session
-        if entry.opened is not None:
+        if entry.opened is not None and entry.fill is not None:
             st.cash += entry.cash
             condor_cash += entry.cash
             out.fills.append(entry.fill)

@@ -19,69 +19,18 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
+from mypy_extensions import mypyc_attr
 
 from vixshield import calendars
 from vixshield.features import term_structure
 from vixshield.strategy import listings, options
-from vixshield.strategy.costs import Costs, SpreadSettings, half_spread
+from vixshield.strategy.costs import Costs, half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
+from vixshield.strategy.settings import CondorSettings
 from vixshield.values import flag, num
 
 MULTIPLIER = 100
-
-
-@dataclass(frozen=True)
-class CondorSettings:
-    """METHODOLOGY §4-§5 defaults; [seed] rules are switchable for the ablation."""
-
-    mode: str = "default"  # "default" | "cndr" (the Cboe CNDR replica, METHODOLOGY §5)
-    target_dte: int = 45  # SPXW expiration nearest 45 DTE
-    min_dte: int = 35
-    max_dte: int = 60
-    short_delta: float = 0.16
-    long_delta: float = 0.05
-    # wing width bounds as fractions of spot (a fixed point width is a different delta at every index
-    # level): the long legs sit at long_delta unless a bound binds; 1.0 leaves the width uncapped
-    wing_min_pct: float = 0.0  # at least one strike step whatever this says
-    wing_max_pct: float = 1.0
-    strike_step: float = 5.0  # SPX strike grid
-    max_new_per_week: int = 1  # first eligible session of the ISO week
-    max_open: int = 4
-    allowed_regimes: tuple[str, ...] = ("CALM", "NORMAL", "ELEVATED")
-    event_gate: bool = True  # [seed] no FOMC/CPI/PPI today or next session
-    divergence_modifier: bool = True  # [seed] active divergence: threatened short to 0.10, wing halved
-    modified_short_delta: float = 0.10
-    regime_gates: bool = True  # regime / VRP / IVTS gates (off for the "without gates" ablation)
-    risk_per_condor: float = 0.02  # of NAV
-    max_total_risk: float = 0.10  # of NAV, all open condors
-    elevated_size: float = 0.5
-    take_profit: float = 0.50  # close when mark <= 50% of credit
-    stop_multiple: float = 2.0  # close when mark - credit >= 2x credit
-    roll_dte: int = 21  # close at 21 DTE and re-enter if gates allow
-    adjust_delta: float = 0.30  # a short at |delta| >= 0.30: roll the untested short to 0.16, once
-    slippage_per_leg: float = 0.10  # per leg, used only when spread.model is off (METHODOLOGY §4's fixed fill)
-    spread: SpreadSettings = field(default_factory=SpreadSettings)  # the modelled bid-ask half-spread per leg
-    commission_per_contract: float = 0.65  # dollars per option contract, per fill (a retail SPX rate)
-    kappa: float = 0.84  # ATM vol = kappa x VIX-family vol (calibrated: docs/execution.md)
-    # the rest of the surface (METHODOLOGY §4, docs/execution.md): kappa rises by kappa_vix_slope per
-    # 10 VIX points above 20; sigma(K) = sigma_atm (1 - b z), b = skew_put below the forward, skew_call
-    # above, clipped to [smile_floor, smile_cap] x sigma_atm
-    kappa_vix_slope: float = 0.03
-    skew_put: float = 0.25
-    skew_call: float = 0.10
-    smile_floor: float = 0.5
-    smile_cap: float = 2.5
-    dividend_yield: float = 0.018
-    # cndr mode: monthly SPX (AM-settled) sold on the third Friday, shorts nearest +-0.20 delta, longs
-    # nearest +-0.05, held to settlement, collateral_multiple x max loss in T-bills, no gates
-    cndr_short_delta: float = 0.20
-    cndr_long_delta: float = 0.05
-    collateral_multiple: float = 10.0
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("default", "cndr"):
-            raise ValueError(f"condor mode must be 'default' or 'cndr', not {self.mode!r}")
 
 
 @dataclass
@@ -93,23 +42,26 @@ class Condor:
     short_put: float
     short_call: float
     long_call: float
-    contracts: int
+    contracts: int | float  # whole for the managed program; CNDR's index units are fractional
     credit: float  # per unit, as filled
     max_loss: float  # dollars per condor
     adjusted: bool = False
     realized: float = 0.0  # dollars realized by adjustments
     am_settled: bool = False  # monthly SPX (cndr mode) settle at the open; SPXW at the close
 
+    legs_: tuple[Leg, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # built once: a condor's strikes never change (an adjustment is a new one, via replace)
+        self.legs_ = (
+            Leg("put", self.long_put, 1),
+            Leg("put", self.short_put, -1),
+            Leg("call", self.short_call, -1),
+            Leg("call", self.long_call, 1),
+        )
+
     def legs(self) -> tuple[Leg, ...]:
-        legs = self.__dict__.get("_legs")
-        if legs is None:  # built once: the condor is frozen (an adjustment is a new one, via replace)
-            legs = self.__dict__["_legs"] = (
-                Leg("put", self.long_put, 1),
-                Leg("put", self.short_put, -1),
-                Leg("call", self.short_call, -1),
-                Leg("call", self.long_call, 1),
-            )
-        return legs
+        return self.legs_
 
     def value(self, m: Market) -> float:
         """Dollars at the session's mid: a liability (negative) for a short condor."""
@@ -315,6 +267,7 @@ class Decision:
 CLOSING = frozenset({"take_profit", "stop", "roll", "crisis_close"})  # the decisions that close a condor
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class CondorOrder:
     """A decision of one session's close, waiting for its fill on the next session the book can price
@@ -328,6 +281,7 @@ class CondorOrder:
     adjust: tuple[str, float] | None = None
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class CondorBook:
     """The condor sleeve carried from one session to the next; each session makes a new one."""
@@ -582,14 +536,25 @@ class CondorProgram(ABC):
         slip = self.spread(m, old + new_legs, c.expiry)
         fees = self.costs.fees(c.contracts)
         cash = (-close_cost + -open_value - slip) * units - fees  # pay to close, receive the new credit
-        new = replace(c, adjusted=True, realized=c.realized - fees)
         if side == "call":
-            new.short_call, new.long_call = new_legs[0].strike, new_legs[1].strike
+            lp, sp, sc, lc = c.long_put, c.short_put, new_legs[0].strike, new_legs[1].strike
         else:
-            new.short_put, new.long_put = new_legs[0].strike, new_legs[1].strike
+            lp, sp, sc, lc = new_legs[1].strike, new_legs[0].strike, c.short_call, c.long_call
         # keep the accounting in one number: credit becomes what the current legs were sold for in total
-        new.credit = c.credit + (-close_cost + -open_value - slip)
-        new.max_loss = (max(new.short_put - new.long_put, new.long_call - new.short_call) - new.credit) * MULTIPLIER
+        credit = c.credit + (-close_cost + -open_value - slip)
+        max_loss = (max(sp - lp, lc - sc) - credit) * MULTIPLIER
+        realized = c.realized - fees
+        new = replace(
+            c,
+            long_put=lp,
+            short_put=sp,
+            short_call=sc,
+            long_call=lc,
+            credit=credit,
+            max_loss=max_loss,
+            adjusted=True,
+            realized=realized,
+        )
         value, _ = m.price(new.legs(), c.expiry)
         return Decision(
             "adjust",

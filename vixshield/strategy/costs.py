@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mypy_extensions import mypyc_attr
 
+from vixshield.strategy.settings import SpreadSettings
+
+
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class Costs:
     slippage: float  # index points per option leg, off the model price (buys above it, sales below)
@@ -37,28 +42,6 @@ class Costs:
 # exceeds it: SPX market makers must quote inside it, so it bounds the half-spread from above.
 CBOE_MAX_WIDTH: tuple[tuple[float, float], ...] = ((2.0, 0.25), (5.0, 0.40), (10.0, 0.50), (20.0, 0.80))
 CBOE_MAX_WIDTH_ABOVE = 1.00
-
-
-@dataclass(frozen=True)
-class SpreadSettings:
-    """Bid-ask half-spread of one SPX option, in index points (docs/execution.md: the rule and sources).
-
-    half = (base + rel * price * (ref_delta/|delta|)^moneyness_exp * (ref_dte/dte)^dte_exp)
-           * (vix/ref_vix)^vix_exp, between half a tick and half Cboe's widest legal quote, times
-    `multiplier`. A fixed point cost is a different share of the credit at every index level (17% of
-    the 1990s credit, 4.7% of today's); an absolute tick-sized floor plus a share of the price scales
-    with both, wider in % for cheap far out-of-the-money and short-dated options, wider when VIX is."""
-
-    model: bool = True  # False: the fixed slippage_per_leg of METHODOLOGY §4 instead
-    base: float = 0.05  # index points: half the 0.10 SPX tick (options at 3.00 and up)
-    rel: float = 0.01  # share of the option's mid price
-    ref_delta: float = 0.50
-    moneyness_exp: float = 0.25
-    ref_dte: float = 30.0  # calendar days
-    dte_exp: float = 0.25
-    ref_vix: float = 20.0
-    vix_exp: float = 0.50
-    multiplier: float = 1.0  # 0: fills at mid; 2: twice the modelled spread (backtest cost variants)
 
 
 def tick(price: float) -> float:

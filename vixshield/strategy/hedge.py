@@ -46,13 +46,15 @@ from operator import itemgetter
 from typing import Any
 
 import pandas as pd
+from mypy_extensions import mypyc_attr
 
 from vixshield import calendars
 from vixshield.strategy import listings
-from vixshield.strategy.costs import Costs, SpreadSettings, fill_half_spread
-from vixshield.strategy.hedge_layers import LAYERS, LayerSpec, Trigger, setting
+from vixshield.strategy.costs import Costs, fill_half_spread
+from vixshield.strategy.hedge_layers import LAYERS, READS, LayerSpec, Trigger, setting
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import risk_free_rate
+from vixshield.strategy.settings import HedgeSettings
 from vixshield.strategy.vix_options import (
     black76_delta,
     black76_price,
@@ -100,55 +102,7 @@ ROW_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class HedgeSettings:
-    """METHODOLOGY §6 defaults. Weights and budget are in percent of NAV (1.0 = 1%)."""
-
-    multiplier: float = 100.0  # Cboe VIX options: $100 per index point
-    strike_step: float = 1.0  # 1-point VIX strike grid (vix_options module doc)
-    # L0 core: Cboe VXTH. (upper bound, inclusive; weight % NAV) by the same-expiry future:
-    # <=15 -> 0, (15, 30] -> 1, (30, 50] -> 0.5, >50 -> l0_above_pct (VXTH's own band edges)
-    l0_enabled: bool = True
-    l0_bands: tuple[tuple[float, float], ...] = ((15.0, 0.0), (30.0, 1.0), (50.0, 0.5))
-    l0_above_pct: float = 0.0
-    l0_delta: float = 0.30  # §6 L0: 30-delta
-    l0_months: int = 1  # §6 L0: 1-month calls
-    # L1 momentum: SPX MACD < signal and < 0, VIX MACD > signal, IVTS > 0.95
-    l1_enabled: bool = True
-    l1_weight_pct: float = 0.5  # §6 L1: 0.5% NAV
-    l1_delta: float = 0.30  # §6 L1: 30-delta
-    l1_months: int = 2  # §6 L1: 2-month
-    l1_ivts_on: float = 0.95  # §6 L1 trigger: IVTS > 0.95
-    l1_ivts_off: float = 0.90  # §6 L1: remove at once when IVTS < 0.90
-    l1_off_sessions: int = 5  # §6 L1: remove after 5 sessions with the trigger off
-    # L2 breadth/macro: (breadth divergence or bearish RSI divergence) and macro stress >= 0.5
-    l2_enabled: bool = True
-    l2_weight_pct: float = 0.5  # §6 L2: 0.5% NAV
-    l2_delta: float = 0.25  # §6 L2: 25-delta
-    l2_months: int = 2  # §6 L2: 2-month
-    l2_macro_stress: float = 0.5  # §6 L2 trigger: macro stress >= 0.5
-    l2_off_sessions: int = 10  # §6 L2: remove after 10 sessions without trigger
-    # monetize
-    monetize_vix: float = 50.0  # §6: VIX >= 50 closes every layer (math.inf disables, e.g. a pure VXTH replica)
-    half_multiple: float = 3.0  # §6: a position worth >= 3x its cost ...
-    half_ivts: float = 1.0  # ... while IVTS > 1: sell half
-    # budget
-    budget_pct_nav: float = 4.0  # §6: L1/L2 premium per rolling year <= 4% NAV
-    budget_sessions: int = 252  # the rolling year, in sessions
-    budget_nav: str = "mean"  # the NAV the budget is a share of: "mean" over the rolling year, or "current"
-    # costs: buys fill at model + half-spread, sales at model - half-spread (VIX points); settlement is free
-    spread: SpreadSettings = field(default_factory=lambda: VIX_OPTION_SPREAD)
-    slippage: float = 0.05  # the fixed half-spread when spread.model is off: half the 0.10 tick above 3.00
-    commission_per_contract: float = 0.65  # dollars per contract, per fill
-
-
-# VIX options quote in the same ticks as SPX (0.05 below 3.00, 0.10 above) under the same legal widths,
-# but are dearer to make a market in: base is half the 0.05 tick and rel twice SPX's, so a 1-month
-# 30-delta call near 1.00 at VIX 20 is quoted one 0.10 wide (the fixed 0.05 half-spread of METHODOLOGY
-# §6), and a 20.00 call sold at VIX 60 pays the legal half-width 0.50 (docs/execution.md).
-VIX_OPTION_SPREAD = SpreadSettings(base=0.025, rel=0.02)
-
-
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class HedgePosition:
     """One open VIX-call purchase. Prices are per unit (index points); cost is dollars paid."""
@@ -187,6 +141,7 @@ def _position_id(layer: str, entry_ns: int, expiry_ns: int, strike: float) -> st
     return f"{layer}-{calendars.date_of_ns(entry_ns):%Y%m%d}-{calendars.date_of_ns(expiry_ns):%Y%m%d}-{strike:g}"
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class HedgeOrder:
     """A trade decided on one session's close, filled on the next session that can price it (advance's
@@ -203,6 +158,7 @@ class HedgeOrder:
     position_id: str | None = None  # a sale's position
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class HedgeBook:
     """State carried between sessions; never mutated (advance returns a new one)."""
@@ -260,7 +216,7 @@ def _trigger_key(trigger: Trigger, s: HedgeSettings) -> tuple | None:
     if hit is None or hit[0] is not s:
         if len(_TRIGGER_KEYS) > 4096:  # a long-lived process that makes settings by the thousand
             _TRIGGER_KEYS.clear()
-        names = getattr(trigger, "reads", None)
+        names = READS.get(trigger)
         key = None if names is None else (trigger, *[getattr(s, n) for n in names])
         hit = _TRIGGER_KEYS[(trigger, id(s))] = (s, key)
     return hit[1]

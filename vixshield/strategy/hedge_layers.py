@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import mypyc_attr
+
 from vixshield.strategy.vix_options import is_vix_expiration, vix_expiry
 from vixshield.values import flag, num
 
@@ -40,6 +42,7 @@ def setting(s: HedgeSettings, p: Param) -> Any:
 # --- entry policies -------------------------------------------------------------------------------
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class EachTrigger:
     """Buy the weight's worth every time the trigger fires (a zero weight buys nothing) and hold each
@@ -54,6 +57,7 @@ class EachTrigger:
         return weight > 0, None
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class WhileTriggered:
     """Hold the weight while the trigger is on: the weight is a target, bought only when the layer is
@@ -73,6 +77,7 @@ Entry = EachTrigger | WhileTriggered
 # --- removal rules: (market, sessions the trigger has been off, settings) -> reason code or None ---------
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class IvtsBelow:
     """Remove at once when IVTS falls below the level."""
@@ -84,6 +89,7 @@ class IvtsBelow:
         return f"IVTS_LT_{level:g}" if mkt.ivts < level else None
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class OffFor:
     """Remove once the trigger has been off this many consecutive sessions (today included)."""
@@ -98,6 +104,7 @@ class OffFor:
 Exit = Callable[["HedgeMarket", int, "HedgeSettings"], str | None]
 
 
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class LayerSpec:
     """One hedge layer: when it buys, how much, which call, and when it leaves."""
@@ -117,6 +124,9 @@ class LayerSpec:
 # --- triggers and weights -------------------------------------------------------------------------
 
 
+READS: dict[Trigger, tuple[str, ...]] = {}  # each declared trigger: the settings it reads (`reads`)
+
+
 def reads(*names: str) -> Callable[[Trigger], Trigger]:
     """Declare the HedgeSettings a trigger reads: a session's result is then memoized per their values
     (hedge.HedgeMarket.trigger), shared by runs that differ in anything else, e.g. a sweep's budgets.
@@ -124,7 +134,7 @@ def reads(*names: str) -> Callable[[Trigger], Trigger]:
     that no other setting moves a declared trigger."""
 
     def declare(trigger: Trigger) -> Trigger:
-        trigger.reads = names  # type: ignore[attr-defined]
+        READS[trigger] = names  # a registry, not an attribute: a compiled function takes none (native.py)
         return trigger
 
     return declare

@@ -14,35 +14,18 @@ import math
 from dataclasses import dataclass, replace
 
 import pandas as pd
+from mypy_extensions import mypyc_attr
 
 from vixshield.strategy import options
 from vixshield.strategy.condor import MULTIPLIER, Market, is_roll_day
-from vixshield.strategy.costs import Costs, SpreadSettings, fill_half_spread
+from vixshield.strategy.costs import Costs, fill_half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
+from vixshield.strategy.settings import WriterSettings
 from vixshield.values import num
 
 
-@dataclass(frozen=True)
-class WriterSettings:
-    kind: str = "put"  # "put" (PUT, cash-secured) | "call" (BXM/BXMD, covered by the equity sleeve)
-    delta: float | None = None  # None: at the money; else the strike nearest this |delta| (BXMD: 0.30)
-    strike_step: float = 5.0
-    slippage: float = 0.0  # index points per unit, off the model mid (with `spread`: when its model is off)
-    commission_per_contract: float = 0.0
-    side: str = "short"  # "short" (PUT, BXM/BXMD: written) | "long" (PPUT: bought to protect the equity sleeve)
-    otm: float = 0.0  # with delta None: the strike this share of the index out of the money (PPUT: 0.05)
-    # None: fills at the mid plus `slippage` (the Cboe replicas: their indices trade at the mid); else the
-    # modelled SPX half-spread the condors pay (a research variant trading as the book trades)
-    spread: SpreadSettings | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("put", "call"):
-            raise ValueError(f"writer kind must be 'put' or 'call', not {self.kind!r}")
-        if self.side not in ("short", "long"):
-            raise ValueError(f"writer side must be 'short' or 'long', not {self.side!r}")
-
-
+@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
 @dataclass(frozen=True)
 class Written:
     """The one open option: written (PUT, BXM/BXMD) or bought (PPUT)."""

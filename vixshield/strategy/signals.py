@@ -15,13 +15,13 @@ import json
 import pickle
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from vixshield import METHODOLOGY_VERSION
 from vixshield.config import settings_json
+from vixshield.native import ENGINE_MODULES, PACKAGE_DIR
 from vixshield.store import contract, migrations, warehouse
 from vixshield.strategy.book import BookOutput, BookSettings, BookState, run_book
 
@@ -66,24 +66,6 @@ def _tagged(out: BookOutput) -> dict[str, pd.DataFrame]:
 def compute_signals(conn: duckdb.DuckDBPyConnection, settings: BookSettings) -> dict[str, pd.DataFrame]:
     """The whole history from its first session (what a resumed run must reproduce)."""
     return _tagged(run_book(*load_inputs(conn), settings))
-
-
-# the modules whose code decides the book's rows: a change to any of them invalidates a stored state
-ENGINE_MODULES = (
-    "strategy/book",
-    "strategy/condor",
-    "strategy/costs",
-    "strategy/hedge",
-    "strategy/hedge_layers",
-    "strategy/listings",
-    "strategy/options",
-    "strategy/option_writer",
-    "strategy/vix_options",
-    "features/term_structure",
-    "calendars",
-    "values",
-)
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def engine_digest(settings: BookSettings) -> str:
