@@ -39,6 +39,7 @@ ENGINE_MODULES = (
     "strategy/listings",
     "strategy/options",
     "strategy/option_writer",
+    "strategy/record",
     "strategy/vix_options",
     "features/term_structure",
     "calendars",

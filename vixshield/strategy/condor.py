@@ -27,6 +27,7 @@ from vixshield.strategy import listings, options
 from vixshield.strategy.costs import Costs, half_spread
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import Leg
+from vixshield.strategy.record import Record
 from vixshield.strategy.settings import CondorSettings
 from vixshield.values import flag, num
 
@@ -34,7 +35,7 @@ MULTIPLIER = 100
 
 
 @dataclass
-class Condor:
+class Condor(Record):
     position_id: str
     entry_date: pd.Timestamp
     expiry: pd.Timestamp
@@ -51,7 +52,26 @@ class Condor:
 
     legs_: tuple[Leg, ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        position_id: str,
+        entry_date: pd.Timestamp,
+        expiry: pd.Timestamp,
+        long_put: float,
+        short_put: float,
+        short_call: float,
+        long_call: float,
+        contracts: int | float,
+        credit: float,
+        max_loss: float,
+        adjusted: bool = False,
+        realized: float = 0.0,
+        am_settled: bool = False,
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.position_id, self.entry_date, self.expiry = position_id, entry_date, expiry
+        self.long_put, self.short_put, self.short_call, self.long_call = long_put, short_put, short_call, long_call
+        self.contracts, self.credit, self.max_loss = contracts, credit, max_loss
+        self.adjusted, self.realized, self.am_settled = adjusted, realized, am_settled
         # built once: a condor's strikes never change (an adjustment is a new one, via replace)
         self.legs_ = (
             Leg("put", self.long_put, 1),
@@ -62,6 +82,24 @@ class Condor:
 
     def legs(self) -> tuple[Leg, ...]:
         return self.legs_
+
+    def filled(self, credit: float, max_loss: float) -> Condor:
+        """This condor at the credit and max loss of its fill (dataclasses.replace, ~10x slower, runs per fill)."""
+        return Condor(
+            self.position_id,
+            self.entry_date,
+            self.expiry,
+            self.long_put,
+            self.short_put,
+            self.short_call,
+            self.long_call,
+            self.contracts,
+            credit,
+            max_loss,
+            self.adjusted,
+            self.realized,
+            self.am_settled,
+        )
 
     def value(self, m: Market) -> float:
         """Dollars at the session's mid: a liability (negative) for a short condor."""
@@ -89,6 +127,23 @@ class Market:
     _candidates: dict = field(default_factory=dict, repr=False)
     _spreads: dict = field(default_factory=dict, repr=False)
     _gates: dict = field(default_factory=dict, repr=False)  # (regime, gate settings) -> the gates that block
+
+    def __init__(
+        self,
+        day: pd.Timestamp,
+        spot: float,
+        rate: float,
+        row: Mapping[str, Any],
+        q: float,
+        kappa: float,
+        pts: list[tuple[float, float]] | None = None,
+        smile: dict[str, float] | None = None,
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.day, self.spot, self.rate, self.row, self.q, self.kappa = day, spot, rate, row, q, kappa
+        self.pts = [] if pts is None else pts
+        self.smile = {} if smile is None else smile
+        self._exp, self._prices, self._units, self._deltas = {}, {}, {}, {}
+        self._strikes, self._candidates, self._spreads, self._gates = {}, {}, {}, {}
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -263,6 +318,21 @@ class Decision:
     reenter: bool = False
     adjust: tuple[str, float] | None = None  # an adjustment: (side rolled, new short strike), chosen when decided
 
+    def __init__(
+        self,
+        action: str,
+        reason: str,
+        mark: float,
+        pnl: float,
+        cash: float = 0.0,
+        replacement: Condor | None = None,
+        spread: float = 0.0,
+        reenter: bool = False,
+        adjust: tuple[str, float] | None = None,
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.action, self.reason, self.mark, self.pnl, self.cash = action, reason, mark, pnl, cash
+        self.replacement, self.spread, self.reenter, self.adjust = replacement, spread, reenter, adjust
+
 
 CLOSING = frozenset({"take_profit", "stop", "roll", "crisis_close"})  # the decisions that close a condor
 
@@ -281,15 +351,23 @@ class CondorOrder:
     adjust: tuple[str, float] | None = None
 
 
-@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
-@dataclass(frozen=True)
-class CondorBook:
+@dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated
+class CondorBook(Record):
     """The condor sleeve carried from one session to the next; each session makes a new one."""
 
     condors: tuple[Condor, ...] = ()
     last_entry_week: tuple[int, int] | None = None  # ISO (year, week) of the last entry decision
     seq: int = 0  # condors decided so far (numbers the position ids)
     orders: tuple[CondorOrder, ...] = ()  # decided on the last session, not filled yet
+
+    def __init__(
+        self,
+        condors: tuple[Condor, ...] = (),
+        last_entry_week: tuple[int, int] | None = None,
+        seq: int = 0,
+        orders: tuple[CondorOrder, ...] = (),
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.condors, self.last_entry_week, self.seq, self.orders = condors, last_entry_week, seq, orders
 
     def open_risk(self) -> float:
         """Dollars at risk in the open condors (max loss x contracts)."""
@@ -301,7 +379,8 @@ class CondorBook:
         closing = {o.condor.position_id for o in self.orders if o.action in CLOSING}
         if not closing:
             return self
-        return replace(self, condors=tuple(c for c in self.condors if c.position_id not in closing))
+        kept = tuple(c for c in self.condors if c.position_id not in closing)
+        return CondorBook(kept, self.last_entry_week, self.seq, self.orders)
 
 
 @dataclass
@@ -325,6 +404,15 @@ class Entry:
     fill: Fill | None = None
 
 
+# a small int per distinct settings key of the Market memos: hashing a frozen settings dataclass field by
+# field (Python code, ~40 fields) in every lookup costs more than the lookup; equal keys get the same int
+_KEY_IDS: dict[object, int] = {}
+
+
+def _key_id(key: object) -> int:
+    return _KEY_IDS.setdefault(key, len(_KEY_IDS))
+
+
 class CondorProgram(ABC):
     """The rules of one condor strategy; subclasses fill in what differs (see the module doc)."""
 
@@ -335,7 +423,8 @@ class CondorProgram(ABC):
         self.enabled = enabled  # BookSettings.condors: off, every plan row says CONDORS_OFF
         self.costs = Costs(s.slippage_per_leg, s.commission_per_contract, legs=4, multiplier=MULTIPLIER)
         # what the candidate's strikes and prices depend on: every setting but the exit levels
-        self._candidate_key = (type(self), replace(s, take_profit=0.0, stop_multiple=0.0, roll_dte=0))
+        self._candidate_key = _key_id((type(self), replace(s, take_profit=0.0, stop_multiple=0.0, roll_dte=0)))
+        self._spread_key = _key_id(s.spread)
         self._gate_key = (s.regime_gates, s.allowed_regimes, s.event_gate)  # every setting gate_reasons reads
 
     # --- what differs between strategies ---------------------------------------------------------
@@ -386,7 +475,7 @@ class CondorProgram(ABC):
         sp = self.s.spread
         if not sp.model:
             return len(legs) * self.s.slippage_per_leg * sp.multiplier
-        key = (legs, expiry.value, sp)  # a pure function of the session: memoized on its Market
+        key = (legs, expiry.value, self._spread_key)  # a pure function of the session: memoized on its Market
         total = m._spreads.get(key)
         if total is None:
             days, vix = m.days(expiry), num(m.row.get("vix"))
@@ -399,7 +488,8 @@ class CondorProgram(ABC):
 
     def fill_costs(self, spread: float, contracts: float) -> float:
         """Dollars of spread and commissions in a four-leg fill that paid `spread` points per unit."""
-        return replace(self.costs, slippage=spread / self.costs.legs).of(contracts)
+        c = self.costs
+        return Costs(spread / c.legs, c.commission, c.legs, c.multiplier).of(contracts)
 
     def size(self, cand: dict[str, Any], nav: float, open_risk: float, regime: str | None) -> tuple[float, list[str]]:
         """Contracts for the candidate, and the reasons when sizing blocks."""
@@ -473,7 +563,7 @@ class CondorProgram(ABC):
                 value -= d.mark * kept[-1].contracts * MULTIPLIER  # mark = cost to close at mid
             reenter = reenter or d.reenter
         unchanged = not orders and len(kept) == len(book.condors) and all(map(operator.is_, kept, book.condors))
-        new = book if unchanged else replace(book, condors=tuple(kept), orders=(*book.orders, *orders))
+        new = book if unchanged else CondorBook(tuple(kept), book.last_entry_week, book.seq, (*book.orders, *orders))
         return Managed(new, cash, value, reenter), actions
 
     def fill_orders(self, book: CondorBook, m: Market, fills: list[Fill], rows: bool) -> tuple[CondorBook, float, list]:
@@ -503,7 +593,7 @@ class CondorProgram(ABC):
                 del condors[c.position_id]
                 if rows:
                     actions.append(_action_row(m.day, c, replace(d, action="close", reason=_why(d)), None))
-        return replace(book, condors=tuple(condors.values()), orders=()), cash, actions
+        return CondorBook(tuple(condors.values()), book.last_entry_week, book.seq), cash, actions
 
     def _opened(self, c: Condor, m: Market, reasons: str) -> tuple[Condor, float, Fill]:
         """The condor `c` (strikes, expiry, contracts) sold at `m`'s prices: (the position, the credit
@@ -513,7 +603,7 @@ class CondorProgram(ABC):
         credit = credit_mid - self.spread(m, c.legs(), c.expiry)
         spread = credit_mid - credit  # as the plan reports it (credit_mid - credit)
         width = max(c.short_put - c.long_put, c.long_call - c.short_call)
-        c = replace(c, credit=credit, max_loss=(width - credit) * MULTIPLIER)
+        c = c.filled(credit, (width - credit) * MULTIPLIER)
         received = c.credit * c.contracts * MULTIPLIER - self.costs.fees(c.contracts)
         fill = _fill(m.day, c, "open", credit_mid, received, self.fill_costs(spread, c.contracts), reasons)
         return c, received, fill
@@ -628,9 +718,9 @@ class CondorProgram(ABC):
         week, seq = _iso_week(day.value), book.seq + 1
         if defer:
             order = CondorOrder(day, "open", ",".join(reasons), c)
-            return Entry(replace(book, last_entry_week=week, seq=seq, orders=(*book.orders, order)), plan)
+            return Entry(CondorBook(book.condors, week, seq, (*book.orders, order)), plan)
         c, received, fill = self._opened(c, m, ",".join(reasons))
-        return Entry(replace(book, condors=(*book.condors, c), last_entry_week=week, seq=seq), plan, c, received, fill)
+        return Entry(CondorBook((*book.condors, c), week, seq, book.orders), plan, c, received, fill)
 
     def _describe(
         self, m: Market, expiry: pd.Timestamp, strikes: tuple[float, float, float, float], modifier: str | None

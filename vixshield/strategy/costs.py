@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mypy_extensions import mypyc_attr
-
 from vixshield.strategy.settings import SpreadSettings
 
 
-@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
-@dataclass(frozen=True)
+@dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated
 class Costs:
     slippage: float  # index points per option leg, off the model price (buys above it, sales below)
     commission: float  # dollars per option contract, per fill

@@ -54,6 +54,7 @@ from vixshield.strategy.costs import Costs, fill_half_spread
 from vixshield.strategy.hedge_layers import LAYERS, READS, LayerSpec, Trigger, setting
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import risk_free_rate
+from vixshield.strategy.record import Record
 from vixshield.strategy.settings import HedgeSettings
 from vixshield.strategy.vix_options import (
     black76_delta,
@@ -102,9 +103,8 @@ ROW_COLUMNS = [
 ]
 
 
-@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
-@dataclass(frozen=True)
-class HedgePosition:
+@dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated
+class HedgePosition(Record):
     """One open VIX-call purchase. Prices are per unit (index points); cost is dollars paid."""
 
     layer: str
@@ -116,6 +116,22 @@ class HedgePosition:
     entry_date: pd.Timestamp
     half_sold: bool = False
     mark: float = math.nan  # last model price (carried when a session cannot price it)
+
+    def __init__(
+        self,
+        layer: str,
+        expiry: pd.Timestamp,
+        strike: float,
+        contracts: int,
+        entry_price: float,
+        cost: float,
+        entry_date: pd.Timestamp,
+        half_sold: bool = False,
+        mark: float = math.nan,
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.layer, self.expiry, self.strike, self.contracts = layer, expiry, strike, contracts
+        self.entry_price, self.cost, self.entry_date = entry_price, cost, entry_date
+        self.half_sold, self.mark = half_sold, mark
 
     def with_mark(self, mark: float) -> HedgePosition:
         """A copy at a new mark (dataclasses.replace is ~5x slower and this runs per position per session)."""
@@ -158,9 +174,8 @@ class HedgeOrder:
     position_id: str | None = None  # a sale's position
 
 
-@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
-@dataclass(frozen=True)
-class HedgeBook:
+@dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated
+class HedgeBook(Record):
     """State carried between sessions; never mutated (advance returns a new one)."""
 
     positions: tuple[HedgePosition, ...] = ()
@@ -169,6 +184,24 @@ class HedgeBook:
     last_date: pd.Timestamp | None = None
     navs: tuple[tuple[pd.Timestamp, float], ...] = ()  # (date, NAV) inside the budget window: its mean NAV
     orders: tuple[HedgeOrder, ...] = ()  # decided on the last session, not filled yet
+
+    def __init__(
+        self,
+        positions: tuple[HedgePosition, ...] = (),
+        premiums: tuple[tuple[pd.Timestamp, float], ...] = (),
+        off_sessions: Mapping[str, int] | None = None,
+        last_date: pd.Timestamp | None = None,
+        navs: tuple[tuple[pd.Timestamp, float], ...] = (),
+        orders: tuple[HedgeOrder, ...] = (),
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.positions, self.premiums, self.last_date, self.navs, self.orders = (
+            positions,
+            premiums,
+            last_date,
+            navs,
+            orders,
+        )
+        self.off_sessions = {} if off_sessions is None else off_sessions
 
     def layer(self, name: str) -> list[HedgePosition]:
         return [p for p in self.positions if p.layer == name]
@@ -291,20 +324,21 @@ class HedgeMarket:
         return expiry, strike_for_delta(fwd, t, self.r, self.vol, delta, "call", self.s.strike_step)
 
 
-@dataclass
 class _Layer:
-    """What happened to one layer during the session (becomes its row)."""
+    """What happened to one layer during the session (becomes its row). A plain class: one is made per
+    layer per session, and compiled, a dataclass's __init__ stays Python (vixshield/native.py)."""
 
-    reasons: list[str] = field(default_factory=list)
-    action: str | None = None
-    contracts: int = 0  # signed: + bought, - sold or settled
-    cash: float = 0.0
-    premium: float = 0.0
-    weight: float = 0.0
-    trigger: bool = False
-    details: str = ""
-    shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
-    ordered: bool = False  # an order was placed today (add, monetize, remove; not a settlement)
+    def __init__(self) -> None:
+        self.reasons: list[str] = []
+        self.action: str | None = None
+        self.contracts = 0  # signed: + bought, - sold or settled
+        self.cash = 0.0
+        self.premium = 0.0
+        self.weight = 0.0
+        self.trigger = False
+        self.details = ""
+        self.shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
+        self.ordered = False  # an order was placed today (add, monetize, remove; not a settlement)
 
     def note(self, code: str) -> None:
         if code not in self.reasons:

@@ -154,16 +154,17 @@ def vix_expiration_day(mkt: HedgeMarket, s: HedgeSettings) -> tuple[bool, str]:
 @reads("l1_ivts_on")
 def momentum(mkt: HedgeMarket, s: HedgeSettings) -> tuple[bool, str]:
     """L1 trigger and its parts; a missing input makes its part (and the trigger) False, shown as NA."""
-    row = mkt.row
-    keys = ("spx_macd", "spx_macd_signal", "vix_macd", "vix_macd_signal", "ivts")
-    m, ms, vm, vms, ivts = (num(row.get(k)) for k in keys)
-    parts = {
-        "spx_macd<signal": None if math.isnan(m) or math.isnan(ms) else m < ms,
-        "spx_macd<0": None if math.isnan(m) else m < 0,
-        "vix_macd>signal": None if math.isnan(vm) or math.isnan(vms) else vm > vms,
-        f"ivts>{s.l1_ivts_on:g}": None if math.isnan(ivts) else ivts > s.l1_ivts_on,
-    }
-    return all(parts.values()), "; ".join(f"{k}={_fmt(v)}" for k, v in parts.items())
+    row = mkt.row  # written out, not as a dict of parts: it runs every session, on the hot path
+    m, ms = num(row.get("spx_macd")), num(row.get("spx_macd_signal"))
+    vm, vms = num(row.get("vix_macd")), num(row.get("vix_macd_signal"))
+    ivts = num(row.get("ivts"))
+    below = None if math.isnan(m) or math.isnan(ms) else m < ms
+    negative = None if math.isnan(m) else m < 0
+    above = None if math.isnan(vm) or math.isnan(vms) else vm > vms
+    contango = None if math.isnan(ivts) else ivts > s.l1_ivts_on
+    on = bool(below and negative and above and contango)  # all(): a missing part (None) is off
+    detail = f"spx_macd<signal={_fmt(below)}; spx_macd<0={_fmt(negative)}; vix_macd>signal={_fmt(above)}; "
+    return on, detail + f"ivts>{s.l1_ivts_on:g}={_fmt(contango)}"
 
 
 @reads("l2_macro_stress")
