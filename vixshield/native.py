@@ -10,9 +10,11 @@ hash, so an edited module runs as source until the next build and a stale binary
 build (the wheel, the lowest-versions tier) or with VIXSHIELD_NATIVE=0 the same modules run as source.
 
 What compiling asks of the code (checked by the build, which type-checks first): a frozen dataclass is
-a plain class (`@mypyc_attr(native_class=False)`: pickled, copied and introspected by the settings
-loader as before), no attribute is set on a function, and an annotation holds at run time (a compiled
-function checks its arguments' types).
+a plain class (`@mypyc_attr(native_class=False)`: pickled and copied as before); the settings classes
+live uncompiled in strategy/settings.py (the settings loader reads their annotations, which a compiled
+class does not keep); no attribute is set on a function; an annotation holds at run time (a compiled
+function checks its arguments' types). And for speed: a dataclass's generated __init__ stays Python, so
+the records made every session write their own (strategy/record.py says how they still pickle).
 """
 
 from __future__ import annotations
