@@ -12,6 +12,8 @@ import pandas as pd
 
 def num(x: Any) -> float:
     """`x` as a float; NaN when it is missing or not a number."""
+    if type(x) is float:  # the common case first: about 200,000 reads a run, and float() with try costs more
+        return x
     try:
         return float(x)
     except (TypeError, ValueError):

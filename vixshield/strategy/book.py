@@ -152,7 +152,8 @@ def run_book(
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows, spans)
     m = None
     for day, r in loop.cache.rows(features, sessions):
-        span = loop.spans.get(day)  # after an SPX hole the SOQ estimate starts from the last close struck
+        span = loop.spans.get(day) if loop.spans else None  # after an SPX hole the SOQ estimate starts from
+        # the last close struck (asked only when there is a hole: hashing a Timestamp costs ~0.3 us)
         am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight, span[0] if span else None)
         if math.isnan(num(r.get("vix"))):
             m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)
@@ -220,7 +221,7 @@ class _Loop:
         """Equity total return (dividends at q) and interest on cash, both from the last close struck:
         yesterday's, or the one before an SPX hole (`spans`)."""
         st = self.st
-        ret, sessions = self.spans.get(day) or (num(r.get("spx_ret")), 1)
+        ret, sessions = (self.spans.get(day) if self.spans else None) or (num(r.get("spx_ret")), 1)
         # no return on the first session: nothing was held over a known interval
         q = self.s.condor.dividend_yield
         equity_pnl = 0.0 if math.isnan(ret) else st.equity * (math.exp(ret) - 1 + sessions * q / TRADING_DAYS)

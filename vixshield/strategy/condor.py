@@ -144,6 +144,9 @@ class Market:
         self.smile = {} if smile is None else smile
         self._exp, self._prices, self._units, self._deltas = {}, {}, {}, {}
         self._strikes, self._candidates, self._spreads, self._gates = {}, {}, {}, {}
+        self._listed: dict[tuple[int, int, int], pd.Timestamp | None] = {}  # listed_expiry
+        self._last_expiry: pd.Timestamp | None = None  # _expiry's last question and answer
+        self._last_hit: tuple[int, float, float, float, options.Slice | None] = (0, 0.0, 0.0, 0.0, None)
 
     @classmethod
     def from_row(cls, day: pd.Timestamp, row: Mapping[str, Any], s: CondorSettings) -> Market:
@@ -163,6 +166,8 @@ class Market:
     def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float, options.Slice | None]:
         """(days, years, sigma_atm, forward, smile slice) for an expiry, computed once per session; keyed
         by the expiry's integer nanoseconds (hashing an int is far cheaper than a Timestamp in the hot loop)."""
+        if expiry is self._last_expiry:  # the same Timestamp again (a condor's expiry is asked for many times)
+            return self._last_hit
         key = expiry.value
         hit = self._exp.get(key)
         if hit is None:
@@ -172,6 +177,7 @@ class Market:
             ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
             sl = options.Slice(self.spot, t, self.rate, self.q, sigma, **self.smile) if ok else None
             hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
+        self._last_expiry, self._last_hit = expiry, hit
         return hit
 
     def days(self, expiry: pd.Timestamp) -> int:
@@ -234,6 +240,15 @@ class Market:
             vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
             hit = self._deltas[key] = options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
         return hit
+
+
+def listed_expiry(m: Market, s: CondorSettings) -> pd.Timestamp | None:
+    """listings.spx_expiry_near for the session and the settings' DTE window, memoized on the Market (the
+    gates and the candidate both ask; keyed by ints, not by the session's Timestamp)."""
+    key = (s.target_dte, s.min_dte, s.max_dte)
+    if key not in m._listed:
+        m._listed[key] = listings.spx_expiry_near(m.day, *key)
+    return m._listed[key]
 
 
 def surface_smile(s: CondorSettings) -> dict[str, float]:
@@ -392,6 +407,11 @@ class Managed:
     value: float  # the kept condors at today's mid (a liability: negative)
     reenter: bool  # a roll closed a condor today: the weekly cadence does not block a new one
 
+    def __init__(
+        self, book: CondorBook, cash: float, value: float, reenter: bool
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.book, self.cash, self.value, self.reenter = book, cash, value, reenter
+
 
 @dataclass
 class Entry:
@@ -402,6 +422,16 @@ class Entry:
     opened: Condor | None = None
     cash: float = 0.0  # the credit received, net of commissions
     fill: Fill | None = None
+
+    def __init__(
+        self,
+        book: CondorBook,
+        plan: dict | None = None,
+        opened: Condor | None = None,
+        cash: float = 0.0,
+        fill: Fill | None = None,
+    ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
+        self.book, self.plan, self.opened, self.cash, self.fill = book, plan, opened, cash, fill
 
 
 # a small int per distinct settings key of the Market memos: hashing a frozen settings dataclass field by
@@ -789,13 +819,13 @@ class ManagedCondors(CondorProgram):
             reasons.append("CADENCE_ONE_PER_WEEK")
         if len(book.condors) >= self.s.max_open:
             reasons.append("CAPACITY_MAX_OPEN")
-        if listings.spx_expiry_near(day, self.s.target_dte, self.s.min_dte, self.s.max_dte) is None:
+        if listed_expiry(m, self.s) is None:
             reasons.append(f"NO_LISTED_EXPIRY_{self.s.min_dte}_{self.s.max_dte}_DTE")  # e.g. monthlies only, pre-2005
         return reasons
 
     def _candidate(self, m: Market) -> dict[str, Any] | None:
         s = self.s
-        expiry = listings.spx_expiry_near(m.day, s.target_dte, s.min_dte, s.max_dte)  # only what was listed
+        expiry = listed_expiry(m, s)  # only what was listed
         if expiry is None or math.isnan(m.spot) or math.isnan(m.sigma_atm(expiry)):
             return None
         bear = s.divergence_modifier and bool(flag(m.row.get("bearish_divergence_active")))
