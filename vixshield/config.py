@@ -294,7 +294,7 @@ BOOK_FIELDS: dict[str, Any] = {
     "book.writer.otm": Annotated[float, Field(ge=0, lt=1)],  # share of the index
 }
 
-# the modelled bid-ask half-spread (costs.SpreadSettings) of the condor legs and of the VIX calls
+# the modelled bid-ask half-spread (strategy/settings.SpreadSettings) of the condor legs and of the VIX calls
 SPREAD_FIELDS: dict[str, Any] = {
     "base": Annotated[float, NonNegative],  # index points
     "rel": Annotated[float, Field(ge=0, lt=1)],  # share of the option's price

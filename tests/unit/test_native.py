@@ -95,3 +95,20 @@ def test_the_compiled_engine_books_what_the_source_books(tmp_path):
         assert strategy == "spx" or len(run.fills), strategy  # each option strategy trades: substance to compare
         for mine, theirs in zip((run.equity, run.fills, run.trades), source[strategy], strict=True):
             pd.testing.assert_frame_equal(mine, theirs, check_exact=False, rtol=1e-12, atol=0.0)
+
+
+def test_setup_goes_on_as_source_when_the_compiler_fails_and_build_says_it_failed(monkeypatch, capsys):
+    """`make setup` runs `ensure`: a machine that cannot compile (no C compiler) still gets a working install."""
+
+    def fails(out: Path = native.NATIVE_DIR) -> Path:
+        raise RuntimeError("mypyc failed (gcc: not found)")
+
+    monkeypatch.delenv("VIXSHIELD_NATIVE", raising=False)
+    monkeypatch.setattr(native, "status", lambda build=native.NATIVE_DIR: (None, "source (no compiled build)"))
+    monkeypatch.setattr(native, "build", fails)
+    assert native.main(["ensure"]) == 0
+    assert (
+        "the engine runs as source: the compiled build failed: mypyc failed (gcc: not found)" in capsys.readouterr().err
+    )
+    assert native.main(["build"]) == 1
+    assert native.main(["nonsense"]) == 2

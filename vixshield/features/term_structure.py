@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from typing import Any
 
 TENORS = {"vix9d": 9.0, "vix": 30.0, "vix3m": 93.0, "vix6m": 183.0}
 
 
-def points(row: Mapping[str, float | None]) -> list[tuple[float, float]]:
+def points(row: dict[str, Any]) -> list[tuple[float, float]]:
     """(days, vol as a decimal) for every index present and positive in `row`, sorted by tenor."""
     out = []
     for name, days in TENORS.items():

@@ -259,7 +259,7 @@ class HedgeMarket:
     """One session's pricing inputs, with futures, quotes and candidates memoized: pure functions of
     the session's row and VX prices, so runs over the same data may share one (see book.SessionCache)."""
 
-    def __init__(self, day: pd.Timestamp, row: Mapping[str, Any], vx: Mapping[Any, float], s: HedgeSettings):
+    def __init__(self, day: pd.Timestamp, row: dict[str, Any], vx: Mapping[Any, float], s: HedgeSettings):
         self.day, self.row, self.vx, self.s = day, row, vx, s
         self.vix = num(row.get("vix"))
         self.ivts = num(row.get("ivts"))
@@ -360,7 +360,7 @@ def hedge_session(
     layers: Sequence[LayerSpec] = LAYERS,
 ) -> tuple[HedgeBook, list[dict], float]:
     """`advance` on `day`'s features row and VX prices by expiry (settle or close)."""
-    mkt = HedgeMarket(pd.Timestamp(day).normalize(), row, vx_settles, s)
+    mkt = HedgeMarket(pd.Timestamp(day).normalize(), dict(row), vx_settles, s)  # a features row: a dict
     return advance(mkt, nav, book, s, beta=beta, fills=fills, layers=layers)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from statistics import NormalDist
 from typing import Any, NamedTuple
 
@@ -28,7 +28,7 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _inv_cdf = NormalDist().inv_cdf
 
 
-def risk_free_rate(row: Mapping[str, Any]) -> float:
+def risk_free_rate(row: dict[str, Any]) -> float:
     """The session's 3-month bill rate as a decimal (the `dgs3mo` feature: DGS3MO, DTB3 before it), the
     effective fed funds rate where neither is known, 0 where nothing is: what cash earns and what every
     option is priced with."""
@@ -99,7 +99,7 @@ def bs_delta(spot: float, strike: float, t: float, r: float, q: float, sigma: fl
     return -dq * 0.5 * math.erfc(d1 * _INV_SQRT2)
 
 
-def atm_vol(days: float, row: Mapping[str, float | None], kappa: float = 0.80) -> float:
+def atm_vol(days: float, row: dict[str, Any], kappa: float = 0.80) -> float:
     """sigma_atm for a tenor of `days` calendar days: kappa * the VIX-family total-variance
     interpolation (row in vol points: vix9d, vix, vix3m, vix6m). NaN when no index is present."""
     return kappa * term_structure.term_vol(days, term_structure.points(row))

@@ -86,14 +86,14 @@ def strike_for_delta(
     return max(step, round(strike / step) * step)
 
 
-def vix_option_vol(row: Mapping[str, Any]) -> float:
+def vix_option_vol(row: dict[str, Any]) -> float:
     """VVIX/100, or 0.90 where VVIX is missing (before 2006-03 and on gaps)."""
     v = num(row.get("vvix"))
     return v / 100.0 if v > 0 else DEFAULT_VOL
 
 
 def vix_future_price(
-    day: pd.Timestamp, expiry: pd.Timestamp, vx_settles: Mapping[Any, float], row: Mapping[str, Any]
+    day: pd.Timestamp, expiry: pd.Timestamp, vx_settles: Mapping[Any, float], row: dict[str, Any]
 ) -> tuple[float, str]:
     """The VX future for `expiry` as of `day`'s close: (price, source).
 
