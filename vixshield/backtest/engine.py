@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from vixshield.backtest import metrics
-from vixshield.strategy.book import BookSettings, SessionCache, run_book
+from vixshield.strategy.book import BOOK_COLUMNS, BookSettings, SessionCache, run_book
 from vixshield.strategy.hedge_layers import LAYERS
 from vixshield.strategy.ledger import FILL_COLUMNS
 from vixshield.strategy.option_writer import WriterSettings
@@ -143,7 +143,9 @@ class Inputs:
     vx: Mapping[pd.Timestamp, Mapping[pd.Timestamp, float]]
     opens: Mapping[pd.Timestamp, float]
     # shared by every run over these features in this process (not copied by dataclasses.replace)
-    cache: SessionCache = field(default_factory=SessionCache, init=False, repr=False, compare=False)
+    cache: SessionCache = field(
+        default_factory=lambda: SessionCache(columns=BOOK_COLUMNS), init=False, repr=False, compare=False
+    )
     # names these inputs across processes: a worker given them again keeps its warm cache (run_many)
     token: str = field(default_factory=lambda: uuid.uuid4().hex, init=False, repr=False, compare=False)
 

@@ -39,20 +39,53 @@ from vixshield.values import num, records
 
 TRADING_DAYS = 252
 
+# Every features column the book reads when it writes no rows (rows=False: the backtest), for any
+# strategy and settings; carry's merged rows read what a session's read. A backtest's session rows hold
+# only these: building the rows of all ~85 columns was a tenth of a full run. A column read but missing
+# here would read as missing (NaN): tests/unit/test_book_columns.py records every read of every
+# strategy, the ablation and the sweep's corners and fails on any outside this list.
+BOOK_COLUMNS = (
+    "spx_close",
+    "spx_ret",
+    "vix",
+    "vix9d",
+    "vix3m",
+    "vix6m",
+    "vvix",
+    "ivts",
+    "vrp",
+    "dgs3mo",
+    "fed_funds",
+    "spx_macd",
+    "spx_macd_signal",
+    "vix_macd",
+    "vix_macd_signal",
+    "macro_stress",
+    "breadth_divergence",
+    "bearish_divergence_active",
+    "bullish_divergence_active",
+    "sessions_to_fomc",
+    "sessions_to_cpi",
+    "sessions_to_ppi",
+)
+
 
 @dataclass
 class SessionCache:
     """What runs over the same features can share (the ablation and sweeps run the book dozens of
     times): each session's row as a dict, and its pricing Market per (q, kappa), whose memos of
     prices, deltas and strikes are pure functions of that session's inputs. Never share one across
-    different features."""
+    different features. `columns`: the features' columns its rows hold (None: every one); a cache of
+    BOOK_COLUMNS serves only runs with rows=False."""
 
     records: dict[int, tuple[pd.Timestamp, dict]] = field(default_factory=dict)  # by the session's ns
     markets: dict[tuple[float, ...], Market] = field(default_factory=dict)
     hedge_markets: dict[tuple[int, float], hedge.HedgeMarket] = field(default_factory=dict)
+    columns: tuple[str, ...] | None = None
 
     def __reduce__(self):
-        return (SessionCache, ())  # a process gets an empty cache, never a pickled copy of another's memos
+        # a process gets an empty cache, never a pickled copy of another's memos
+        return (SessionCache, ({}, {}, {}, self.columns))
 
     def rows(self, features: pd.DataFrame, sessions: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, dict]]:
         """(day, row as a dict) of each of `sessions` (a subset of the features' index), built once."""
@@ -61,6 +94,8 @@ class SessionCache:
         if any(n not in self.records for n in ns):
             # most of the frame: all of it (a row selection first copies every column, strings included)
             rows = features if 2 * len(ns) > len(features) else features.loc[sessions]
+            if self.columns is not None:
+                rows = rows[[c for c in self.columns if c in rows.columns]]
             keys = rows.index.asi8.tolist()
             self.records.update(zip(keys, zip(rows.index, records(rows), strict=True), strict=True))
         return [self.records[n] for n in ns]
@@ -136,6 +171,8 @@ def run_book(
     rows and prices a candidate condor only on sessions where one could open; NAV and trades are identical.
     cache: share session rows and pricing memos with other runs over the same features.
     state: resume after state.last_date (sessions up to it are skipped) instead of starting fresh."""
+    if rows and cache is not None and cache.columns is not None:
+        raise ValueError("a SessionCache of some columns (BOOK_COLUMNS) serves only runs with rows=False")
     has_vix = features["vix"].notna()
     if not has_vix.any():
         return BookOutput(state=state or BookState.initial(s))
