@@ -42,7 +42,7 @@ def _session_index() -> pd.DatetimeIndex:
     rules = object.__new__(XNYSExchangeCalendar)  # its holiday properties read no instance state
     closed = rules.regular_holidays.holidays(start, end).union(pd.DatetimeIndex(rules.adhoc_holidays))
     days = pd.date_range(start, end, freq="D")
-    open_weekday = np.array([c == "1" for c in rules.weekmask])[days.dayofweek]
+    open_weekday = np.array([c == "1" for c in rules.weekmask])[days.day_of_week]
     return days[open_weekday & ~days.isin(closed)].as_unit("ns")
 
 
@@ -54,7 +54,7 @@ _EPOCH_ORDINAL = _EPOCH.toordinal()
 def date_of_ns(day_ns: int) -> dt.date:
     """The calendar day of a midnight timestamp given in ns since the epoch (Timestamp.value): plain
     integer arithmetic, where a Timestamp's date methods cost microseconds."""
-    return _EPOCH + dt.timedelta(days=day_ns // NS_PER_DAY)
+    return dt.date.fromordinal(day_ns // NS_PER_DAY + _EPOCH_ORDINAL)
 
 
 def days_between(day: pd.Timestamp, later: pd.Timestamp) -> int:

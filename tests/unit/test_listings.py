@@ -72,8 +72,11 @@ def test_condors_before_weeklys_use_monthlies_and_settle_at_the_open():
 def test_the_listing_table_is_the_rule_on_every_session():
     """spx_expiry_near reads one threshold per session (the first day it was listed); on the day
     before the threshold the rule says unlisted, on it listed, for every session of the calendar."""
-    ords, first_listed, stamps = listings._listing_table()
-    assert [s.toordinal() for s in stamps] == ords
+    ords, first_listed, monthly, weeklys = listings._listing_table()
+    stamps = [listings._stamp(o) for o in ords]
+    assert [s.toordinal() for s in stamps] == ords and all(s.unit == "ns" for s in stamps)
+    assert set(monthly) & set(ords) == {o for o, first in zip(ords, first_listed, strict=True) if first == 0}
+    assert weeklys == pd.Timestamp("2005-10-28").toordinal()  # the first SPXW weekly: Fridays
     earliest, never = pd.Timestamp("1990-01-02"), pd.Timestamp("2100-01-01")
     for first, expiry in zip(first_listed, stamps, strict=True):
         if first == 0:  # a monthly: listed throughout

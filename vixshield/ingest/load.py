@@ -62,9 +62,9 @@ def prepare(fetched: Fetched, window: FetchWindow) -> Fetched:
     if family in WEEKDAY_FAMILIES:  # no exchange prints on a weekend: a misdated row (time zone, typo)
         day = frame[_date_column(family)]
         for weekday, name in ((5, "Saturday"), (6, "Sunday")):
-            on = day.dt.dayofweek == weekday
+            on = day.dt.day_of_week == weekday
             rejects += _rejects(frame[on], keys, "weekend_dated", f"dated on a {name}: no exchange trades then")
-        frame = frame[day.dt.dayofweek < 5]
+        frame = frame[day.dt.day_of_week < 5]
     end = pd.Timestamp(window.end)
     if family == "macro_observations":
         frame = frame[frame["available_date"] <= end]

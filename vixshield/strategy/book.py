@@ -25,10 +25,12 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from vixshield import calendars
 from vixshield.features import term_structure
 from vixshield.strategy import hedge, options
 from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
@@ -187,19 +189,27 @@ def run_book(
     out = BookOutput(state=state)
     spans = _spans(features, sessions, after)
     loop = _Loop(s, replace(state), out, cache if cache is not None else SessionCache(), rows, spans)
+    # the inputs by each session's ns: hashing a Timestamp costs ~0.3 us, a Mapping's get a method call
+    opens, regime_of, vx_of = _by_ns(spx_open), _by_ns(regimes), _by_ns(vx_settles)
     m = None
     for day, r in loop.cache.rows(features, sessions):
+        ns = day.value
         span = loop.spans.get(day) if loop.spans else None  # after an SPX hole the SOQ estimate starts from
-        # the last close struck (asked only when there is a hole: hashing a Timestamp costs ~0.3 us)
-        am_open = settlement_open(spx_open.get(day), r, s.open_proxy_weight, span[0] if span else None)
+        # the last close struck (asked only when there is a hole)
+        am_open = settlement_open(opens.get(ns), r, s.open_proxy_weight, span[0] if span else None)
         if math.isnan(num(r.get("vix"))):
             m = loop.carry(day, {**r, **carried.loc[day].to_dict()}, am_open)
         else:
-            m = loop.session(day, r, regimes.get(day), vx_settles.get(day, {}), am_open)
+            m = loop.session(day, r, regime_of.get(ns), vx_of.get(ns, {}), am_open)
     if m is not None:
         out.open_positions = _open_positions(loop.st, m, s.hedge.multiplier)
         out.state = loop.st
     return out
+
+
+def _by_ns(by_day: Mapping[pd.Timestamp, Any]) -> dict[int, Any]:
+    """The mapping keyed by each day's ns (Timestamp.value)."""
+    return {day.value: value for day, value in by_day.items()}
 
 
 def _spans(
@@ -353,7 +363,7 @@ class _Loop:
         st.last_date = day
         out.daily.append(
             {
-                "date": day.date(),
+                "date": calendars.date_of_ns(day.value),  # Timestamp.date() costs ~1 us
                 "nav": nav,
                 "equity_value": st.equity,
                 "cash": st.cash,

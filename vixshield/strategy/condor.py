@@ -120,7 +120,8 @@ class Market:
     smile: dict[str, float] = field(default_factory=dict)  # options.smile_vol's b_put, b_call, lo, hi
     _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
-    _units: dict = field(default_factory=dict, repr=False)  # (kind, strike, expiry ns) -> one leg's (price, delta)
+    # (kind, strike, expiry ns) -> one leg's (price, delta)
+    _units: dict[tuple[str, float, int], tuple[float, float]] = field(default_factory=dict, repr=False)
     _deltas: dict = field(default_factory=dict, repr=False)
     _strikes: dict = field(default_factory=dict, repr=False)
     _candidates: dict = field(default_factory=dict, repr=False)
@@ -200,18 +201,23 @@ class Market:
                 hit = (sum(leg.quantity * options.intrinsic(self.spot, leg.strike, leg.kind) for leg in legs), 0.0)
             else:  # price_legs, each leg's unit price and delta kept for `unit` and `delta`
                 price = net_delta = 0.0
+                units, ns = self._units, key[1]
                 for leg in legs:
-                    unit = (leg.kind, leg.strike, key[1])
-                    pd_ = self._units.get(unit)
+                    unit = (leg.kind, leg.strike, ns)
+                    pd_ = units.get(unit)
                     if pd_ is None:
                         if sl is not None:
                             pd_ = sl.price_delta(leg.strike, leg.kind)
                         else:
                             vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
                             pd_ = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
-                        self._units[unit] = pd_
-                    price += leg.quantity * pd_[0]
-                    net_delta += leg.quantity * pd_[1]
+                        units[unit] = pd_
+                    # typed: compiled, the products and sums are C doubles (the same IEEE operations)
+                    quantity = float(leg.quantity)  # what int * float does first
+                    unit_price: float = pd_[0]
+                    unit_delta: float = pd_[1]
+                    price += quantity * unit_price
+                    net_delta += quantity * unit_delta
                 hit = (price, net_delta)
             self._prices[key] = hit
         return hit
@@ -228,9 +234,9 @@ class Market:
         """Unit spot delta of one option (per long contract, whatever the leg's quantity): the priced
         leg's, else Black-Scholes at its smile vol."""
         key = (leg.kind, leg.strike, expiry.value)
-        hit = self._units.get(key)
-        if hit is not None:
-            return hit[1]
+        priced = self._units.get(key)
+        if priced is not None:
+            return priced[1]
         hit = self._deltas.get(key)
         if hit is None:
             _, t, sigma, fwd, _ = self._expiry(expiry)

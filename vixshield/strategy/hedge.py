@@ -41,7 +41,7 @@ import bisect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -222,7 +222,6 @@ def _session_ns() -> list[int]:
     return calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01").asi8.tolist()
 
 
-@cache  # asked once per session by every run: a few params x ~9,000 sessions
 def _window_start(day: int, n: int) -> int:
     """First session (ns since epoch) of the n-session window ending at `day` (ns, today included)."""
     ns = _session_ns()

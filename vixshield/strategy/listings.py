@@ -80,39 +80,56 @@ def spx_expiry_near(
 def _near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
     lo, hi = today + min_dte, today + max_dte
     target = min(max(today + target_dte, lo), hi)
-    ords, first_listed, stamps = _listing_table()
+    ords, first_listed, monthly, weeklys = _listing_table()
+    if today < weeklys:  # only the monthlies were listed: search them, not every session between
+        ords = monthly
     first, last = bisect.bisect_left(ords, lo), bisect.bisect_right(ords, hi)
     # the nearest listed session on each side of the target are the only candidates: scan outward
     after = bisect.bisect_left(ords, target, first, last)
     before = after - 1
-    while after < last and today < first_listed[after]:
-        after += 1
-    while before >= first and today < first_listed[before]:
-        before -= 1
+    if today >= weeklys:
+        while after < last and today < first_listed[after]:
+            after += 1
+        while before >= first and today < first_listed[before]:
+            before -= 1
     if before >= first and (after == last or target - ords[before] <= ords[after] - target):
-        return stamps[before]  # on a tie the earlier one
-    return None if after == last else stamps[after]
+        return _stamp(ords[before])  # on a tie the earlier one
+    return None if after == last else _stamp(ords[after])
+
+
+_STAMPS: dict[int, pd.Timestamp] = {}
+
+
+def _stamp(ordinal: int) -> pd.Timestamp:
+    """The session's Timestamp, one object per session (callers compare expiries by identity first)."""
+    stamp = _STAMPS.get(ordinal)
+    if stamp is None:
+        stamp = _STAMPS[ordinal] = pd.Timestamp((ordinal - calendars.ordinal_of_ns(0)) * calendars.NS_PER_DAY)
+    return stamp
 
 
 @lru_cache(maxsize=1)
-def _listing_table() -> tuple[list[int], list[int], list[pd.Timestamp]]:
-    """Every NYSE session (ordinal), the first day (ordinal) an SPX option expiring on it was listed, and
-    the session itself: `spx_expiry_listed(day, s)` is `day >= first_listed[s]`, the rule folded into
-    one threshold per session (a monthly: always; a weekly: its weekday's first listing, or that of the
-    weekday after it when a holiday moved it). tests/unit/test_listings.py checks it against the rule."""
+def _listing_table() -> tuple[list[int], list[int], list[int], int]:
+    """Every NYSE session (ordinal), the first day (ordinal) an SPX option expiring on it was listed, the
+    monthly expirations (ordinals) and the first day a weekly was: `spx_expiry_listed(day, s)` is
+    `day >= first_listed[s]`, the rule folded into one threshold per session (a monthly: always; a weekly:
+    its weekday's first listing, or that of the weekday after it when a holiday moved it).
+    tests/unit/test_listings.py checks it against the rule."""
     ords = calendars.session_ordinals()
     sessions = set(ords)
     years = range(dt.date.fromordinal(ords[0]).year, dt.date.fromordinal(ords[-1]).year + 1)
-    monthly = {calendars.spx_monthly_expiration(y, m).toordinal() for y in years for m in range(1, 13)}
+    monthly = sorted({calendars.spx_monthly_expiration(y, m).toordinal() for y in years for m in range(1, 13)})
+    is_monthly = set(monthly)
     never = dt.date.max.toordinal() + 1
     weekly = {w: d.toordinal() for w, d in SPXW_WEEKDAYS.items()}
     first_listed = []
     for o in ords:
-        if o in monthly:
+        if o in is_monthly:
             first_listed.append(0)
             continue
         weekday = (o + 6) % 7  # date.fromordinal(o).weekday(): ordinal 1 is a Monday
-        days = [weekday] if o + 1 in sessions else [weekday, (weekday + 1) % 7]  # moved by a holiday?
-        first_listed.append(min((weekly[w] for w in days if w in weekly), default=never))
-    stamps = list(calendars.sessions(f"{calendars.FIRST_SESSION_YEAR}-01-01", "2100-01-01"))
-    return ords, first_listed, stamps
+        first = weekly.get(weekday, never)
+        if o + 1 not in sessions:  # moved by a holiday: listed also when the weekday after it was
+            first = min(first, weekly.get((weekday + 1) % 7, never))
+        first_listed.append(first)
+    return ords, first_listed, monthly, min(weekly.values())
