@@ -159,3 +159,19 @@ def test_the_trigger_memo_serves_runs_that_differ_only_in_undeclared_settings():
     assert mkt.trigger(momentum, s)[0] is True  # IVTS 0.96 > 0.95
     assert mkt.trigger(momentum, dataclasses.replace(s, budget_pct_nav=1.0)) == mkt.trigger(momentum, s)
     assert mkt.trigger(momentum, dataclasses.replace(s, l1_ivts_on=0.97))[0] is False  # a new key, recomputed
+
+
+def test_each_seed_trigger_shows_its_parts_as_text_in_the_layer_rows():
+    """The details are formatted only when read; the text is each part's value (NA when missing), written
+    out here by hand from the row."""
+    from vixshield.strategy.hedge import HedgeMarket
+
+    s = HedgeSettings()
+    row = TRIGGER_ROWS[0] | {"ivts": math.nan, "breadth_divergence": None, "macro_stress": 0.6}
+    l0, l1, l2 = (spec.trigger(HedgeMarket(DAYS[1], row, {}, s), s) for spec in LAYERS)
+    assert l0 == (True, "vix_expiration=True")
+    assert str(l1[1]) == "spx_macd<signal=True; spx_macd<0=True; vix_macd>signal=True; ivts>0.95=NA"
+    assert str(l2[1]) == "breadth_divergence=NA; bearish_divergence_active=False; macro_stress>=0.5=True"
+    assert l1[0] is False and l2[0] is False  # a missing part is off
+    rows = hedge_session(DAYS[1], row, NO_VX, NAV, HedgeBook(), s, fills=[])[1]
+    assert [r["trigger_details"] for r in rows] == [str(l0[1]), str(l1[1]), str(l2[1])]

@@ -136,12 +136,14 @@ class Market:
         row: dict[str, Any],
         q: float,
         kappa: float,
-        pts: list[tuple[float, float]] | None = None,
-        smile: dict[str, float] | None = None,
+        pts: list[tuple[float, float]],
+        smile: dict[str, float],  # surface_smile's four
     ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
         self.day, self.spot, self.rate, self.row, self.q, self.kappa = day, spot, rate, row, q, kappa
-        self.pts = [] if pts is None else pts
-        self.smile = {} if smile is None else smile
+        self.pts, self.smile = pts, smile
+        self._day_ns: int = day.value
+        # the smile as Slice's positional arguments: compiled, a call with **smile goes through Python
+        self._slice_smile = (smile["b_put"], smile["b_call"], smile["lo"], smile["hi"])
         self._exp, self._prices, self._units, self._deltas = {}, {}, {}, {}
         self._strikes, self._candidates, self._spreads, self._gates = {}, {}, {}, {}
         self._listed: dict[tuple[int, int, int], pd.Timestamp | None] = {}  # listed_expiry
@@ -168,14 +170,15 @@ class Market:
         by the expiry's integer nanoseconds (hashing an int is far cheaper than a Timestamp in the hot loop)."""
         if expiry is self._last_expiry:  # the same Timestamp again (a condor's expiry is asked for many times)
             return self._last_hit
-        key = expiry.value
+        key: int = expiry.value
         hit = self._exp.get(key)
         if hit is None:
-            days = max((key - self.day.value) // calendars.NS_PER_DAY, 0)
+            days = max((key - self._day_ns) // calendars.NS_PER_DAY, 0)
             t = days / 365.0
             sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
             ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
-            sl = options.Slice(self.spot, t, self.rate, self.q, sigma, **self.smile) if ok else None
+            b_put, b_call, lo, hi = self._slice_smile
+            sl = options.Slice(self.spot, t, self.rate, self.q, sigma, b_put, b_call, lo, hi) if ok else None
             hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
         self._last_expiry, self._last_hit = expiry, hit
         return hit
@@ -669,17 +672,9 @@ class CondorProgram(ABC):
         credit = c.credit + (-close_cost + -open_value - slip)
         max_loss = (max(sp - lp, lc - sc) - credit) * MULTIPLIER
         realized = c.realized - fees
-        new = replace(
-            c,
-            long_put=lp,
-            short_put=sp,
-            short_call=sc,
-            long_call=lc,
-            credit=credit,
-            max_loss=max_loss,
-            adjusted=True,
-            realized=realized,
-        )
+        # the constructor, not dataclasses.replace (~100,000 instructions compiled)
+        new = Condor(c.position_id, c.entry_date, c.expiry, lp, sp, sc, lc, c.contracts, credit, max_loss)
+        new.adjusted, new.realized, new.am_settled = True, realized, c.am_settled
         value, _ = m.price(new.legs(), c.expiry)
         return Decision(
             "adjust",

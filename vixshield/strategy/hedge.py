@@ -51,7 +51,7 @@ from mypy_extensions import mypyc_attr
 from vixshield import calendars
 from vixshield.strategy import listings
 from vixshield.strategy.costs import Costs, fill_half_spread
-from vixshield.strategy.hedge_layers import LAYERS, READS, LayerSpec, Trigger, setting
+from vixshield.strategy.hedge_layers import LAYERS, READS, Detail, LayerSpec, Trigger, setting
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.options import risk_free_rate
 from vixshield.strategy.record import Record
@@ -267,9 +267,9 @@ class HedgeMarket:
         self._fut: dict[pd.Timestamp, tuple[float, str]] = {}
         self._quotes: dict[tuple[int, float], tuple[float, float, float, str]] = {}
         self._candidates: dict[tuple[int, float], tuple[pd.Timestamp, float]] = {}
-        self._triggers: dict[tuple, tuple[bool, str]] = {}
+        self._triggers: dict[tuple, tuple[bool, Detail | str]] = {}
 
-    def trigger(self, trigger: Trigger, s: HedgeSettings) -> tuple[bool, str]:
+    def trigger(self, trigger: Trigger, s: HedgeSettings) -> tuple[bool, Detail | str]:
         """`trigger(self, s)`, memoized per the settings it declares it reads (hedge_layers.reads): a
         trigger is a pure function of the session and those settings."""
         key = _trigger_key(trigger, s)
@@ -335,7 +335,7 @@ class _Layer:
         self.premium = 0.0
         self.weight = 0.0
         self.trigger = False
-        self.details = ""
+        self.details: Detail | str = ""
         self.shown: tuple[pd.Timestamp, float] | None = None  # (expiry, strike) the row describes
         self.ordered = False  # an order was placed today (add, monetize, remove; not a settlement)
 
@@ -403,10 +403,13 @@ def advance(
     return new, (run.rows(held + run.selling, premiums) if rows else []), cash
 
 
-def _budget_window(day: pd.Timestamp, nav: float, navs: Sequence, s: HedgeSettings) -> tuple[int, tuple]:
+def _budget_window(
+    day: pd.Timestamp, nav: float, navs: tuple[tuple[pd.Timestamp, float], ...], s: HedgeSettings
+) -> tuple[int, tuple[tuple[pd.Timestamp, float], ...]]:
     """(first session of the budget's rolling window, in ns; the (date, NAV) pairs inside it, today's last)."""
     start = _window_start(day.value, s.budget_sessions)
-    return start, (*_since(navs, start), (day, nav))
+    # a tuple's slice and concatenation: C copies (unpacking into a new tuple builds a list first)
+    return start, tuple(_since(navs, start)) + ((day, nav),)  # noqa: RUF005
 
 
 def _unlisted(
@@ -441,7 +444,7 @@ class _Session:
         s: HedgeSettings,
         fills: list[Fill] | None,
         layers: Sequence[LayerSpec],
-        navs: Sequence[tuple[pd.Timestamp, float]] = (),
+        navs: tuple[tuple[pd.Timestamp, float], ...] = (),
         defer: bool = False,
     ):
         self.mkt, self.nav, self.s, self.fills, self.layers, self.defer = mkt, nav, s, fills, layers, defer
@@ -700,7 +703,7 @@ class _Session:
                     "mark_value": sum(p.contracts * p.mark * s.multiplier for p in mine),
                     "budget_used_pct_nav": budget_pct,
                     "trigger": lay.trigger,
-                    "trigger_details": lay.details,
+                    "trigger_details": str(lay.details),
                     "contango_m1_spot": contango_m1,
                     "contango_m2_m1": contango_m2,
                     "reasons": lay.reasons,
