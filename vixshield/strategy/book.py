@@ -263,6 +263,7 @@ class _Loop:
     ):
         self.s, self.st, self.out, self.cache, self.rows, self.spans = s, st, out, cache, rows, spans
         self.condor: CondorProgram = program(s.condor, enabled=s.condors)
+        self.defer = s.defer  # a property of the (uncompiled) settings: read once, not per session
 
     def _accrue(self, day: pd.Timestamp, r: dict) -> tuple[float, float]:
         """Equity total return (dividends at q) and interest on cash, both from the last close struck:
@@ -310,7 +311,7 @@ class _Loop:
         if st.condors.orders:
             st.condors, condor_cash, filled = self.condor.fill_orders(st.condors, m, out.fills, self.rows)
             out.actions.extend(filled)
-        managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows, s.defer)
+        managed, actions = self.condor.manage_book(st.condors, m, regime, am_open, out.fills, self.rows, self.defer)
         out.actions.extend(actions)
         st.condors = managed.book
         condor_cash += managed.cash
@@ -324,7 +325,7 @@ class _Loop:
         # 4. hedge layers
         hedge_cash = self._hedge(day, r, vx, nav_now)
         # 5. today's candidate condor, gates, cadence, capacity, sizing
-        entry = self.condor.enter(st.condors, m, regime, nav_now, managed.reenter, self.rows, s.defer)
+        entry = self.condor.enter(st.condors, m, regime, nav_now, managed.reenter, self.rows, self.defer)
         if entry.plan is not None:
             out.plan.append(entry.plan)
         condor_value = managed.value
@@ -400,7 +401,7 @@ class _Loop:
             return 0.0
         mkt = self.cache.hedge_market(day, r, vx, s.hedge)
         st.hedge_book, layer_rows, cash = hedge.advance(
-            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows, defer=s.defer
+            mkt, nav, st.hedge_book, s.hedge, fills=self.out.fills, rows=self.rows, defer=self.defer
         )
         self.out.hedges.extend(layer_rows)
         st.cash += cash

@@ -25,7 +25,7 @@ from vixshield.features import term_structure
 from vixshield.strategy import listings, options
 from vixshield.strategy.costs import Costs, half_spread
 from vixshield.strategy.ledger import Fill
-from vixshield.strategy.options import Leg
+from vixshield.strategy.options import Leg, leg
 from vixshield.strategy.record import Record
 from vixshield.strategy.settings import CondorSettings
 from vixshield.values import flag, num
@@ -73,10 +73,10 @@ class Condor(Record):
         self.adjusted, self.realized, self.am_settled = adjusted, realized, am_settled
         # built once: a condor's strikes never change (an adjustment is a new one, via replace)
         self.legs_ = (
-            Leg("put", self.long_put, 1),
-            Leg("put", self.short_put, -1),
-            Leg("call", self.short_call, -1),
-            Leg("call", self.long_call, 1),
+            leg("put", self.long_put, 1),
+            leg("put", self.short_put, -1),
+            leg("call", self.short_call, -1),
+            leg("call", self.long_call, 1),
         )
 
     def legs(self) -> tuple[Leg, ...]:
@@ -230,7 +230,7 @@ class Market:
         (0.0 + x: what the one-leg sum gives, -0.0 included)."""
         hit = self._units.get((kind, strike, expiry.value))
         if hit is None:
-            return self.price((Leg(kind, strike, 1),), expiry)
+            return self.price((leg(kind, strike, 1),), expiry)
         return 0.0 + hit[0], 0.0 + hit[1]
 
     def delta(self, leg: Leg, expiry: pd.Timestamp) -> float:
@@ -652,13 +652,13 @@ class CondorProgram(ABC):
         credit and its risk."""
         units = c.contracts * MULTIPLIER
         if side == "call":
-            old = (Leg("call", c.short_call, 1), Leg("call", c.long_call, -1))  # buy back the call spread
+            old = (leg("call", c.short_call, 1), leg("call", c.long_call, -1))  # buy back the call spread
             width = c.long_call - c.short_call
-            new_legs = (Leg("call", short, -1), Leg("call", short + width, 1))
+            new_legs = (leg("call", short, -1), leg("call", short + width, 1))
         else:
-            old = (Leg("put", c.short_put, 1), Leg("put", c.long_put, -1))
+            old = (leg("put", c.short_put, 1), leg("put", c.long_put, -1))
             width = c.short_put - c.long_put
-            new_legs = (Leg("put", short, -1), Leg("put", short - width, 1))
+            new_legs = (leg("put", short, -1), leg("put", short - width, 1))
         close_cost, _ = m.price(old, c.expiry)
         open_value, _ = m.price(new_legs, c.expiry)
         slip = self.spread(m, old + new_legs, c.expiry)
@@ -758,10 +758,10 @@ class CondorProgram(ABC):
         """Every plan field of the condor with these strikes (long put, short put, short call, long call)."""
         long_put, short_put, short_call, long_call = strikes
         legs = (
-            Leg("put", long_put, 1),
-            Leg("put", short_put, -1),
-            Leg("call", short_call, -1),
-            Leg("call", long_call, 1),
+            leg("put", long_put, 1),
+            leg("put", short_put, -1),
+            leg("call", short_call, -1),
+            leg("call", long_call, 1),
         )
         value, _ = m.price(legs, expiry)
         credit_mid = -value

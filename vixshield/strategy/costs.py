@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vixshield.strategy.record import Record
 from vixshield.strategy.settings import SpreadSettings
 
 
 @dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated
-class Costs:
+class Costs(Record):
     slippage: float  # index points per option leg, off the model price (buys above it, sales below)
     commission: float  # dollars per option contract, per fill
     legs: int = 1  # options in one unit of what is traded: 4 for an iron condor
     multiplier: float = 100.0  # dollars per index point
+
+    def __init__(self, slippage: float, commission: float, legs: int = 1, multiplier: float = 100.0) -> None:
+        # made per fill: compiled, a dataclass's own __init__ stays Python (strategy/record.py)
+        self.slippage, self.commission, self.legs, self.multiplier = slippage, commission, legs, multiplier
 
     @property
     def spread(self) -> float:

@@ -20,7 +20,7 @@ from vixshield.strategy import options
 from vixshield.strategy.condor import MULTIPLIER, Market, is_roll_day
 from vixshield.strategy.costs import Costs, fill_half_spread
 from vixshield.strategy.ledger import Fill
-from vixshield.strategy.options import Leg
+from vixshield.strategy.options import leg
 from vixshield.strategy.settings import WriterSettings
 from vixshield.values import num
 
@@ -84,14 +84,14 @@ def writer_session(
         _record(fills, m.day, pos, "close", paid / (pos.contracts * MULTIPLIER), pos.sign * paid, 0.0, reason)
         pos = None
     elif pos is not None:
-        price, _ = m.price((Leg(pos.kind, pos.strike, 1),), pos.expiry)
+        price, _ = m.price((leg(pos.kind, pos.strike, 1),), pos.expiry)
         pos = replace(pos, mark=price if price == price else pos.mark)
     if roll and pos is None and is_roll_day(m.day) and not math.isnan(m.spot) and nav > 0:
         expiry = options.monthly_expiry_after(m.day)
         if math.isnan(m.sigma_atm(expiry)):
             return pos, cash
         k = strike(m, expiry, s)
-        price, delta = m.price((Leg(s.kind, k, 1),), expiry)
+        price, delta = m.price((leg(s.kind, k, 1),), expiry)
         costs = Costs(_half_spread(m, expiry, price, delta, s), s.commission_per_contract, multiplier=MULTIPLIER)
         short = s.side == "short"
         fill = max(price - costs.spread, 0.0) if short else price + costs.spread

@@ -15,7 +15,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from statistics import NormalDist
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import pandas as pd
 
@@ -24,7 +24,10 @@ from vixshield.features import term_structure
 from vixshield.values import num
 
 DAYS_PER_YEAR = 365.0
-_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT2: Final = 1.0 / math.sqrt(2.0)
+# compiled, a Final name is a C static: math.erfc (which mypyc has no primitive for) is not looked up on
+# the module at every call, four times a priced leg
+_erfc: Final = math.erfc
 _inv_cdf = NormalDist().inv_cdf
 
 
@@ -50,7 +53,7 @@ def _check_kind(kind: str) -> bool:
 
 def norm_cdf(x: float) -> float:
     """Standard normal CDF via erfc (accurate in both tails)."""
-    return 0.5 * math.erfc(-x * _INV_SQRT2)
+    return 0.5 * _erfc(-x * _INV_SQRT2)
 
 
 def forward(spot: float, t: float, r: float, q: float) -> float:
@@ -76,8 +79,8 @@ def bs_price(spot: float, strike: float, t: float, r: float, q: float, sigma: fl
     d1 = (math.log(spot / strike) + (r - q) * t) / sd + 0.5 * sd
     d2 = d1 - sd
     if is_call:
-        return spot * dq * 0.5 * math.erfc(-d1 * _INV_SQRT2) - strike * dr * 0.5 * math.erfc(-d2 * _INV_SQRT2)
-    return strike * dr * 0.5 * math.erfc(d2 * _INV_SQRT2) - spot * dq * 0.5 * math.erfc(d1 * _INV_SQRT2)
+        return spot * dq * 0.5 * _erfc(-d1 * _INV_SQRT2) - strike * dr * 0.5 * _erfc(-d2 * _INV_SQRT2)
+    return strike * dr * 0.5 * _erfc(d2 * _INV_SQRT2) - spot * dq * 0.5 * _erfc(d1 * _INV_SQRT2)
 
 
 def bs_delta(spot: float, strike: float, t: float, r: float, q: float, sigma: float, kind: str) -> float:
@@ -95,8 +98,8 @@ def bs_delta(spot: float, strike: float, t: float, r: float, q: float, sigma: fl
     sd = sigma * math.sqrt(t)
     d1 = (math.log(spot / strike) + (r - q) * t) / sd + 0.5 * sd
     if is_call:
-        return dq * 0.5 * math.erfc(-d1 * _INV_SQRT2)
-    return -dq * 0.5 * math.erfc(d1 * _INV_SQRT2)
+        return dq * 0.5 * _erfc(-d1 * _INV_SQRT2)
+    return -dq * 0.5 * _erfc(d1 * _INV_SQRT2)
 
 
 def atm_vol(days: float, row: dict[str, Any], kappa: float = 0.80) -> float:
@@ -273,6 +276,12 @@ class Leg(NamedTuple):
     quantity: int  # +1 long, -1 short (any signed multiple)
 
 
+def leg(kind: str, strike: float, quantity: int) -> Leg:
+    """Leg(kind, strike, quantity), made as the tuple it is: a NamedTuple's own __new__ is a Python
+    lambda (~2,000 instructions where the engine runs compiled), and condors make legs every session."""
+    return tuple.__new__(Leg, (kind, strike, quantity))
+
+
 def price_legs(
     legs: Iterable[Leg], spot: float, t: float, r: float, q: float, sigma_atm: float, **smile: float
 ) -> tuple[float, float]:
@@ -302,10 +311,10 @@ def bs_price_delta(
     d1 = (math.log(spot / strike) + (r - q) * t) / sd + 0.5 * sd
     d2 = d1 - sd
     if is_call:
-        n1 = 0.5 * math.erfc(-d1 * _INV_SQRT2)
-        return spot * dq * n1 - strike * dr * 0.5 * math.erfc(-d2 * _INV_SQRT2), dq * n1
-    m1 = 0.5 * math.erfc(d1 * _INV_SQRT2)  # N(-d1)
-    return strike * dr * 0.5 * math.erfc(d2 * _INV_SQRT2) - spot * dq * m1, -dq * m1
+        n1 = 0.5 * _erfc(-d1 * _INV_SQRT2)
+        return spot * dq * n1 - strike * dr * 0.5 * _erfc(-d2 * _INV_SQRT2), dq * n1
+    m1 = 0.5 * _erfc(d1 * _INV_SQRT2)  # N(-d1)
+    return strike * dr * 0.5 * _erfc(d2 * _INV_SQRT2) - spot * dq * m1, -dq * m1
 
 
 class Slice:
@@ -342,9 +351,9 @@ class Slice:
         d1 = -x / sd + 0.5 * sd
         d2 = d1 - sd
         if kind == "call":
-            n1 = 0.5 * math.erfc(-d1 * _INV_SQRT2)
-            return self.s_dq * n1 - strike * self.dr * 0.5 * math.erfc(-d2 * _INV_SQRT2), self.dq * n1
+            n1 = 0.5 * _erfc(-d1 * _INV_SQRT2)
+            return self.s_dq * n1 - strike * self.dr * 0.5 * _erfc(-d2 * _INV_SQRT2), self.dq * n1
         if kind != "put":
             raise ValueError(f"kind must be 'call' or 'put', not {kind!r}")
-        m1 = 0.5 * math.erfc(d1 * _INV_SQRT2)  # N(-d1)
-        return strike * self.dr * 0.5 * math.erfc(d2 * _INV_SQRT2) - self.s_dq * m1, -self.dq * m1
+        m1 = 0.5 * _erfc(d1 * _INV_SQRT2)  # N(-d1)
+        return strike * self.dr * 0.5 * _erfc(d2 * _INV_SQRT2) - self.s_dq * m1, -self.dq * m1
