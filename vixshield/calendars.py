@@ -40,7 +40,14 @@ def _session_index() -> pd.DatetimeIndex:
     tests/unit/test_calendars.py checks the two agree."""
     start, end = _span()
     rules = object.__new__(XNYSExchangeCalendar)  # its holiday properties read no instance state
-    closed = rules.regular_holidays.holidays(start, end).union(pd.DatetimeIndex(rules.adhoc_holidays))
+    # each rule's dates, not the holiday calendar's (which evaluates every rule, 1874's included, and
+    # builds a named Series of them): a rule never dates a holiday outside its own start and end dates
+    live = [
+        rule.dates(start, end).as_unit("ns").asi8  # the rules differ in resolution
+        for rule in rules.regular_holidays.rules
+        if (rule.end_date is None or rule.end_date >= start) and (rule.start_date is None or rule.start_date <= end)
+    ]
+    closed = pd.DatetimeIndex(np.concatenate(live)).union(pd.DatetimeIndex(rules.adhoc_holidays))
     days = pd.date_range(start, end, freq="D")
     open_weekday = np.array([c == "1" for c in rules.weekmask])[days.day_of_week]
     return days[open_weekday & ~days.isin(closed)].as_unit("ns")

@@ -18,7 +18,6 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from mypy_extensions import mypyc_attr
 
 from vixshield import calendars
 from vixshield.features import term_structure
@@ -360,9 +359,8 @@ class Decision:
 CLOSING = frozenset({"take_profit", "stop", "roll", "crisis_close"})  # the decisions that close a condor
 
 
-@mypyc_attr(native_class=False)  # a plain class when compiled: frozen, picklable, introspectable
-@dataclass(frozen=True)
-class CondorOrder:
+@dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated
+class CondorOrder(Record):
     """A decision of one session's close, waiting for its fill on the next session the book can price
     (book.fill = next_close). `condor` is the position to close or adjust, or the one to open with the
     strikes, expiry and contracts chosen when decided; the fill reprices it on the filling session."""
@@ -372,6 +370,11 @@ class CondorOrder:
     reason: str
     condor: Condor
     adjust: tuple[str, float] | None = None
+
+    def __init__(
+        self, decided: pd.Timestamp, action: str, reason: str, condor: Condor, adjust: tuple[str, float] | None = None
+    ) -> None:  # made per order: compiled, a dataclass's own __init__ stays Python (strategy/record.py)
+        self.decided, self.action, self.reason, self.condor, self.adjust = decided, action, reason, condor, adjust
 
 
 @dataclass  # not frozen, so that compiled it is a native class (vixshield/native.py); never mutated

@@ -1,4 +1,4 @@
-"""The base of the book's hot records (Condor, CondorBook, HedgePosition, HedgeBook).
+"""The base of the book's hot records (Condor, CondorBook, CondorOrder, HedgePosition, HedgeBook, Costs).
 
 Each is a dataclass that writes its own __init__: compiled (vixshield/native.py), a dataclass's generated
 __init__ stays Python and costs more than the rest of making the object, and these are made every
