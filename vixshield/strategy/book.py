@@ -33,7 +33,7 @@ import pandas as pd
 from vixshield import calendars
 from vixshield.features import term_structure
 from vixshield.strategy import hedge, options
-from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface_key
+from vixshield.strategy.condor import CondorBook, CondorProgram, CondorSettings, Market, program, surface
 from vixshield.strategy.ledger import Fill
 from vixshield.strategy.option_writer import Written, writer_session
 from vixshield.strategy.settings import BookSettings
@@ -103,7 +103,7 @@ class SessionCache:
         return [self.records[n] for n in ns]
 
     def market(self, day: pd.Timestamp, row: dict, s: CondorSettings) -> Market:
-        key = (day.value, *surface_key(s))
+        key = (day.value, *surface(s)[0])
         m = self.markets.get(key)
         if m is None:
             m = self.markets[key] = Market.from_row(day, row, s)

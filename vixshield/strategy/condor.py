@@ -120,6 +120,7 @@ class Market:
     _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
     # (kind, strike, expiry ns) -> one leg's (price, delta)
+    # (kind, strike, expiry ns) -> one leg's (price, delta)
     _units: dict[tuple[str, float, int], tuple[float, float]] = field(default_factory=dict, repr=False)
     _deltas: dict = field(default_factory=dict, repr=False)
     _strikes: dict = field(default_factory=dict, repr=False)
@@ -142,7 +143,7 @@ class Market:
         self.pts, self.smile = pts, smile
         self._day_ns: int = day.value
         # the smile as Slice's positional arguments: compiled, a call with **smile goes through Python
-        self._slice_smile = (smile["b_put"], smile["b_call"], smile["lo"], smile["hi"])
+        self.smile_args = (smile["b_put"], smile["b_call"], smile["lo"], smile["hi"])
         self._exp, self._prices, self._units, self._deltas = {}, {}, {}, {}
         self._strikes, self._candidates, self._spreads, self._gates = {}, {}, {}, {}
         self._listed: dict[tuple[int, int, int], pd.Timestamp | None] = {}  # listed_expiry
@@ -153,7 +154,7 @@ class Market:
     def from_row(cls, day: pd.Timestamp, row: dict[str, Any], s: CondorSettings) -> Market:
         vix = num(row.get("vix"))
         kappa = s.kappa + (0.0 if math.isnan(vix) else s.kappa_vix_slope * (vix - 20.0) / 10.0)
-        return cls(
+        return Market(  # not cls(...): compiled, a call through a type object goes through Python
             day,
             num(row.get("spx_close")),
             options.risk_free_rate(row),
@@ -161,7 +162,7 @@ class Market:
             s.dividend_yield,
             max(kappa, 0.05),
             term_structure.points(row),
-            surface_smile(s),
+            surface(s)[1],
         )
 
     def _expiry(self, expiry: pd.Timestamp) -> tuple[int, float, float, float, options.Slice | None]:
@@ -176,11 +177,16 @@ class Market:
             t = days / 365.0
             sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
             ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
-            b_put, b_call, lo, hi = self._slice_smile
+            b_put, b_call, lo, hi = self.smile_args
             sl = options.Slice(self.spot, t, self.rate, self.q, sigma, b_put, b_call, lo, hi) if ok else None
             hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
         self._last_expiry, self._last_hit = expiry, hit
         return hit
+
+    def smile_vol(self, strike: float, fwd: float, t: float, sigma_atm: float) -> float:
+        """options.smile_vol on this session's smile."""
+        b_put, b_call, lo, hi = self.smile_args
+        return options.smile_vol(strike, fwd, t, sigma_atm, b_put, b_call, lo, hi)
 
     def days(self, expiry: pd.Timestamp) -> int:
         return self._expiry(expiry)[0]
@@ -211,7 +217,7 @@ class Market:
                         if sl is not None:
                             pd_ = sl.price_delta(leg.strike, leg.kind)
                         else:
-                            vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
+                            vol = self.smile_vol(leg.strike, fwd, t, sigma)
                             pd_ = options.bs_price_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
                         units[unit] = pd_
                     # typed: compiled, the products and sums are C doubles (the same IEEE operations)
@@ -244,7 +250,7 @@ class Market:
             _, t, sigma, fwd, _ = self._expiry(expiry)
             if t <= 0:
                 return 0.0
-            vol = options.smile_vol(leg.strike, fwd, t, sigma, **self.smile)
+            vol = self.smile_vol(leg.strike, fwd, t, sigma)
             hit = self._deltas[key] = options.bs_delta(self.spot, leg.strike, t, self.rate, self.q, vol, leg.kind)
         return hit
 
@@ -254,7 +260,7 @@ def listed_expiry(m: Market, s: CondorSettings) -> pd.Timestamp | None:
     gates and the candidate both ask; keyed by ints, not by the session's Timestamp)."""
     key = (s.target_dte, s.min_dte, s.max_dte)
     if key not in m._listed:
-        m._listed[key] = listings.spx_expiry_near(m.day, *key)
+        m._listed[key] = listings.expiry_near(calendars.ordinal_of_ns(m._day_ns), *key)
     return m._listed[key]
 
 
@@ -268,14 +274,31 @@ def surface_key(s: CondorSettings) -> tuple[float, ...]:
     return (s.dividend_yield, s.kappa, s.kappa_vix_slope, s.skew_put, s.skew_call, s.smile_floor, s.smile_cap)
 
 
+# id(settings) -> (the settings, surface_key, surface_smile): made once per settings object, not each
+# session (seven attribute reads of an uncompiled class and a dict); the settings are kept so that a
+# reused id cannot match
+_SURFACES: dict[int, tuple[CondorSettings, tuple[float, ...], dict[str, float]]] = {}
+
+
+def surface(s: CondorSettings) -> tuple[tuple[float, ...], dict[str, float]]:
+    """(surface_key(s), surface_smile(s)); the smile is shared by the Markets: never mutated."""
+    hit = _SURFACES.get(id(s))
+    if hit is None or hit[0] is not s:
+        if len(_SURFACES) > 4096:  # a long-lived process that makes settings by the thousand
+            _SURFACES.clear()
+        hit = _SURFACES[id(s)] = (s, surface_key(s), surface_smile(s))
+    return hit[1], hit[2]
+
+
 def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: float) -> float:
     """The grid strike nearest |delta| on the session's smile (memoized on the Market)."""
     key = (expiry.value, delta, kind, step)
     hit = m._strikes.get(key)
     if hit is None:
-        t = m.years(expiry)
+        t, signed = m.years(expiry), delta if kind == "call" else -delta
+        b_put, b_call, lo, hi = m.smile_args  # positional: compiled, a call with **smile goes through Python
         k, _ = options.strike_for_delta(
-            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), delta if kind == "call" else -delta, kind, **m.smile
+            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), signed, kind, b_put, b_call, lo, hi
         )
         hit = m._strikes[key] = options.round_to_grid(k, step)
     return hit
@@ -301,7 +324,7 @@ def _prob_between(m: Market, fwd: float, t: float, sigma_atm: float, lo: float, 
     def below(k: float) -> float:
         if k <= 0:
             return 0.0
-        vol = options.smile_vol(k, fwd, t, sigma_atm, **m.smile)
+        vol = m.smile_vol(k, fwd, t, sigma_atm)
         d2 = (math.log(fwd / k) - 0.5 * vol * vol * t) / (vol * math.sqrt(t))
         return options.norm_cdf(-d2)
 
@@ -786,8 +809,8 @@ class CondorProgram(ABC):
             "short_call_delta": deltas[2],
             "long_call_delta": deltas[3],
             "sigma_atm": sigma,
-            "short_put_vol": options.smile_vol(short_put, fwd, t, sigma, **m.smile),
-            "short_call_vol": options.smile_vol(short_call, fwd, t, sigma, **m.smile),
+            "short_put_vol": m.smile_vol(short_put, fwd, t, sigma),
+            "short_call_vol": m.smile_vol(short_call, fwd, t, sigma),
             "credit_mid": credit_mid,
             "credit": credit,
             "put_width": put_width,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import pandas as pd
 
@@ -65,16 +65,26 @@ def spx_expiry_listed(day: pd.Timestamp, expiry: pd.Timestamp) -> bool:
     return False
 
 
-# the gates and the candidate ask for the same session, and every run of a sweep asks again for every
-# session of the history: unbounded (a few params x ~9,000 sessions of small tuples)
-@cache
 def spx_expiry_near(
     day: dt.date | str | pd.Timestamp, target_dte: int = 45, min_dte: int = 35, max_dte: int = 60
 ) -> pd.Timestamp | None:
     """The listed SPX expiration (monthly or SPXW) nearest `target_dte` calendar days after `day`,
     within [min_dte, max_dte]; ties go to the earlier; None when nothing listed lies in the window."""
     # calendar days as ordinals: Timestamp arithmetic costs more than the search
-    return _near(calendars.ordinal(day), target_dte, min_dte, max_dte)
+    return expiry_near(calendars.ordinal(day), target_dte, min_dte, max_dte)
+
+
+# the gates and the candidate ask for the same session, and every run of a sweep asks again for every
+# session of the history: unbounded (a few params x ~9,000 sessions of small tuples)
+_NEAR: dict[tuple[int, int, int, int], pd.Timestamp | None] = {}
+
+
+def expiry_near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:
+    """spx_expiry_near for a day given as its ordinal, memoized on ints (condor.listed_expiry asks)."""
+    key = (today, target_dte, min_dte, max_dte)
+    if key not in _NEAR:
+        _NEAR[key] = _near(today, target_dte, min_dte, max_dte)
+    return _NEAR[key]
 
 
 def _near(today: int, target_dte: int, min_dte: int, max_dte: int) -> pd.Timestamp | None:

@@ -139,7 +139,10 @@ def strike_for_delta(
     sigma_atm: float,
     target_delta: float,
     kind: str,
-    **smile: float,
+    b_put: float = 0.25,
+    b_call: float = 0.10,
+    lo: float = 0.5,
+    hi: float = 2.5,
 ) -> tuple[float, float]:
     """The unrounded strike whose spot delta, priced at its own smile vol, equals `target_delta`
     (signed: -0.16 for a put, 0.16 for a call). Returns (strike, sigma_at_strike).
@@ -160,14 +163,14 @@ def strike_for_delta(
     fwd = spot * math.exp((r - q) * t)
     sqrt_t = math.sqrt(t)
 
-    b_put, b_call = smile.get("b_put", 0.25), smile.get("b_call", 0.10)
     s_atm = sigma_atm * sqrt_t
-    s_lo, s_hi = smile.get("lo", 0.5) * s_atm, smile.get("hi", 2.5) * s_atm
+    s_lo, s_hi = lo * s_atm, hi * s_atm
     x = _smile_log_strike(d1, s_atm, b_put, b_call, s_lo, s_hi)
     if x is None:
+        smile = {"b_put": b_put, "b_call": b_call, "lo": lo, "hi": hi}
         x = _brent_log_strike(spot, fwd, t, r, q, sigma_atm, target_delta, kind, smile)
     strike = fwd * math.exp(x)
-    return strike, smile_vol(strike, fwd, t, sigma_atm, **smile)
+    return strike, smile_vol(strike, fwd, t, sigma_atm, b_put, b_call, lo, hi)
 
 
 def _smile_log_strike(d1: float, s_atm: float, b_put: float, b_call: float, s_lo: float, s_hi: float) -> float | None:
