@@ -454,6 +454,19 @@ def test_vxth_reports_its_vix_call_trades():
     assert closed > 0 and r.metrics()[0]["trades"] == closed
 
 
+def test_the_trades_table_is_the_same_from_text_columns_of_either_kind():
+    """trades_from selects on the ledger's text columns as Python strings (pandas 3 stores them Arrow-backed,
+    which is slow to take rows from in a new process): the same table, dtypes included, either way."""
+    r = run(random_market(), "full")
+    text = [c for c, t in r.fills.dtypes.items() if pd.api.types.is_object_dtype(t) or isinstance(t, pd.StringDtype)]
+    assert {"position_id", "event", "sleeve"} <= set(text) and len(r.trades) > 10
+    still_open = r.trades.loc[r.trades["status"] == "open", ["position_id", "open_value"]]
+    opens = [{"position_id": p, "value": v} for p, v in still_open.itertuples(index=False)]
+    as_objects = r.fills.astype(dict.fromkeys(text, object))
+    pd.testing.assert_frame_equal(backtest.trades_from(as_objects, opens), r.trades)
+    pd.testing.assert_frame_equal(backtest.trades_from(r.fills, opens), r.trades)
+
+
 def test_the_research_pput_variant_pays_the_condors_modelled_spread_on_its_put():
     """SPX + PPUT in the research harness trades as the book trades: its put fills at the mid plus the
     modelled SPX half-spread the condors pay (docs/execution.md), computed here by hand, and their
