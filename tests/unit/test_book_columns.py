@@ -2,9 +2,10 @@
 
 Each session row is replaced by a dict that records the columns asked of it, then every strategy, every
 ablation variant, both fill timings and the sweep's corners run over a constructed year with a crash, an
-SPX hole and a session without a VIX close. The engine's source is what is recorded: compiled, a read
-takes the dict's own lookup and skips a subclass's `get`, so a compiled process records in a child
-running the source (the compiled engine books what the source books: test_native.py).
+SPX hole, a session without a VIX close and sessions without VX settlements. The engine's source is what
+is recorded: compiled, a read takes the dict's own lookup and skips a subclass's `get`, so a compiled
+process records in a child running the source (the compiled engine books what the source books:
+test_native.py).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Recorded(dict):
 
 def rich_market() -> backtest.Inputs:
     """random_market with columns the book does not read (of each dtype the features hold), a session
-    without a VIX close and one without an SPX close."""
+    without a VIX close, one without an SPX close and sessions without VX settlements."""
     inputs = random_market()
     f = inputs.features.copy()
     rng = np.random.default_rng(5)
@@ -59,7 +60,9 @@ def rich_market() -> backtest.Inputs:
     f["breadth_source"], f["methodology_version"] = "constructed", 1
     f.loc[f.index[60], ["vix", "vix9d", "vix3m", "vix6m"]] = np.nan  # carried on the last surface
     f.loc[f.index[200], ["spx_close", "spx_ret"]] = np.nan  # an accepted SPX hole
-    return backtest.Inputs(f, inputs.regimes, inputs.vx, inputs.opens)
+    # every seventh session without VX settlements: the hedge prices its futures off the VIX curve
+    vx = {day: settles for i, (day, settles) in enumerate(inputs.vx.items()) if i % 7}
+    return backtest.Inputs(f, inputs.regimes, vx, inputs.opens)
 
 
 def recorded_reads(inputs: backtest.Inputs, strategy: str, settings: BookSettings) -> set[str]:
