@@ -75,6 +75,11 @@ def ordinal_of_ns(day_ns: int) -> int:
     return day_ns // NS_PER_DAY + _EPOCH_ORDINAL
 
 
+def ns_of_ordinal(ordinal: int) -> int:
+    """The midnight of a day ordinal in ns since the epoch (Timestamp.value): ordinal_of_ns's inverse."""
+    return (ordinal - _EPOCH_ORDINAL) * NS_PER_DAY
+
+
 def ordinal(day: dt.date | pd.Timestamp | str) -> int:
     """The day's ordinal; a Timestamp's from its integer nanoseconds (Timestamp.toordinal costs ~1 us,
     and the book asks every session)."""

@@ -70,7 +70,7 @@ class Condor(Record):
         self.long_put, self.short_put, self.short_call, self.long_call = long_put, short_put, short_call, long_call
         self.contracts, self.credit, self.max_loss = contracts, credit, max_loss
         self.adjusted, self.realized, self.am_settled = adjusted, realized, am_settled
-        # built once: a condor's strikes never change (an adjustment is a new one, via replace)
+        # built once: a condor's strikes never change (an adjustment is a new Condor)
         self.legs_ = (
             leg("put", self.long_put, 1),
             leg("put", self.short_put, -1),
@@ -116,10 +116,11 @@ class Market:
     q: float
     kappa: float
     pts: list[tuple[float, float]] = field(default_factory=list)
-    smile: dict[str, float] = field(default_factory=dict)  # options.smile_vol's b_put, b_call, lo, hi
+    # options.smile_vol's b_put, b_call, lo, hi, passed positionally: compiled, a call with **smile goes
+    # through Python
+    smile: tuple[float, float, float, float] = (0.25, 0.10, 0.5, 2.5)
     _exp: dict = field(default_factory=dict, repr=False)
     _prices: dict = field(default_factory=dict, repr=False)
-    # (kind, strike, expiry ns) -> one leg's (price, delta)
     # (kind, strike, expiry ns) -> one leg's (price, delta)
     _units: dict[tuple[str, float, int], tuple[float, float]] = field(default_factory=dict, repr=False)
     _deltas: dict = field(default_factory=dict, repr=False)
@@ -137,13 +138,11 @@ class Market:
         q: float,
         kappa: float,
         pts: list[tuple[float, float]],
-        smile: dict[str, float],  # surface_smile's four
+        smile: tuple[float, float, float, float],  # surface_smile
     ) -> None:  # compiled, a dataclass's own __init__ stays Python: this one is native (vixshield/native.py)
         self.day, self.spot, self.rate, self.row, self.q, self.kappa = day, spot, rate, row, q, kappa
         self.pts, self.smile = pts, smile
         self._day_ns: int = day.value
-        # the smile as Slice's positional arguments: compiled, a call with **smile goes through Python
-        self.smile_args = (smile["b_put"], smile["b_call"], smile["lo"], smile["hi"])
         self._exp, self._prices, self._units, self._deltas = {}, {}, {}, {}
         self._strikes, self._candidates, self._spreads, self._gates = {}, {}, {}, {}
         self._listed: dict[tuple[int, int, int], pd.Timestamp | None] = {}  # listed_expiry
@@ -177,7 +176,7 @@ class Market:
             t = days / 365.0
             sigma = self.kappa * term_structure.term_vol(max(days, 1), self.pts)
             ok = t > 0 and sigma > 0 and self.spot > 0  # else the generic functions' degenerate cases
-            b_put, b_call, lo, hi = self.smile_args
+            b_put, b_call, lo, hi = self.smile
             sl = options.Slice(self.spot, t, self.rate, self.q, sigma, b_put, b_call, lo, hi) if ok else None
             hit = self._exp[key] = (days, t, sigma, options.forward(self.spot, t, self.rate, self.q), sl)
         self._last_expiry, self._last_hit = expiry, hit
@@ -185,8 +184,16 @@ class Market:
 
     def smile_vol(self, strike: float, fwd: float, t: float, sigma_atm: float) -> float:
         """options.smile_vol on this session's smile."""
-        b_put, b_call, lo, hi = self.smile_args
+        b_put, b_call, lo, hi = self.smile
         return options.smile_vol(strike, fwd, t, sigma_atm, b_put, b_call, lo, hi)
+
+    def strike_for_delta(self, expiry: pd.Timestamp, delta: float, kind: str) -> float:
+        """The unrounded strike of |delta| (signed by `kind`) on this session's smile."""
+        signed = delta if kind == "call" else -delta
+        b_put, b_call, lo, hi = self.smile
+        t, sigma = self.years(expiry), self.sigma_atm(expiry)
+        k, _ = options.strike_for_delta(self.spot, t, self.rate, self.q, sigma, signed, kind, b_put, b_call, lo, hi)
+        return k
 
     def days(self, expiry: pd.Timestamp) -> int:
         return self._expiry(expiry)[0]
@@ -264,9 +271,9 @@ def listed_expiry(m: Market, s: CondorSettings) -> pd.Timestamp | None:
     return m._listed[key]
 
 
-def surface_smile(s: CondorSettings) -> dict[str, float]:
-    """The smile keywords of options.smile_vol / strike_for_delta / Slice from the settings."""
-    return {"b_put": s.skew_put, "b_call": s.skew_call, "lo": s.smile_floor, "hi": s.smile_cap}
+def surface_smile(s: CondorSettings) -> tuple[float, float, float, float]:
+    """The smile arguments (b_put, b_call, lo, hi) of options.smile_vol / strike_for_delta / Slice."""
+    return (s.skew_put, s.skew_call, s.smile_floor, s.smile_cap)
 
 
 def surface_key(s: CondorSettings) -> tuple[float, ...]:
@@ -275,13 +282,13 @@ def surface_key(s: CondorSettings) -> tuple[float, ...]:
 
 
 # id(settings) -> (the settings, surface_key, surface_smile): made once per settings object, not each
-# session (seven attribute reads of an uncompiled class and a dict); the settings are kept so that a
-# reused id cannot match
-_SURFACES: dict[int, tuple[CondorSettings, tuple[float, ...], dict[str, float]]] = {}
+# session (seven attribute reads of an uncompiled class); the settings are kept so that a reused id
+# cannot match
+_SURFACES: dict[int, tuple[CondorSettings, tuple[float, ...], tuple[float, float, float, float]]] = {}
 
 
-def surface(s: CondorSettings) -> tuple[tuple[float, ...], dict[str, float]]:
-    """(surface_key(s), surface_smile(s)); the smile is shared by the Markets: never mutated."""
+def surface(s: CondorSettings) -> tuple[tuple[float, ...], tuple[float, float, float, float]]:
+    """(surface_key(s), surface_smile(s))."""
     hit = _SURFACES.get(id(s))
     if hit is None or hit[0] is not s:
         if len(_SURFACES) > 4096:  # a long-lived process that makes settings by the thousand
@@ -295,12 +302,7 @@ def strike_at(m: Market, expiry: pd.Timestamp, delta: float, kind: str, step: fl
     key = (expiry.value, delta, kind, step)
     hit = m._strikes.get(key)
     if hit is None:
-        t, signed = m.years(expiry), delta if kind == "call" else -delta
-        b_put, b_call, lo, hi = m.smile_args  # positional: compiled, a call with **smile goes through Python
-        k, _ = options.strike_for_delta(
-            m.spot, t, m.rate, m.q, m.sigma_atm(expiry), signed, kind, b_put, b_call, lo, hi
-        )
-        hit = m._strikes[key] = options.round_to_grid(k, step)
+        hit = m._strikes[key] = options.round_to_grid(m.strike_for_delta(expiry, delta, kind), step)
     return hit
 
 
@@ -699,8 +701,21 @@ class CondorProgram(ABC):
         max_loss = (max(sp - lp, lc - sc) - credit) * MULTIPLIER
         realized = c.realized - fees
         # the constructor, not dataclasses.replace (~100,000 instructions compiled)
-        new = Condor(c.position_id, c.entry_date, c.expiry, lp, sp, sc, lc, c.contracts, credit, max_loss)
-        new.adjusted, new.realized, new.am_settled = True, realized, c.am_settled
+        new = Condor(
+            c.position_id,
+            c.entry_date,
+            c.expiry,
+            lp,
+            sp,
+            sc,
+            lc,
+            c.contracts,
+            credit,
+            max_loss,
+            True,
+            realized,
+            c.am_settled,
+        )
         value, _ = m.price(new.legs(), c.expiry)
         return Decision(
             "adjust",

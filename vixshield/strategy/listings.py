@@ -114,7 +114,7 @@ def _stamp(ordinal: int) -> pd.Timestamp:
     """The session's Timestamp, one object per session (callers compare expiries by identity first)."""
     stamp = _STAMPS.get(ordinal)
     if stamp is None:
-        stamp = _STAMPS[ordinal] = pd.Timestamp((ordinal - calendars.ordinal_of_ns(0)) * calendars.NS_PER_DAY)
+        stamp = _STAMPS[ordinal] = pd.Timestamp(calendars.ns_of_ordinal(ordinal))
     return stamp
 
 

@@ -56,11 +56,7 @@ def strike(m: Market, expiry: pd.Timestamp, s: WriterSettings) -> float:
     if s.delta is None:
         level = m.spot * (1 - s.otm if s.kind == "put" else 1 + s.otm)
         return options.round_to_grid(level, s.strike_step, "down" if s.kind == "put" else "up")
-    t = m.years(expiry)
-    k, _ = options.strike_for_delta(
-        m.spot, t, m.rate, m.q, m.sigma_atm(expiry), s.delta if s.kind == "call" else -s.delta, s.kind, **m.smile
-    )
-    return options.round_to_grid(k, s.strike_step)
+    return options.round_to_grid(m.strike_for_delta(expiry, s.delta, s.kind), s.strike_step)
 
 
 def writer_session(
